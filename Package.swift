@@ -1,0 +1,101 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependency direction (DESIGN.md §1): C shims → PGKit / AuthCrypto → AuthCore → AuthHTTP → authd;
+// AuthEvents → PGKit (+ AuthCore's event types). Heavy packages (jwt-kit, async-http-client) are
+// added by the issue whose code first needs them: every one of them costs minutes of CI build time.
+let package = Package(
+    name: "authd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "authd", targets: ["authd"]),
+        .library(name: "PGKit", targets: ["PGKit"]),
+        .library(name: "AuthCore", targets: ["AuthCore"]),
+        .library(name: "AuthEvents", targets: ["AuthEvents"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // C libraries: a module map and a shim header each, nothing else.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        .target(
+            name: "PGKit",
+            dependencies: [
+                "CLibPQ", "COpenSSL",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "AuthCrypto",
+            dependencies: [
+                "CArgon2", "COpenSSL",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "AuthCore",
+            dependencies: [
+                "PGKit", "AuthCrypto",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "AuthEvents",
+            dependencies: [
+                "PGKit", "AuthCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "AuthHTTP",
+            dependencies: [
+                "AuthCore", "PGKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .executableTarget(
+            name: "authd",
+            dependencies: [
+                "AuthHTTP", "AuthCore", "AuthCrypto", "AuthEvents", "PGKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .executableTarget(
+            name: "authd-bench",
+            dependencies: ["PGKit"],
+            path: "Benchmarks/authd-bench"
+        ),
+
+        .target(
+            name: "TestSupport",
+            dependencies: ["PGKit", "AuthCore"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "PGKitTests", dependencies: ["PGKit", "CLibPQ", "TestSupport"]),
+        .testTarget(name: "AuthCryptoTests", dependencies: ["AuthCrypto"]),
+        .testTarget(name: "AuthCoreTests", dependencies: ["AuthCore", "PGKit", "TestSupport"]),
+        .testTarget(
+            name: "AuthHTTPTests",
+            dependencies: [
+                "AuthHTTP", "AuthCore", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "authdTests", dependencies: ["TestSupport", "AuthCore", "PGKit"]),
+    ]
+)

@@ -1,0 +1,3 @@
+import CArgon2
+import COpenSSL
+public enum AuthCryptoPlaceholder {}

@@ -1,0 +1,114 @@
+/// The pool's bookkeeping, with no I/O, so its waiter logic can be tested without a database.
+///
+/// It counts slots, not connection objects: a slot is an idle connection, a leased one, or one
+/// being opened. Waiters are served strictly in arrival order. When a slot frees up and someone
+/// waits, the waiter is either handed the connection or told to open a new one itself (after a
+/// broken connection was dropped), so the releasing task never does I/O for someone else.
+public struct PGPoolStateMachine<Connection> {
+    /// What a waiter (or an immediate acquire) is granted.
+    public enum Grant {
+        /// Use this idle connection.
+        case connection(Connection)
+        /// A slot is reserved for you: open a new connection in it.
+        case open
+    }
+
+    public enum AcquireAction {
+        case grant(Grant)
+        /// Park until `release` or `slotFreed` names this waiter.
+        case wait
+        /// The pool is shut down.
+        case shutDown
+    }
+
+    public enum ReleaseAction {
+        /// Resume this waiter with this grant.
+        case resume(waiter: Int, Grant)
+        /// Nothing to do: the connection went back to the idle list, or a broken one was dropped.
+        case none
+        /// Close this connection: the pool is shutting down.
+        case close(Connection)
+    }
+
+    public let capacity: Int
+    public private(set) var idle: [Connection] = []
+    /// Idle + leased + opening.
+    public private(set) var slotsInUse = 0
+    public private(set) var waiters: [Int] = []
+    public private(set) var isShutDown = false
+
+    public init(capacity: Int) {
+        precondition(capacity > 0, "pool capacity must be positive")
+        self.capacity = capacity
+    }
+
+    /// A task wants a connection. `waiter` identifies it if it has to park.
+    public mutating func acquire(waiter: Int) -> AcquireAction {
+        if isShutDown { return .shutDown }
+        // Parked waiters are always served first; a newcomer never overtakes them.
+        if waiters.isEmpty {
+            if let connection = idle.popLast() { return .grant(.connection(connection)) }
+            if slotsInUse < capacity {
+                slotsInUse += 1
+                return .grant(.open)
+            }
+        }
+        waiters.append(waiter)
+        return .wait
+    }
+
+    /// Grants at once when nobody waits and a connection or slot is free; never parks.
+    public mutating func acquireWithoutWaiting() -> Grant? {
+        guard !isShutDown, waiters.isEmpty else { return nil }
+        if let connection = idle.popLast() { return .connection(connection) }
+        guard slotsInUse < capacity else { return nil }
+        slotsInUse += 1
+        return .open
+    }
+
+    /// A leased connection comes back; `broken` when it must not be reused.
+    public mutating func release(_ connection: Connection, broken: Bool) -> ReleaseAction {
+        if broken { return slotFreed() }
+        if isShutDown {
+            slotsInUse -= 1
+            return .close(connection)
+        }
+        if !waiters.isEmpty {
+            return .resume(waiter: waiters.removeFirst(), .connection(connection))
+        }
+        idle.append(connection)
+        return .none
+    }
+
+    /// A slot became empty (a broken connection was dropped, or opening one failed): the oldest
+    /// waiter, if any, gets the slot to open a connection in.
+    public mutating func slotFreed() -> ReleaseAction {
+        if !isShutDown, !waiters.isEmpty {
+            return .resume(waiter: waiters.removeFirst(), .open)
+        }
+        slotsInUse -= 1
+        return .none
+    }
+
+    /// A parked waiter gave up (timeout or cancellation). False when it was already served: the
+    /// caller then owns whatever grant is on its way and must give it back.
+    public mutating func cancel(waiter: Int) -> Bool {
+        guard let i = waiters.firstIndex(of: waiter) else { return false }
+        waiters.remove(at: i)
+        return true
+    }
+
+    /// Shuts the pool: returns the idle connections to close and the waiters to fail.
+    public mutating func shutDown() -> (idle: [Connection], waiters: [Int]) {
+        isShutDown = true
+        let result = (idle, waiters)
+        slotsInUse -= idle.count
+        idle = []
+        waiters = []
+        return result
+    }
+}
+
+extension PGPoolStateMachine.Grant: Sendable where Connection: Sendable {}
+extension PGPoolStateMachine.AcquireAction: Sendable where Connection: Sendable {}
+extension PGPoolStateMachine.ReleaseAction: Sendable where Connection: Sendable {}

@@ -1,0 +1,79 @@
+import Synchronization
+
+/// The handle of one open transaction, passed to every store call and every in-transaction hook.
+///
+/// It is valid only inside its `withTransaction` closure: afterwards every call throws
+/// `PGError(.misuse)`. Work registered with `afterCommit` runs once, right after a successful
+/// COMMIT, in registration order, and is dropped on rollback.
+public final class PGTransaction: PGQueryable {
+    /// An action to run after COMMIT. It must not block: enqueue work, don't do it.
+    public typealias AfterCommitAction = @Sendable () -> Void
+
+    let lease: PGLease
+    private let afterCommitActions = Mutex<[AfterCommitAction]>([])
+
+    init(lease: PGLease) {
+        self.lease = lease
+    }
+
+    /// The server process id of the transaction's connection.
+    public var backendPID: Int32 { lease.backendPID }
+
+    @discardableResult
+    public func query(_ sql: String, _ binds: [any PGEncodable]) async throws -> PGRows {
+        try await lease.query(sql, binds)
+    }
+
+    /// Runs SQL text that may hold several statements and no parameters (migration files).
+    @discardableResult
+    public func execute(_ sql: String) async throws -> PGRows {
+        try await lease.execute(sql)
+    }
+
+    /// Quotes an identifier with libpq's escaping.
+    public func escapeIdentifier(_ name: String) throws -> String {
+        try lease.escapeIdentifier(name)
+    }
+
+    /// Registers work to run only after this transaction commits.
+    public func afterCommit(_ action: @escaping AfterCommitAction) {
+        afterCommitActions.withLock { $0.append(action) }
+    }
+
+    /// BEGIN, body, COMMIT — or ROLLBACK on any error; see `PGPool.withTransaction`.
+    static func run<T>(
+        on lease: PGLease, isolation: PGIsolationLevel, _ body: (PGTransaction) async throws -> T
+    ) async throws -> T {
+        try await lease.execute("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+        let tx = PGTransaction(lease: lease)
+        let value: T
+        do {
+            value = try await body(tx)
+        } catch {
+            await rollback(lease)
+            throw error
+        }
+        let commit: PGRows
+        do {
+            commit = try await lease.execute("COMMIT")
+        } catch {
+            await rollback(lease)
+            throw error
+        }
+        // After an error inside the transaction (e.g. one swallowed with try?), COMMIT succeeds
+        // at the protocol level but its command tag is ROLLBACK: nothing was written.
+        guard commit.commandStatus == "COMMIT" else {
+            throw PGError(
+                .commitRolledBack, "transaction was rolled back: COMMIT answered \(commit.commandStatus)",
+                sqlState: "25P02")
+        }
+        for action in tx.afterCommitActions.withLock({ $0 }) { action() }
+        return value
+    }
+
+    private static func rollback(_ lease: PGLease) async {
+        // If the connection broke, the server has already rolled back; the pool drops it.
+        guard lease.connection.isOK else { return }
+        _ = try? await lease.execute("ROLLBACK")
+    }
+}
