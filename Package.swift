@@ -40,6 +40,7 @@ let package = Package(
             name: "AuthCrypto",
             dependencies: [
                 "CArgon2", "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

@@ -9,6 +9,7 @@ public struct DatabaseMigrator: Sendable {
         /// Tenant slug → migrations applied to its schema.
         public var tenantApplied: [String: [String]] = [:]
         public var createdDefaultTenant = false
+        public init() {}
     }
 
     /// How far the database is behind this build's migrations.

@@ -76,6 +76,7 @@ public struct TenantRegistry: Sendable {
 
     /// Runs `body` in a transaction whose `search_path` is the tenant's schema only, for this
     /// transaction only (`set_config(…, true)`), so nothing leaks to the pooled connection.
+    @discardableResult
     public func withTenantTransaction<T>(
         _ tenant: Tenant, isolation: PGIsolationLevel = .readCommitted,
         _ body: (PGTransaction) async throws -> T

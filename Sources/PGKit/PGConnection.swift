@@ -71,18 +71,14 @@ public final class PGConnection: @unchecked Sendable {
         return String(cString: p)
     }
 
-    /// A cheap liveness probe that sends nothing: if the server closed the connection (e.g.
-    /// `pg_terminate_backend`), its socket is readable and reading it marks the connection bad.
+    /// A cheap liveness probe that sends nothing. A pooled connection is idle and LISTENs to
+    /// nothing, so the server has no reason to write to it: input while idle means it is closing
+    /// the session (`pg_terminate_backend`, shutdown, idle timeout — a FATAL message, then EOF,
+    /// possibly in separate reads). Such a connection is reported dead rather than risk a query.
     public func probeAlive() -> Bool {
         guard isOK else { return false }
         var pfd = pollfd(fd: PQsocket(raw), events: Int16(POLLIN), revents: 0)
-        let ready = poll(&pfd, 1, 0)
-        if ready > 0 {
-            // Input while idle is either a notification (fine) or a FATAL + EOF (not fine).
-            if PQconsumeInput(raw) == 0 { return false }
-            while let n = PQnotifies(raw) { PQfreemem(n) }
-        }
-        return isOK
+        return poll(&pfd, 1, 0) == 0
     }
 
     /// A NOTIFY received on this connection.

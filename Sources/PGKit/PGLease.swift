@@ -56,6 +56,7 @@ public final class PGLease: PGQueryable {
 extension PGLease {
     /// Runs a transaction on this leased connection (e.g. while holding a session-level
     /// advisory lock on it); same semantics as `PGPool.withTransaction`.
+    @discardableResult
     public func withTransaction<T>(
         isolation: PGIsolationLevel = .readCommitted, _ body: (PGTransaction) async throws -> T
     ) async throws -> T {

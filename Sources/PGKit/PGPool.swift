@@ -74,6 +74,7 @@ public final class PGPool: Sendable {
     /// Any error thrown by `body` rolls the transaction back and is rethrown. A `COMMIT` that the
     /// server answers with `ROLLBACK` (an earlier statement failed and the error was swallowed)
     /// throws `PGError(.commitRolledBack)`. `afterCommit` actions run only after a real COMMIT.
+    @discardableResult
     public func withTransaction<T>(
         isolation: PGIsolationLevel = .readCommitted,
         _ body: (PGTransaction) async throws -> T

@@ -1,0 +1,23 @@
+# The two commands of the README: `make run` and `make test` (plus `make bench`).
+# Each installs what is missing first (Debian packages when root).
+SHELL := /bin/bash
+
+.PHONY: run test bench deps build clean
+
+deps:
+	@deploy/ensure-deps.sh
+
+build: deps
+	swift build $(if $(filter-out 0,$(RELEASE)),-c release,)
+
+run: deps
+	@deploy/run.sh
+
+test: deps
+	@deploy/test.sh
+
+bench: deps
+	@deploy/bench.sh
+
+clean:
+	rm -rf .build

@@ -1,3 +1,0 @@
-import CArgon2
-import COpenSSL
-public enum AuthCryptoPlaceholder {}

@@ -1,0 +1,42 @@
+import AuthCore
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Builds authd's Hummingbird application: routes, middleware, and the services that must live
+/// exactly as long as the server (the database pool is shut down after the server stops).
+public enum AuthHTTPServer {
+    /// Where to listen.
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    /// The router with every route authd serves.
+    public static func makeRouter(readiness: @escaping HealthRoutes<BasicRequestContext>.ReadinessCheck)
+        -> Router<BasicRequestContext>
+    {
+        let router = Router()
+        router.add(middleware: ErrorEnvelopeMiddleware())
+        HealthRoutes(readiness: readiness).register(on: router)
+        return router
+    }
+
+    /// The application, ready to run as a `Service` or with `runService()`.
+    public static func makeApplication(
+        configuration: Configuration,
+        readiness: @escaping HealthRoutes<BasicRequestContext>.ReadinessCheck,
+        services: [any Service],
+        logger: Logger
+    ) -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(readiness: readiness),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "authd"),
+            services: services,
+            logger: logger)
+    }
+}

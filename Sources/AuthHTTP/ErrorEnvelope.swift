@@ -1,0 +1,33 @@
+import AuthCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Hummingbird
+
+/// The error body of every failed request (API.md): `{statusCode, code, message}`.
+public struct ErrorEnvelope: Codable, Sendable, Equatable {
+    public var statusCode: Int
+    public var code: String
+    public var message: String
+
+    public init(statusCode: Int, code: String, message: String) {
+        self.statusCode = statusCode
+        self.code = code
+        self.message = message
+    }
+
+    public init(_ error: AuthError) {
+        self.init(statusCode: error.status, code: error.code, message: error.message)
+    }
+
+    /// The envelope as a JSON response with its status.
+    public func response() -> Response {
+        let body = (try? JSONEncoder().encode(self)) ?? Data(#"{"statusCode":500,"code":"INTERNAL_ERROR","message":"Internal error"}"#.utf8)
+        return Response(
+            status: HTTPResponse.Status(code: statusCode),
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

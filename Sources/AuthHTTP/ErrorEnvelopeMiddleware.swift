@@ -1,0 +1,46 @@
+import AuthCore
+import Hummingbird
+import Logging
+
+/// Turns every error into the API.md envelope. `AuthError`s keep their status and code;
+/// Hummingbird's own errors (unknown route, body too large, bad JSON) get a stable code for their
+/// status; anything else is logged and answered with a generic 500 that reveals nothing.
+public struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as AuthError {
+            return ErrorEnvelope(error).response()
+        } catch let error as HTTPError {
+            let status = Int(error.status.code)
+            return ErrorEnvelope(
+                statusCode: status, code: Self.code(forStatus: status),
+                message: error.body ?? error.status.reasonPhrase
+            ).response()
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            return ErrorEnvelope(statusCode: 500, code: "INTERNAL_ERROR", message: "Internal error").response()
+        }
+    }
+
+    /// Stable codes for errors raised by the HTTP layer itself.
+    static func code(forStatus status: Int) -> String {
+        switch status {
+        case 400: "INVALID_INPUT"
+        case 401: "UNAUTHORIZED"
+        case 403: "FORBIDDEN"
+        case 404: "NOT_FOUND"
+        case 405: "METHOD_NOT_ALLOWED"
+        case 413: "PAYLOAD_TOO_LARGE"
+        case 415: "UNSUPPORTED_MEDIA_TYPE"
+        case 429: "RATE_LIMITED"
+        case 503: "NOT_READY"
+        case 500...: "INTERNAL_ERROR"
+        default: "INVALID_INPUT"
+        }
+    }
+}

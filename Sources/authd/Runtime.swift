@@ -1,0 +1,60 @@
+import ArgumentParser
+import AuthCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Logging
+import PGKit
+
+/// What every subcommand builds from the configuration: logger, pool, migrations, registry.
+struct Runtime: Sendable {
+    let configuration: AuthdConfiguration
+    let logger: Logger
+    let pool: PGPool
+    let registry: TenantRegistry
+
+    init(configuration: AuthdConfiguration, poolSize: Int? = nil) throws {
+        self.configuration = configuration
+        var logger = Logger(label: "authd")
+        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        self.logger = logger
+        guard let root = MigrationCatalog.locateRoot(explicit: configuration.migrationsDirectory) else {
+            throw ConfigurationProblems(problems: [
+                "no Migrations folder found: run authd from the repository, or set AUTH_MIGRATIONS_DIR"
+            ])
+        }
+        let catalog = try MigrationCatalog.load(root: root)
+        pool = PGPool(
+            .init(conninfo: configuration.databaseURL, size: poolSize ?? configuration.poolSize), logger: logger)
+        registry = TenantRegistry(pool: pool, migrations: catalog)
+    }
+
+    /// Loads the configuration and runs `body`, turning failures into a message and an exit
+    /// code: 2 for input the caller can fix (a 4xx `AuthError`, bad configuration), 1 otherwise.
+    static func run(needsKeyring: Bool = false, poolSize: Int? = 2, _ body: (Runtime) async throws -> Void) async throws {
+        LoggingBootstrap.once()
+        do {
+            let configuration = try await AuthdConfiguration.load(needsKeyring: needsKeyring)
+            let runtime = try Runtime(configuration: configuration, poolSize: poolSize)
+            do {
+                try await body(runtime)
+                await runtime.pool.shutdown()
+            } catch {
+                await runtime.pool.shutdown()
+                throw error
+            }
+        } catch let error as AuthError {
+            Console.error("error: \(error.code): \(error.message)")
+            throw ExitCode(error.status < 500 ? 2 : 1)
+        } catch let error as ConfigurationProblems {
+            Console.error("error: \(error)")
+            throw ExitCode(2)
+        } catch let error as PGError {
+            Console.error("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+

@@ -1,0 +1,61 @@
+import Testing
+@testable import AuthCrypto
+
+@Suite struct KeyringTests {
+    let key32 = Base64.encode([UInt8](repeating: 7, count: 32))
+
+    @Test func parsesEntriesAndTheFirstIsCurrent() throws {
+        let other = Base64.encode([UInt8](repeating: 9, count: 48))
+        let ring = try Keyring(parsing: "k2:\(key32), k1:\(other)")
+        #expect(ring.current.id == "k2")
+        #expect(ring.key(id: "k1")?.material.count == 48)
+        #expect(!ring.description.contains(key32))
+    }
+
+    @Test(arguments: ["", "nocolon", "k1:", "k1:!!!", "k1:" + Base64.encode([UInt8](repeating: 1, count: 31)), "bad id:AAAA"])
+    func rejectsWeakOrMalformed(_ text: String) {
+        #expect(throws: CryptoError.self) { try Keyring(parsing: text) }
+    }
+
+    @Test func rejectsDuplicateIDs() {
+        #expect(throws: CryptoError.self) { try Keyring(parsing: "a:\(key32),a:\(key32)") }
+    }
+
+    @Test func base64RoundTripsEveryLength() {
+        for n in 0..<40 {
+            let bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            #expect(Base64.decode(Base64.encode(bytes)) == bytes)
+        }
+        #expect(Base64.encode(Array("hello".utf8)) == "aGVsbG8=")
+    }
+
+    @Test func randomBytesDiffer() throws {
+        let a = try SecureRandom.bytes(32)
+        let b = try SecureRandom.bytes(32)
+        #expect(a.count == 32 && a != b)
+    }
+}
+
+@Suite struct PasswordHasherTests {
+    // Cheap parameters keep the suite fast; the format and logic are the same.
+    let hasher = PasswordHasher(parameters: .init(memoryKiB: 1024, iterations: 1, parallelism: 1), threads: 2)
+
+    @Test func hashesInPHCFormatAndVerifies() async throws {
+        let encoded = try await hasher.hash("correct horse battery staple")
+        #expect(encoded.hasPrefix("$argon2id$v=19$m=1024,t=1,p=1$"))
+        #expect(try await hasher.verify("correct horse battery staple", against: encoded))
+        #expect(try await !hasher.verify("wrong", against: encoded))
+        #expect(try await !hasher.verify("x", against: "not a phc string"))
+        // Fresh salt each time.
+        #expect(try await hasher.hash("same") != hasher.hash("same"))
+    }
+
+    @Test func detectsParameterChangesForRehash() async throws {
+        let encoded = try await hasher.hash("pw")
+        #expect(!hasher.needsRehash(encoded))
+        let stronger = PasswordHasher(parameters: .init(memoryKiB: 2048, iterations: 1, parallelism: 1), threads: 1)
+        #expect(stronger.needsRehash(encoded))
+        #expect(try await stronger.verify("pw", against: encoded))  // old hashes still verify
+        await stronger.shutdown()
+    }
+}

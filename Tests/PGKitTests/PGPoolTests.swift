@@ -1,0 +1,106 @@
+import Synchronization
+import TestSupport
+import Testing
+@testable import PGKit
+
+/// The pool against a real server: concurrency, timeouts, broken connections.
+@Suite struct PGPoolTests {
+    static let db = SuiteDatabase()
+
+    @Test func fiftyTasksShareFourConnections() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool(size: 4) { pool in
+            let inFlight = InFlight()
+            let pids = try await withThrowingTaskGroup(of: Int32.self) { group in
+                for i in 0..<50 {
+                    group.addTask {
+                        try await pool.withConnection { lease in
+                            inFlight.enter()
+                            defer { inFlight.leave() }
+                            let row = try #require(try await lease.query(
+                                "SELECT pg_backend_pid() AS pid, $1::int AS i, pg_sleep(0.005)", i).first)
+                            #expect(try row.decode("i", as: Int.self) == i)
+                            return try row.decode("pid", as: Int32.self)
+                        }
+                    }
+                }
+                var all: [Int32] = []
+                for try await pid in group { all.append(pid) }
+                return all
+            }
+            #expect(pids.count == 50)
+            #expect(Set(pids).count <= 4)
+            #expect(inFlight.peak <= 4)
+        }
+    }
+
+    @Test func acquireTimesOutAndThePoolRecovers() async throws {
+        let db = try await Self.db.get()
+        let pool = PGPool(.init(conninfo: db.conninfo, size: 1, acquireTimeout: .milliseconds(200)))
+        do {
+            try await pool.withConnection { _ in
+                do {
+                    try await pool.query("SELECT 1")
+                    Issue.record("second acquire on a pool of one must time out")
+                } catch let error as PGError {
+                    #expect(error.kind == .acquireTimeout)
+                }
+            }
+            // The timed-out waiter left nothing behind: the connection is free again.
+            #expect(try await pool.query("SELECT 7 AS n").first?.decode("n", as: Int.self) == 7)
+        }
+        await pool.shutdown()
+    }
+
+    @Test func cancelledWaiterLeavesThePoolUsable() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool(size: 1) { pool in
+            try await pool.withConnection { _ in
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { _ = try? await pool.query("SELECT 1") }
+                    try? await Task.sleep(for: .milliseconds(50))
+                    group.cancelAll()
+                }
+            }
+            #expect(try await pool.query("SELECT 1 AS n").first?.decode("n", as: Int.self) == 1)
+        }
+    }
+
+    @Test func terminatedBackendIsReplaced() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool(size: 1) { pool in
+            let pid: Int32 = try #require(try await pool.query("SELECT pg_backend_pid() AS pid").first).decode("pid")
+            // Kill it from another connection, and wait until the server has really let it go.
+            try await db.withPool(size: 1) { admin in
+                try await admin.query("SELECT pg_terminate_backend($1)", pid)
+                let gone = try await eventually {
+                    try await admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1", pid).isEmpty
+                }
+                #expect(gone)
+            }
+            let newPID: Int32 = try #require(try await pool.query("SELECT pg_backend_pid() AS pid").first).decode("pid")
+            #expect(newPID != pid)
+        }
+    }
+
+    @Test func connectionErrorsAreClear() async throws {
+        let pool = PGPool(.init(conninfo: "host=127.0.0.1 port=1 connect_timeout=2 sslmode=disable", size: 1))
+        do {
+            try await pool.query("SELECT 1")
+            Issue.record("connecting to a closed port must fail")
+        } catch let error as PGError {
+            #expect(error.kind == .connection)
+        }
+        // The failed open freed its slot: a second attempt fails the same way, not by timeout.
+        await #expect(throws: PGError.self) { try await pool.query("SELECT 1") }
+        await pool.shutdown()
+    }
+}
+
+/// Counts concurrent holders and remembers the most at once.
+final class InFlight: Sendable {
+    private let state = Mutex((now: 0, peak: 0))
+    func enter() { state.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) } }
+    func leave() { state.withLock { $0.now -= 1 } }
+    var peak: Int { state.withLock { $0.peak } }
+}

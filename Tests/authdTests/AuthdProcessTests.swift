@@ -1,0 +1,135 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#endif
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import TestSupport
+import Testing
+
+/// The `authd` binary as an operator runs it (built by `make test` before `swift test`).
+@Suite struct AuthdProcessTests {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func binary() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["AUTHD_BIN"], FileManager.default.isExecutableFile(atPath: path) {
+            return path
+        }
+        let fallback = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/authd").path
+        guard FileManager.default.isExecutableFile(atPath: fallback) else {
+            throw TestSetupError("authd binary not found: run `make test` (it builds authd before swift test)")
+        }
+        return fallback
+    }
+
+    static func environment(_ db: TestDatabase, _ extra: [String: String] = [:]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AUTH_") }
+        env["AUTH_DATABASE_URL"] = db.conninfo
+        env["AUTH_LOG_LEVEL"] = "warning"
+        for (k, v) in extra { env[k] = v }
+        return env
+    }
+
+    /// Runs authd to completion on a helper thread (Process.waitUntilExit blocks).
+    static func run(_ args: [String], env: [String: String]) async throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary())
+        process.arguments = args
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes to EOF before waiting, so a chatty child never blocks on a full pipe.
+        async let o = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
+        async let e = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+        let (stdout, stderr) = await (o, e)
+        await Task.detached { process.waitUntilExit() }.value
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func migrateThenTenantLifecycle() async throws {
+        let db = try await TestDatabases.shared.blank()
+        let env = Self.environment(db)
+        let migrate = try await Self.run(["migrate"], env: env)
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        #expect(migrate.stdout.contains("created tenant default"))
+        let again = try await Self.run(["migrate"], env: env)
+        #expect(again.status == 0)
+        #expect(!again.stdout.contains("created tenant"))
+
+        let create = try await Self.run(["tenant", "create", "acme", "--name", "Acme Inc"], env: env)
+        #expect(create.status == 0, "\(create.stderr)")
+        #expect(create.stdout.contains("created tenant acme"))
+        let list = try await Self.run(["tenant", "list"], env: env)
+        #expect(list.stdout.contains("\ndefault\t") && list.stdout.contains("\nacme\t"))
+
+        let unconfirmed = try await Self.run(["tenant", "delete", "acme"], env: env)
+        #expect(unconfirmed.status != 0)
+        let delete = try await Self.run(["tenant", "delete", "acme", "--yes"], env: env)
+        #expect(delete.status == 0, "\(delete.stderr)")
+        #expect(!(try await Self.run(["tenant", "list"], env: env)).stdout.contains("acme"))
+    }
+
+    @Test(arguments: ["bad slug", "a'b", "x;drop", "UPPER"])
+    func badSlugExitsWithUsageErrorAndCreatesNothing(_ slug: String) async throws {
+        let db = try await TestDatabases.shared.migrated()
+        let env = Self.environment(db)
+        let create = try await Self.run(["tenant", "create", slug], env: env)
+        #expect(create.status == 2)
+        #expect(create.stderr.contains("INVALID_SLUG_FORMAT"))
+        let list = try await Self.run(["tenant", "list"], env: env)
+        #expect(list.stdout.split(separator: "\n").count == 2)  // header + default
+    }
+
+    @Test func missingConfigurationIsExplained() async throws {
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AUTH_") }
+        env["AUTH_ENV"] = "production"
+        let result = try await Self.run(["serve"], env: env)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("AUTH_DATABASE_URL"))
+        #expect(result.stderr.contains("AUTH_SECRET_KEY"))
+    }
+
+    @Test func shortSecretRefusesToStartInProduction() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        let env = Self.environment(db, ["AUTH_ENV": "production", "AUTH_SECRET_KEY": "k1:c2hvcnQ="])
+        let result = try await Self.run(["serve"], env: env)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("at least 32"))
+        #expect(!result.stderr.contains("c2hvcnQ="))  // the secret itself is never echoed
+    }
+
+    @Test func serveAnswersReadyAndStopsOnSIGTERM() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        let port = Int.random(in: 20_000..<30_000)
+        let key = "k1:" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.binary())
+        process.arguments = ["serve"]
+        process.environment = Self.environment(
+            db, ["AUTH_ENV": "production", "AUTH_SECRET_KEY": key, "AUTH_HTTP_PORT": String(port)])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let url = URL(string: "http://127.0.0.1:\(port)/health/ready")!
+        let ready = try await eventually(timeout: .seconds(30), interval: .milliseconds(100)) {
+            guard let (_, response) = try? await URLSession.shared.data(from: url) else { return false }
+            return (response as? HTTPURLResponse)?.statusCode == 200
+        }
+        #expect(ready)
+        kill(process.processIdentifier, SIGTERM)
+        let exited = try await eventually(timeout: .seconds(15)) { !process.isRunning }
+        #expect(exited)
+        #expect(process.terminationStatus == 0)
+    }
+}

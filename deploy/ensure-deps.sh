@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what authd needs to build and test, when it is missing: Debian packages when root,
+# otherwise prints the command to run. Quiet when everything is present.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+command -v swift >/dev/null || die "no Swift toolchain on PATH (Swift 6.1 or newer is needed)"
+
+need=()
+command -v pkg-config >/dev/null || need+=(pkg-config)
+pkg-config --exists libpq 2>/dev/null || need+=(libpq-dev)
+pkg-config --exists libcrypto 2>/dev/null || need+=(libssl-dev)
+pkg-config --exists libargon2 2>/dev/null || need+=(libargon2-dev)
+pg_bin >/dev/null || need+=(postgresql)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  die "missing packages: ${need[*]} — run: sudo apt-get install -y ${need[*]}"
+fi
+echo "installing: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine may have no package lists yet: update only when the install fails without.
+if ! apt-get install -y -q --no-install-recommends "${need[@]}" >/tmp/authd-apt.log 2>&1; then
+  apt-get update -q >>/tmp/authd-apt.log 2>&1
+  apt-get install -y -q --no-install-recommends "${need[@]}" >>/tmp/authd-apt.log 2>&1 \
+    || { tail -20 /tmp/authd-apt.log >&2; die "apt-get install failed (log: /tmp/authd-apt.log)"; }
+fi
