@@ -2,6 +2,9 @@ import Logging
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+#if canImport(Dispatch)
+import Dispatch
+#endif
 
 /// A bounded pool of libpq connections with its own threads for the blocking calls.
 ///
@@ -139,14 +142,6 @@ public final class PGPool: Sendable {
         }
     }
 
-    /// Gives back a grant that arrived for a waiter that had already given up.
-    private func giveBack(_ grant: Grant) {
-        switch grant {
-        case .connection(let c): release(c)
-        case .open: resumeWaiter { $0.slotFreed() }
-        }
-    }
-
     private func waitForGrant(id: Int) async throws -> Grant {
         // Fast path: no parking, no timer.
         let immediate: Grant? = try state.withLock { s in
@@ -154,40 +149,15 @@ public final class PGPool: Sendable {
             return s.machine.acquireWithoutWaiting()
         }
         if let immediate { return immediate }
-        let timeout = configuration.acquireTimeout
-        return try await withThrowingTaskGroup(of: Grant?.self) { group in
-            group.addTask { try await self.park(id: id) }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            let first: Grant??
-            do { first = try await group.next() } catch {
-                await self.drain(&group)
-                throw error
-            }
-            if let grant = first ?? nil {
-                group.cancelAll()
-                return grant
-            }
-            await self.drain(&group)
-            throw PGError(.acquireTimeout, "no database connection free within \(timeout)")
-        }
+        return try await park(id: id)
     }
 
-    /// Cancels the other child and gives back any grant that still arrives.
-    private func drain(_ group: inout ThrowingTaskGroup<Grant?, any Error>) async {
-        group.cancelAll()
-        while true {
-            do {
-                guard let result = try await group.next() else { return }
-                if let grant = result { giveBack(grant) }
-            } catch { continue }
-        }
-    }
-
+    /// Parks until a release serves this waiter, the acquire timeout passes, or the task is
+    /// cancelled. Whichever comes first removes the waiter under the lock and resumes it, so it
+    /// is resumed exactly once and no grant is ever lost.
     private func park(id: Int) async throws -> Grant {
-        try await withTaskCancellationHandler {
+        let timeout = configuration.acquireTimeout
+        return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
                 let action: Machine.AcquireAction = state.withLock { s in
                     if Task.isCancelled { return .shutDown }
@@ -197,17 +167,27 @@ public final class PGPool: Sendable {
                 }
                 switch action {
                 case .grant(let g): continuation.resume(returning: g)
-                case .wait: break
                 case .shutDown:
                     continuation.resume(throwing: Task.isCancelled ? CancellationError() : PGError(.shutDown, "pool is shut down"))
+                case .wait:
+                    // A dispatch timer rather than a sleeping child task: parking stays cheap.
+                    let nanos = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanos))) { [weak self] in
+                        self?.abandon(waiter: id, with: PGError(.acquireTimeout, "no database connection free within \(timeout)"))
+                    }
                 }
             }
         } onCancel: {
-            let continuation = state.withLock { s in
-                s.machine.cancel(waiter: id) ? s.continuations.removeValue(forKey: id) : nil
-            }
-            continuation?.resume(throwing: CancellationError())
+            abandon(waiter: id, with: CancellationError())
         }
+    }
+
+    /// Fails a parked waiter if it is still waiting; does nothing if it was served meanwhile.
+    private func abandon(waiter id: Int, with error: any Error) {
+        let continuation = state.withLock { s in
+            s.machine.cancel(waiter: id) ? s.continuations.removeValue(forKey: id) : nil
+        }
+        continuation?.resume(throwing: error)
     }
 }
 
