@@ -19,4 +19,4 @@ echo "==> test cluster: $dir (port $port)"
 export AUTH_TEST_DATABASE_URL=$(pg_conninfo "$dir" "$port")
 export AUTHD_BIN="$(swift build --show-bin-path)/authd"
 export AUTH_TEST_PG_BIN=$(pg_bin)
-swift test "$@"
+swift test --skip-build "$@"

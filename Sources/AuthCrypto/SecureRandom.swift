@@ -15,4 +15,6 @@ public enum CryptoError: Error, Sendable, Equatable {
     case randomUnavailable
     case invalidKeyring(String)
     case hashingFailed(String)
+    case sealFailed
+    case unknownKey(String)
 }

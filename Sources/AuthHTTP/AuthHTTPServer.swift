@@ -16,25 +16,27 @@ public enum AuthHTTPServer {
         }
     }
 
-    /// The router with every route authd serves.
-    public static func makeRouter(readiness: @escaping HealthRoutes<BasicRequestContext>.ReadinessCheck)
-        -> Router<BasicRequestContext>
-    {
-        let router = Router()
+    /// The router with every route authd serves (`env` nil: health routes only).
+    public static func makeRouter(
+        readiness: @escaping HealthRoutes<AuthRequestContext>.ReadinessCheck, env: AuthEnvironment? = nil
+    ) -> Router<AuthRequestContext> {
+        let router = Router(context: AuthRequestContext.self)
         router.add(middleware: ErrorEnvelopeMiddleware())
         HealthRoutes(readiness: readiness).register(on: router)
+        if let env { AuthRoutes(env: env).register(on: router) }
         return router
     }
 
     /// The application, ready to run as a `Service` or with `runService()`.
     public static func makeApplication(
         configuration: Configuration,
-        readiness: @escaping HealthRoutes<BasicRequestContext>.ReadinessCheck,
+        readiness: @escaping HealthRoutes<AuthRequestContext>.ReadinessCheck,
+        env: AuthEnvironment?,
         services: [any Service],
         logger: Logger
     ) -> some ApplicationProtocol {
         Application(
-            router: makeRouter(readiness: readiness),
+            router: makeRouter(readiness: readiness, env: env),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "authd"),
             services: services,
             logger: logger)

@@ -31,10 +31,10 @@ public struct MigrationCatalog: Sendable {
     public static func locateRoot(explicit: String? = nil) -> String? {
         if let explicit { return explicit }
         var candidates = [FileManager.default.currentDirectoryPath + "/Migrations"]
-        // Sources/AuthCore/MigrationCatalog.swift → repository root.
-        let source = URL(fileURLWithPath: #filePath)
-        candidates.append(source.deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Migrations").path)
+        // Sources/AuthCore/Tenancy/MigrationCatalog.swift → repository root.
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { root = root.deletingLastPathComponent() }
+        candidates.append(root.appendingPathComponent("Migrations").path)
         return candidates.first { FileManager.default.fileExists(atPath: $0 + "/global") }
     }
 }

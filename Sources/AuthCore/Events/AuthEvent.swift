@@ -1,0 +1,61 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// One event of the outbox (DESIGN.md §5): a versioned JSON envelope
+/// `{id, type, version, tenant, occurredAt, actor, subject, data}` that never carries a password,
+/// token or hash.
+public struct AuthEvent: Sendable, Equatable {
+    /// Event names: `auth.` + nest-auth's event name without its prefix.
+    public struct Name: RawRepresentable, Sendable, Hashable, ExpressibleByStringLiteral {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(stringLiteral value: String) { rawValue = value }
+
+        public static let registered: Name = "auth.registered"
+        public static let loggedIn: Name = "auth.logged_in"
+        public static let loginFailed: Name = "auth.login_failed"
+        public static let loggedOut: Name = "auth.logged_out"
+        public static let loggedOutAll: Name = "auth.logged_out_all"
+        public static let refreshToken: Name = "auth.refresh_token"
+        public static let refreshTokenReuseDetected: Name = "auth.refresh_token_reuse_detected"
+        public static let userCreated: Name = "auth.user.created"
+        public static let userUpdated: Name = "auth.user.updated"
+        public static let userDeleted: Name = "auth.user.deleted"
+        public static let sessionRevoked: Name = "auth.session.revoked"
+        public static let passwordChanged: Name = "auth.password_changed"
+    }
+
+    public var id: UUID
+    public var type: Name
+    public var version: Int
+    public var tenantID: UUID?
+    public var actor: JSONObject
+    public var subject: JSONObject
+    public var data: JSONObject
+
+    public init(
+        _ type: Name, tenantID: UUID?, actor: JSONObject = [:], subject: JSONObject = [:], data: JSONObject = [:],
+        version: Int = 1
+    ) {
+        self.id = UUID()
+        self.type = type
+        self.version = version
+        self.tenantID = tenantID
+        self.actor = actor
+        self.subject = subject
+        self.data = data
+    }
+
+    /// `{"type": "user", "id": …}`.
+    public static func user(_ id: UUID) -> JSONObject {
+        ["type": .string("user"), "id": .string(id.uuidString.lowercased())]
+    }
+
+    /// `{"type": "session", "id": …, "userId": …}`.
+    public static func session(_ id: UUID, user: UUID) -> JSONObject {
+        ["type": .string("session"), "id": .string(id.uuidString.lowercased()), "userId": .string(user.uuidString.lowercased())]
+    }
+}

@@ -1,0 +1,63 @@
+import AuthCrypto
+import Logging
+import PGKit
+
+/// Everything the flows need, built once at start and passed down.
+public struct AuthEnvironment: Sendable {
+    public let pool: PGPool
+    public let registry: TenantRegistry
+    public let tenants: TenantDirectory
+    public let hasher: PasswordHasher
+    public let tokens: TokenService
+    public let hooks: AuthHooks
+    public let sqlHooks: SQLHookBindings
+    public let settings: AuthSettings
+    public let afterCommit: AfterCommitQueue
+    public let logger: Logger
+    let outbox = EventOutbox()
+    let users = UserStore()
+    let credentials = CredentialStore()
+    let roles = RoleStore()
+    let sessions = SessionStore()
+
+    public init(
+        pool: PGPool, registry: TenantRegistry, hasher: PasswordHasher, tokens: TokenService, hooks: AuthHooks = AuthHooks(),
+        sqlHooks: SQLHookBindings = SQLHookBindings(), settings: AuthSettings, afterCommit: AfterCommitQueue,
+        logger: Logger = Logger(label: "authd")
+    ) {
+        self.pool = pool
+        self.registry = registry
+        self.tenants = TenantDirectory(registry: registry)
+        self.hasher = hasher
+        self.tokens = tokens
+        self.hooks = hooks
+        self.sqlHooks = sqlHooks
+        self.settings = settings
+        self.afterCommit = afterCommit
+        self.logger = logger
+    }
+
+    /// Hashes with the `password.hash` hook or argon2id.
+    func hashPassword(_ password: String) async throws -> String {
+        if let hook = hooks.password.hash { return try await hook(password) }
+        return try await hasher.hash(password)
+    }
+
+    /// Verifies with the `password.verify` hook or argon2id.
+    func verifyPassword(_ password: String, _ hash: String) async throws -> Bool {
+        if let hook = hooks.password.verify { return try await hook(password, hash) }
+        return try await hasher.verify(password, against: hash)
+    }
+
+    /// Runs a fire-and-forget hook after COMMIT through the bounded queue.
+    func afterCommit(_ tx: PGTransaction, _ job: @escaping AfterCommitQueue.Job) {
+        let queue = afterCommit
+        tx.afterCommit { queue.enqueue(job) }
+    }
+
+    /// Applies `errorHandler` to an error leaving a flow.
+    func mapError(_ error: any Error, context: String) -> any Error {
+        guard let authError = error as? AuthError, let handler = hooks.errorHandler else { return error }
+        return handler(authError, context)
+    }
+}

@@ -1,0 +1,145 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import AuthCrypto
+import PGKit
+
+/// What `POST /auth/login` carries.
+public struct LoginInput: Sendable {
+    public var providerName: String
+    public var email: String?
+    public var phone: String?
+    public var password: String?
+
+    public init(providerName: String = "email", email: String? = nil, phone: String? = nil, password: String?) {
+        self.providerName = providerName
+        self.email = email
+        self.phone = phone
+        self.password = password
+    }
+}
+
+/// `POST /auth/login` (seed timeline, DESIGN.md §4): `guards.beforeAuth` → read the credential →
+/// verify it with no transaction or connection held (a dummy verify for unknown accounts) →
+/// tx { re-check the credential row `FOR UPDATE` → `onLogin` → roles/permissions → shaping →
+/// session → `guards.afterAuth` → `auth.logged_in` } → COMMIT → `session.onCreated`.
+/// A wrong password commits its `auth.login_failed` event and counter before answering.
+public struct LoginFlow: Sendable {
+    let env: AuthEnvironment
+
+    /// A valid hash of a random password: verifying against it costs what a real verify costs.
+    static let dummyHashTask = DummyHash()
+
+    public init(env: AuthEnvironment) {
+        self.env = env
+    }
+
+    public func run(_ input: LoginInput, tenantName: String?, request: AuthRequest) async throws -> AuthResponse {
+        do {
+            return try await login(input, tenantName: tenantName, request: request)
+        } catch {
+            throw env.mapError(error, context: "login")
+        }
+    }
+
+    private func login(_ input: LoginInput, tenantName: String?, request: AuthRequest) async throws -> AuthResponse {
+        if let hook = env.hooks.guards.beforeAuth {
+            let decision = try await hook(request)
+            if decision.reject { throw AuthError.accessDenied(decision.reason) }
+        }
+        guard input.providerName == "email" || input.providerName == "phone" else {
+            throw AuthError(status: 401, code: "INVALID_PROVIDER", message: "Unknown provider")
+        }
+        let identifier = input.providerName == "email" ? input.email : input.phone
+        guard let identifier, !identifier.isEmpty, let password = input.password, !password.isEmpty else {
+            throw AuthError(status: 400, code: "MISSING_REQUIRED_FIELDS", message: "credentials need \(input.providerName) and password")
+        }
+        let email = input.providerName == "email" ? Identifier.email(identifier) : nil
+        let phone = input.providerName == "phone" ? Identifier.phone(identifier) : nil
+
+        // Unknown tenant, unknown account, wrong password and locked account all answer the
+        // same, after the same amount of work.
+        let tenant = try? await env.tenants.resolve(tenantName)
+        var found: (User, String)?
+        if let tenant, email != nil || phone != nil {
+            found = try await env.registry.withTenantTransaction(tenant) { tx in
+                try await env.users.credentialsFor(email: email, phone: phone, in: tx)
+            }
+        }
+        guard let tenant, let (user, hash) = found else {
+            _ = try? await env.hasher.verify(password, against: await Self.dummyHashTask.value(env.hasher))
+            if let tenant { try await recordFailure(user: nil, identifier: email ?? phone ?? "", tenant: tenant, request: request) }
+            throw AuthError.invalidCredentials
+        }
+        guard try await env.verifyPassword(password, hash) else {
+            try await recordFailure(user: user, identifier: email ?? phone ?? "", tenant: tenant, request: request)
+            throw AuthError.invalidCredentials
+        }
+        guard user.isActive else { throw AuthError.accountInactive }
+        let rehash = env.hooks.password.hash == nil && env.hasher.needsRehash(hash) ? try await env.hasher.hash(password) : nil
+        let shaping = SessionShaping(env: env)
+
+        let (opened, shape) = try await env.registry.withTenantTransaction(tenant) { tx in
+            guard try await env.credentials.lockUnchanged(userID: user.id, verifiedHash: hash, in: tx) else {
+                // The password changed between the read and now: the verified one is stale.
+                throw AuthError.invalidCredentials
+            }
+            try await env.credentials.recordSuccess(userID: user.id, rehash: rehash, in: tx)
+            let stored = try await env.roles.rolesAndPermissions(userID: user.id, in: tx)
+            if let hook = env.hooks.onLogin {
+                try await hook(user, AuthHooks.LoginContext(request: request, tenant: tenant, roles: stored.roles, tx: tx))
+            }
+            _ = try await env.sqlHooks.call(
+                .onLogin, tenant: tenant, payload: ["user": .object(user.json), "roles": .array(stored.roles.map(JSONValue.string))],
+                in: tx, logger: env.logger)
+            try await tx.query("UPDATE users SET last_login_at = now() WHERE id = $1", user.id)
+            let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx)
+            let opened = try await SessionOpener(env: env).open(user: user, tenant: tenant, request: request, shape: shape, tx: tx)
+            if let hook = env.hooks.guards.afterAuth {
+                let decision = try await hook(request, user)
+                if decision.reject { throw AuthError.accessDenied(decision.reason, status: 403) }
+            }
+            try await env.outbox.append(
+                AuthEvent(
+                    .loggedIn, tenantID: tenant.id, actor: AuthEvent.user(user.id),
+                    subject: AuthEvent.session(opened.session.id, user: user.id),
+                    data: [
+                        "provider": .string(input.providerName), "ip": request.ipAddress.map(JSONValue.string) ?? .null,
+                        "userAgent": request.userAgent.map(JSONValue.string) ?? .null,
+                    ]), in: tx)
+            return (opened, shape)
+        }
+        return try await shaping.response(
+            access: opened.accessToken, refresh: opened.refreshToken.value, shape: shape, message: "Login successful",
+            context: "login")
+    }
+
+    /// The failure's trace, committed in its own short transaction before the 401 goes out.
+    private func recordFailure(user: User?, identifier: String, tenant: Tenant, request: AuthRequest) async throws {
+        try await env.registry.withTenantTransaction(tenant) { tx in
+            if let user { try await env.credentials.recordFailure(userID: user.id, in: tx) }
+            try await env.outbox.append(
+                AuthEvent(
+                    .loginFailed, tenantID: tenant.id, subject: user.map { AuthEvent.user($0.id) } ?? [:],
+                    data: [
+                        "reasonCode": .string("INVALID_CREDENTIALS"), "ip": request.ipAddress.map(JSONValue.string) ?? .null,
+                        "knownAccount": .bool(user != nil),
+                    ]), in: tx)
+        }
+    }
+}
+
+/// A lazily computed argon2id hash of a random password, for dummy verifies.
+actor DummyHash {
+    private var hash: String?
+
+    func value(_ hasher: AuthCrypto.PasswordHasher) async -> String {
+        if let hash { return hash }
+        let random = (try? SecureRandom.bytes(16)).map { Base64.encode($0) } ?? "dummy-password-for-timing"
+        let made = (try? await hasher.hash(random)) ?? ""
+        hash = made
+        return made
+    }
+}

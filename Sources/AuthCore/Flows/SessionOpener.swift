@@ -1,0 +1,42 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import AuthCrypto
+import PGKit
+
+/// Creates a session with its first token pair inside a flow's transaction (signup, login):
+/// evicts the least recently active sessions beyond `maxSessionsPerUser`, stores only the
+/// refresh token's digest, and queues `session.onCreated` for after COMMIT.
+struct SessionOpener: Sendable {
+    let env: AuthEnvironment
+
+    struct Opened: Sendable {
+        var session: Session
+        var accessToken: String
+        var refreshToken: RefreshToken
+    }
+
+    func open(user: User, tenant: Tenant, request: AuthRequest, shape: SessionShaping.Shape, tx: PGTransaction) async throws -> Opened {
+        let evicted = try await env.sessions.evictBeyond(userID: user.id, max: env.settings.maxSessionsPerUser, in: tx)
+        for old in evicted { try await revoked(old, reason: "evicted", tenant: tenant, tx: tx) }
+        let session = try await env.sessions.create(
+            id: UUID(), userID: user.id, data: shape.sessionData, request: request,
+            idleTimeout: env.settings.sessionIdleTimeout, lifetime: env.settings.sessionAbsoluteLifetime, in: tx)
+        let refresh = try env.tokens.mintRefresh(tenantID: tenant.id, sessionID: session.id, generation: 0)
+        try await env.sessions.setRefresh(sessionID: session.id, digest: refresh.digest, keyID: refresh.keyID, in: tx)
+        let access = try await SessionShaping(env: env).accessToken(session: session, user: user, tenant: tenant, shape: shape)
+        if let hook = env.hooks.session.onCreated { env.afterCommit(tx) { await hook(session, user) } }
+        return Opened(session: session, accessToken: access, refreshToken: refresh)
+    }
+
+    /// Records a revoked session: its event in the transaction, `session.onRevoked` after COMMIT.
+    func revoked(_ session: Session, reason: String, tenant: Tenant, tx: PGTransaction) async throws {
+        try await env.outbox.append(
+            AuthEvent(
+                .sessionRevoked, tenantID: tenant.id, subject: AuthEvent.session(session.id, user: session.userID),
+                data: ["reason": .string(reason)]), in: tx)
+        if let hook = env.hooks.session.onRevoked { env.afterCommit(tx) { await hook(session, reason) } }
+    }
+}

@@ -1,0 +1,75 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import PGKit
+
+/// `POST /auth/signup` (seed timeline): `beforeSignup` (pre-tx) → validate → hash (no
+/// connection held) → tx { `user.beforeCreate` → INSERT → `user.afterCreate` → `onSignup` →
+/// shaping → session + tokens → `auth.user.created`, `auth.registered` } → COMMIT →
+/// `session.onCreated`.
+public struct SignupFlow: Sendable {
+    let env: AuthEnvironment
+
+    public init(env: AuthEnvironment) {
+        self.env = env
+    }
+
+    public func run(_ rawInput: SignupInput, tenant: Tenant, request: AuthRequest) async throws -> AuthResponse {
+        do {
+            return try await signup(rawInput, tenant: tenant, request: request)
+        } catch {
+            throw env.mapError(error, context: "signup")
+        }
+    }
+
+    private func signup(_ rawInput: SignupInput, tenant: Tenant, request: AuthRequest) async throws -> AuthResponse {
+        guard env.settings.registrationEnabled else { throw AuthError.registrationDisabled }
+        var input = rawInput
+        if let hook = env.hooks.beforeSignup { input = try await hook(input, request) }
+        let email = try input.email.flatMap { raw -> String? in
+            guard !raw.isEmpty else { return nil }
+            guard let e = Identifier.email(raw) else {
+                throw AuthError(status: 400, code: "INVALID_EMAIL_FORMAT", message: "Invalid email address")
+            }
+            return e
+        }
+        let phone = try input.phone.flatMap { raw -> String? in
+            guard !raw.isEmpty else { return nil }
+            guard let p = Identifier.phone(raw) else {
+                throw AuthError(status: 400, code: "INVALID_PHONE_FORMAT", message: "Phone must be in international format (+…)")
+            }
+            return p
+        }
+        guard email != nil || phone != nil else { throw AuthError.emailOrPhoneRequired }
+        let context = [email.map { String($0.prefix { $0 != "@" }) }, email, phone, tenant.slug, tenant.name].compactMap { $0 }
+        try env.settings.passwordPolicy.check(input.password, context: context)
+        let hash = try await env.hashPassword(input.password)
+        let shaping = SessionShaping(env: env)
+
+        let (user, opened, shape) = try await env.registry.withTenantTransaction(tenant) { tx in
+            let user = try await UserLifecycle(env: env).create(
+                NewUser(email: email, phone: phone), passwordHash: hash, tenant: tenant, tx: tx)
+            if let hook = env.hooks.onSignup {
+                try await hook(user, input, AuthHooks.SignupContext(request: request, tenant: tenant, tx: tx))
+            }
+            _ = try await env.sqlHooks.call(
+                .onSignup, tenant: tenant, payload: ["user": .object(user.json), "profile": .object(input.profile)], in: tx,
+                logger: env.logger)
+            // Roles assigned by onSignup land in the first token: shaping reads them now.
+            let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx)
+            let opened = try await SessionOpener(env: env).open(user: user, tenant: tenant, request: request, shape: shape, tx: tx)
+            try await env.outbox.append(
+                AuthEvent(
+                    .registered, tenantID: tenant.id, actor: AuthEvent.user(user.id), subject: AuthEvent.user(user.id),
+                    data: ["sessionId": .string(opened.session.id.uuidString.lowercased()), "ip": request.ipAddress.map(JSONValue.string) ?? .null]),
+                in: tx)
+            return (user, opened, shape)
+        }
+        _ = user
+        return try await shaping.response(
+            access: opened.accessToken, refresh: opened.refreshToken.value, shape: shape, message: "Signup successful",
+            context: "signup")
+    }
+}

@@ -1,0 +1,34 @@
+/// The body of signup, login and refresh answers (API.md "AuthResponse").
+public struct AuthResponse: Sendable, Equatable {
+    public var accessToken: String
+    public var refreshToken: String
+    public var isRequiresMfa: Bool
+    /// The session user (`getSessionUserData`), sensitive fields removed.
+    public var user: JSONObject
+    public var message: String
+    /// Access-token expiry (for cookie Max-Age and clients).
+    public var accessTokenExpiresIn: Int
+    /// Refresh/session lifetime in seconds (for the refresh cookie's Max-Age).
+    public var refreshTokenExpiresIn: Int
+
+    public init(
+        accessToken: String, refreshToken: String, isRequiresMfa: Bool = false, user: JSONObject, message: String,
+        accessTokenExpiresIn: Int, refreshTokenExpiresIn: Int
+    ) {
+        self.accessToken = accessToken
+        self.refreshToken = refreshToken
+        self.isRequiresMfa = isRequiresMfa
+        self.user = user
+        self.message = message
+        self.accessTokenExpiresIn = accessTokenExpiresIn
+        self.refreshTokenExpiresIn = refreshTokenExpiresIn
+    }
+
+    /// The JSON body (tokens included; cookie mode removes them in the HTTP layer).
+    public var json: JSONObject {
+        [
+            "accessToken": .string(accessToken), "refreshToken": .string(refreshToken),
+            "isRequiresMfa": .bool(isRequiresMfa), "user": .object(user), "message": .string(message),
+        ]
+    }
+}

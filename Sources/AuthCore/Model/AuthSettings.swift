@@ -1,0 +1,37 @@
+/// The behaviour knobs of the flows, one value built at start (per-request overrides come from
+/// the `resolveConfig` hook).
+public struct AuthSettings: Sendable {
+    /// Where tokens travel: in JSON bodies and the Authorization header, or in httpOnly cookies.
+    public enum TokenTransport: String, Sendable {
+        case header
+        case cookie
+    }
+
+    public var issuer = "authd"
+    public var audience = "authd"
+    public var accessTokenTTL: Duration = .seconds(15 * 60)
+    /// A rotated refresh token presented again within this window gets the same answer.
+    public var refreshGraceWindow: Duration = .seconds(10)
+    public var sessionIdleTimeout: Duration = .seconds(7 * 24 * 3600)
+    public var sessionAbsoluteLifetime: Duration = .seconds(30 * 24 * 3600)
+    public var maxSessionsPerUser = 10
+    public var registrationEnabled = true
+    public var passwordPolicy = PasswordPolicy()
+    public var accessTokenType: TokenTransport = .header
+    /// Put `permissions` in access tokens (leave out when roles grant many).
+    public var includePermissionsInToken = true
+    /// Cookies carry `Secure` (always in production).
+    public var secureCookies = true
+    /// Request bodies above this are refused with 413.
+    public var maxBodyBytes = 64 * 1024
+
+    public init() {}
+}
+
+extension Duration {
+    /// Whole seconds (rounded down).
+    public var wholeSeconds: Int { Int(components.seconds) }
+
+    /// Fractional seconds as a Double.
+    public var timeInterval: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,75 @@
+/// What a signup asks for. `profile` holds any other fields of the request body: hooks may use
+/// them (e.g. copy some into `metadata`); authd stores none of them on its own, so a client can
+/// never write metadata that hooks or admins rely on.
+public struct SignupInput: Sendable {
+    public var email: String?
+    public var phone: String?
+    public var password: String
+    public var profile: JSONObject
+
+    public init(email: String?, phone: String?, password: String, profile: JSONObject = [:]) {
+        self.email = email
+        self.phone = phone
+        self.password = password
+        self.profile = profile
+    }
+}
+
+/// The row about to be inserted (what `user.beforeCreate` may change).
+public struct NewUser: Sendable {
+    public var email: String?
+    public var phone: String?
+    public var isActive: Bool
+    public var metadata: JSONObject
+    /// Role names to assign at creation.
+    public var roles: [String]
+
+    public init(email: String?, phone: String?, isActive: Bool = true, metadata: JSONObject = [:], roles: [String] = []) {
+        self.email = email
+        self.phone = phone
+        self.isActive = isActive
+        self.metadata = metadata
+        self.roles = roles
+    }
+}
+
+/// A change to a user (what `user.beforeUpdate` may change); nil fields stay as they are.
+public struct UserChanges: Sendable, Equatable {
+    public var email: String??
+    public var phone: String??
+    public var isActive: Bool?
+    public var isMfaEnabled: Bool?
+    public var metadata: JSONObject?
+
+    public init(email: String?? = nil, phone: String?? = nil, isActive: Bool? = nil, isMfaEnabled: Bool? = nil, metadata: JSONObject? = nil) {
+        self.email = email
+        self.phone = phone
+        self.isActive = isActive
+        self.isMfaEnabled = isMfaEnabled
+        self.metadata = metadata
+    }
+
+    public var isEmpty: Bool { email == nil && phone == nil && isActive == nil && isMfaEnabled == nil && metadata == nil }
+}
+
+/// Normalises identifiers the way lookups compare them.
+public enum Identifier {
+    /// Trimmed and lower-cased; nil when it is not a plausible address.
+    public static func email(_ raw: String) -> String? {
+        let e = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard e.utf8.count <= 254, let at = e.firstIndex(of: "@"), at != e.startIndex,
+              e[e.index(after: at)...].contains("."), !e.hasSuffix("."),
+              !e.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" }),
+              e.filter({ $0 == "@" }).count == 1
+        else { return nil }
+        return e
+    }
+
+    /// E.164-ish: `+` and 7–15 digits, spaces and dashes dropped; nil otherwise.
+    public static func phone(_ raw: String) -> String? {
+        let p = raw.filter { !$0.isWhitespace && $0 != "-" && $0 != "(" && $0 != ")" }
+        guard p.hasPrefix("+"), (8...16).contains(p.count), p.dropFirst().allSatisfy(\.isASCII), p.dropFirst().allSatisfy(\.isNumber)
+        else { return nil }
+        return p
+    }
+}

@@ -1,0 +1,140 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import PGKit
+
+/// Sessions of a tenant (`sessions`), inside a tenant transaction. Refresh secrets are stored
+/// only as SHA-256 digests plus the current token sealed under the previous one (DESIGN.md §6).
+public struct SessionStore: Sendable {
+    /// The refresh state of a session row, read under `FOR UPDATE`.
+    public struct RefreshState: Sendable {
+        public var session: Session
+        public var currentDigest: [UInt8]?
+        public var previousDigest: [UInt8]?
+        public var sealedCurrent: [UInt8]?
+        public var rotatedAt: Date?
+    }
+
+    public init() {}
+
+    /// Inserts a session; its first refresh token is set by `setRefresh`.
+    public func create(
+        id: UUID, userID: UUID, data: JSONObject, request: AuthRequest, idleTimeout: Duration, lifetime: Duration,
+        in tx: PGTransaction
+    ) async throws -> Session {
+        let rows = try await tx.query(
+            """
+            INSERT INTO sessions (id, user_id, data, ip_address, user_agent, idle_expires_at, expires_at)
+            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), now() + make_interval(secs => $7))
+            RETURNING \(Session.columns)
+            """,
+            id, userID, PGBind.jsonb(JSONValue.object(data).jsonText), request.ipAddress,
+            request.userAgent.map { String($0.prefix(512)) }, idleTimeout.timeInterval, lifetime.timeInterval)
+        guard let row = rows.first else { throw AuthError.internalError("INSERT … RETURNING gave no row") }
+        return try Session(row: row)
+    }
+
+    /// Stores the digest of a session's first refresh token.
+    public func setRefresh(sessionID: UUID, digest: [UInt8], keyID: String, in tx: PGTransaction) async throws {
+        try await tx.query(
+            "UPDATE sessions SET refresh_digest = $2, refresh_key_id = $3 WHERE id = $1",
+            sessionID, PGBind.bytea(digest), keyID)
+    }
+
+    /// Reads a session with its refresh state, locking the row for the rest of the transaction.
+    public func lockForRefresh(sessionID: UUID, in tx: PGTransaction) async throws -> RefreshState? {
+        let rows = try await tx.query(
+            """
+            SELECT \(Session.columns), refresh_digest, previous_refresh_digest, sealed_refresh, rotated_at
+            FROM sessions WHERE id = $1 FOR UPDATE
+            """, sessionID)
+        guard let row = rows.first else { return nil }
+        return RefreshState(
+            session: try Session(row: row),
+            currentDigest: try row.decode("refresh_digest", as: PGBytes?.self)?.bytes,
+            previousDigest: try row.decode("previous_refresh_digest", as: PGBytes?.self)?.bytes,
+            sealedCurrent: try row.decode("sealed_refresh", as: PGBytes?.self)?.bytes,
+            rotatedAt: try row.decode("rotated_at", as: Date?.self))
+    }
+
+    /// Rotates: the presented token becomes "previous", `next` becomes current (sealed under
+    /// the presented one for the grace window); activity and idle expiry move forward.
+    public func rotate(
+        sessionID: UUID, generation: Int, currentDigest: [UInt8], previousDigest: [UInt8], sealedCurrent: [UInt8],
+        keyID: String, data: JSONObject, idleTimeout: Duration, in tx: PGTransaction
+    ) async throws -> Session {
+        let rows = try await tx.query(
+            """
+            UPDATE sessions SET refresh_generation = $2, refresh_digest = $3, previous_refresh_digest = $4,
+                sealed_refresh = $5, refresh_key_id = $6, rotated_at = now(), data = $7, last_active_at = now(),
+                idle_expires_at = least(expires_at, now() + make_interval(secs => $8))
+            WHERE id = $1 RETURNING \(Session.columns)
+            """,
+            sessionID, generation, PGBind.bytea(currentDigest), PGBind.bytea(previousDigest), PGBind.bytea(sealedCurrent),
+            keyID, PGBind.jsonb(JSONValue.object(data).jsonText), idleTimeout.timeInterval)
+        guard let row = rows.first else { throw AuthError.sessionNotFound }
+        return try Session(row: row)
+    }
+
+    /// Revokes one live session; returns it (nil when it was not live).
+    @discardableResult
+    public func revoke(sessionID: UUID, reason: String, in tx: PGTransaction) async throws -> Session? {
+        try await tx.query(
+            """
+            UPDATE sessions SET revoked_at = now(), revoked_reason = $2, refresh_digest = NULL,
+                previous_refresh_digest = NULL, sealed_refresh = NULL
+            WHERE id = $1 AND revoked_at IS NULL RETURNING \(Session.columns)
+            """, sessionID, reason
+        ).first.map(Session.init(row:))
+    }
+
+    /// Revokes every live session of a user; returns them (the pre-revocation list).
+    public func revokeAll(userID: UUID, reason: String, except: UUID? = nil, in tx: PGTransaction) async throws -> [Session] {
+        try await tx.query(
+            """
+            UPDATE sessions SET revoked_at = now(), revoked_reason = $2, refresh_digest = NULL,
+                previous_refresh_digest = NULL, sealed_refresh = NULL
+            WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3) RETURNING \(Session.columns)
+            """, userID, reason, except
+        ).map(Session.init(row:))
+    }
+
+    /// Keeps at most `max - 1` live sessions (room for the one being created), revoking the least
+    /// recently active; returns the evicted sessions.
+    public func evictBeyond(userID: UUID, max: Int, in tx: PGTransaction) async throws -> [Session] {
+        try await tx.query(
+            """
+            UPDATE sessions SET revoked_at = now(), revoked_reason = 'evicted', refresh_digest = NULL,
+                previous_refresh_digest = NULL, sealed_refresh = NULL
+            WHERE id IN (
+                SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL
+                ORDER BY last_active_at DESC, created_at DESC OFFSET $2
+            ) RETURNING \(Session.columns)
+            """, userID, Swift.max(0, max - 1)
+        ).map(Session.init(row:))
+    }
+
+    /// A live session with its user (the guard's database check).
+    public func liveSessionWithUser(sessionID: UUID, in db: some PGQueryable) async throws -> (Session, User)? {
+        let rows = try await db.query(
+            "SELECT \(Session.columns) FROM sessions WHERE id = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND expires_at > now()",
+            sessionID)
+        guard let row = rows.first else { return nil }
+        let session = try Session(row: row)
+        guard let user = try await UserStore().find(id: session.userID, in: db) else { return nil }
+        return (session, user)
+    }
+
+    /// Live sessions of a user, most recently active first.
+    public func list(userID: UUID, in db: some PGQueryable) async throws -> [Session] {
+        try await db.query(
+            """
+            SELECT \(Session.columns) FROM sessions
+            WHERE user_id = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND expires_at > now()
+            ORDER BY last_active_at DESC
+            """, userID
+        ).map(Session.init(row:))
+    }
+}

@@ -1,0 +1,39 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Synchronization
+
+/// Resolves the tenant a request names (uuid or slug, else `default`) with a short-lived cache,
+/// so the registry is not read on every request.
+public final class TenantDirectory: Sendable {
+    let registry: TenantRegistry
+    let ttl: Duration
+    private let cache = Mutex<[String: (Tenant, ContinuousClock.Instant)]>([:])
+
+    public init(registry: TenantRegistry, ttl: Duration = .seconds(5)) {
+        self.registry = registry
+        self.ttl = ttl
+    }
+
+    /// The active tenant named by `idOrSlug` (nil = `default`); 404 `TENANT_NOT_FOUND` otherwise.
+    public func resolve(_ idOrSlug: String?) async throws -> Tenant {
+        let key = (idOrSlug?.isEmpty == false ? idOrSlug! : TenantSlug.defaultTenant.value).lowercased()
+        let now = ContinuousClock.now
+        if let (tenant, at) = cache.withLock({ $0[key] }), now - at < ttl { return tenant }
+        guard key.utf8.count <= 64, let tenant = try await registry.find(key), tenant.status == .active else {
+            throw AuthError.tenantNotFound
+        }
+        cache.withLock { c in
+            if c.count > 10_000 { c.removeAll() }
+            c[key] = (tenant, now)
+        }
+        return tenant
+    }
+
+    /// The active tenant with this id (from a token's `tenantId` claim).
+    public func resolve(id: UUID) async throws -> Tenant {
+        try await resolve(id.uuidString.lowercased())
+    }
+}

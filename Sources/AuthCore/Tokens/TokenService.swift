@@ -1,0 +1,125 @@
+import AuthCrypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import JWTKit
+import Synchronization
+
+/// Signs and verifies access tokens (jwt-kit, Ed25519 with `kid`) and mints and checks refresh
+/// tokens (opaque, tagged; `RefreshToken`).
+///
+/// jwt-kit falls back to a default key for a token without a known `kid`; authd never wants
+/// that, so the default is cleared after every load, tokens are always signed with an explicit
+/// kid, and a token naming no kid or an unknown one is refused before jwt-kit sees it.
+public final class TokenService: Sendable {
+    struct Keys {
+        var all: [SigningKey]
+        var collection: JWTKeyCollection
+        var loadedAt: ContinuousClock.Instant
+    }
+
+    public let settings: AuthSettings
+    public let keyring: Keyring
+    let store: SigningKeyStore
+    private let keys: Mutex<Keys>
+
+    private init(settings: AuthSettings, keyring: Keyring, store: SigningKeyStore, keys: Keys) {
+        self.settings = settings
+        self.keyring = keyring
+        self.store = store
+        self.keys = Mutex(keys)
+    }
+
+    /// Loads the signing keys, creating the first one if the database has none.
+    public static func start(settings: AuthSettings, keyring: Keyring, store: SigningKeyStore) async throws -> TokenService {
+        let all = try await store.loadOrCreate()
+        return TokenService(settings: settings, keyring: keyring, store: store, keys: try await makeKeys(all))
+    }
+
+    /// Re-reads the keys (after `authd keys rotate`, or when a token names a kid not yet seen).
+    public func reload() async throws {
+        let fresh = try await Self.makeKeys(try await store.load())
+        keys.withLock { $0 = fresh }
+    }
+
+    private static func makeKeys(_ all: [SigningKey]) async throws -> Keys {
+        let collection = JWTKeyCollection()
+        for key in all {
+            if let privateKey = key.privateKey {
+                await collection.add(eddsa: EdDSA.PrivateKey(backing: privateKey), kid: JWKIdentifier(string: key.kid))
+            } else {
+                await collection.add(eddsa: EdDSA.PublicKey(backing: key.publicKey), kid: JWKIdentifier(string: key.kid))
+            }
+        }
+        // jwt-kit made the first key the default: a token with no or an unknown kid would be
+        // checked against it. authd names its keys explicitly, always.
+        _ = await collection.clearDefault()
+        return Keys(all: all, collection: collection, loadedAt: .now)
+    }
+
+    /// The JWKS document: every key that still verifies, the next one included.
+    public var jwks: JSONObject {
+        let now = Date()
+        return ["keys": .array(keys.withLock { $0.all }.filter { $0.verifies(at: now) }.map { .object($0.jwk) })]
+    }
+
+    /// Signs claims with the newest active key.
+    public func sign(_ claims: AccessTokenClaims) async throws -> String {
+        let now = Date()
+        let (collection, kid) = keys.withLock { k in
+            (k.collection, k.all.filter { $0.isActive(at: now) }.max { $0.activatesAt < $1.activatesAt }?.kid)
+        }
+        guard let kid else { throw AuthError.internalError("no active signing key") }
+        var header = JWTHeader()
+        header.typ = "JWT"
+        return try await collection.sign(claims, kid: JWKIdentifier(string: kid), header: header)
+    }
+
+    /// Verifies an access token: signature by a known kid, `type == access`, issuer, audience,
+    /// not before, expiry. Throws 401 `TOKEN_EXPIRED` for an authentic expired token and 401
+    /// `INVALID_TOKEN` for anything else.
+    public func verifyAccess(_ token: String, now: Date = Date()) async throws -> AccessTokenClaims {
+        guard token.utf8.count < 8192, let kid = Self.headerKid(token) else { throw AuthError.invalidToken }
+        var known = keys.withLock { k in k.all.contains { $0.kid == kid && $0.verifies(at: now) } }
+        if !known {
+            // A kid we have not seen may come from a key rotated in by another process.
+            let stale = keys.withLock { ContinuousClock.now - $0.loadedAt > .seconds(5) }
+            if stale { try? await reload() }
+            known = keys.withLock { k in k.all.contains { $0.kid == kid && $0.verifies(at: now) } }
+            guard known else { throw AuthError.invalidToken }
+        }
+        let collection = keys.withLock { $0.collection }
+        let claims: AccessTokenClaims
+        do {
+            claims = try await collection.verify(token, as: AccessTokenClaims.self)
+        } catch {
+            throw AuthError.invalidToken
+        }
+        guard claims.type == "access", claims.issuer == settings.issuer, claims.audience == settings.audience
+        else { throw AuthError.invalidToken }
+        if let nbf = claims.notBefore, nbf > now.addingTimeInterval(30) { throw AuthError.invalidToken }
+        guard claims.expiresAt > now else { throw AuthError.tokenExpired }
+        return claims
+    }
+
+    /// Mints a refresh token tagged with the keyring's current key.
+    public func mintRefresh(tenantID: UUID, sessionID: UUID, generation: Int) throws -> RefreshToken {
+        try RefreshToken.mint(tenantID: tenantID, sessionID: sessionID, generation: generation, keyring: keyring)
+    }
+
+    /// Parses a refresh token and checks its tag; nil when it is not one of ours.
+    public func parseRefresh(_ value: String) -> RefreshToken? {
+        RefreshToken.verify(value, keyring: keyring)
+    }
+
+    /// The `kid` of a compact JWS header, or nil when absent or unreadable.
+    static func headerKid(_ token: String) -> String? {
+        guard let dot = token.firstIndex(of: "."), let bytes = Base64URL.decode(String(token[..<dot])),
+              case .object(let header) = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)),
+              case .string(let kid) = header["kid"], !kid.isEmpty
+        else { return nil }
+        return kid
+    }
+}
