@@ -1,3 +1,4 @@
+import AuthCore
 import AuthCrypto
 import Configuration
 #if canImport(FoundationEssentials)
@@ -27,6 +28,10 @@ struct AuthdConfiguration: Sendable {
     var keyringIsEphemeral: Bool
     var migrationsDirectory: String?
     var logLevel: String
+    /// Flow behaviour (token lifetimes, sessions, password policy, transport).
+    var settings: AuthSettings
+    var argon2: PasswordHasher.Parameters
+    var sqlHooks: SQLHookBindings
 
     /// Reads and validates; throws `ConfigurationProblems` listing every problem at once.
     static func load(environment env: [String: String] = ProcessInfo.processInfo.environment, needsKeyring: Bool) async throws
@@ -51,9 +56,9 @@ struct AuthdConfiguration: Sendable {
         let host = config.string(forKey: "auth.http.host", default: "127.0.0.1")
         let port = config.int(forKey: "auth.http.port", default: 8080)
         if !(0...65535).contains(port) { problems.append("AUTH_HTTP_PORT must be 0–65535 (got \(port))") }
-        let envName = config.string(forKey: "auth.env", default: "production")
-        let environment = Environment(rawValue: envName)
-        if environment == nil { problems.append("AUTH_ENV must be development or production (got \(envName))") }
+        let envText = config.string(forKey: "auth.env", default: "production")
+        let environment = Environment(rawValue: envText)
+        if environment == nil { problems.append("AUTH_ENV must be development or production (got \(envText))") }
 
         var keyring: Keyring?
         var ephemeral = false
@@ -73,13 +78,62 @@ struct AuthdConfiguration: Sendable {
                 }
             }
         }
+        var settings = AuthSettings()
+        func seconds(_ key: String, _ current: Duration, _ range: ClosedRange<Int>) -> Duration {
+            let value = config.int(forKey: ConfigKey(key), default: current.wholeSeconds)
+            if !range.contains(value) {
+                problems.append("\(envName(key)) must be \(range.lowerBound)–\(range.upperBound) seconds (got \(value))")
+            }
+            return .seconds(value)
+        }
+        settings.issuer = config.string(forKey: "auth.token.issuer", default: settings.issuer)
+        settings.audience = config.string(forKey: "auth.token.audience", default: settings.audience)
+        settings.accessTokenTTL = seconds("auth.access.token.ttl", settings.accessTokenTTL, 30...86_400)
+        settings.refreshGraceWindow = seconds("auth.refresh.grace.seconds", settings.refreshGraceWindow, 0...300)
+        settings.sessionIdleTimeout = seconds("auth.session.idle.timeout", settings.sessionIdleTimeout, 60...31_536_000)
+        settings.sessionAbsoluteLifetime = seconds("auth.session.lifetime", settings.sessionAbsoluteLifetime, 60...31_536_000)
+        settings.maxSessionsPerUser = config.int(forKey: "auth.max.sessions.per.user", default: settings.maxSessionsPerUser)
+        if !(1...1000).contains(settings.maxSessionsPerUser) { problems.append("AUTH_MAX_SESSIONS_PER_USER must be 1–1000") }
+        settings.registrationEnabled = config.bool(forKey: "auth.registration.enabled", default: true)
+        settings.passwordPolicy.minLength = config.int(forKey: "auth.password.min.length", default: 8)
+        if !(8...64).contains(settings.passwordPolicy.minLength) { problems.append("AUTH_PASSWORD_MIN_LENGTH must be 8–64") }
+        let transport = config.string(forKey: "auth.access.token.type", default: "header")
+        if let t = AuthSettings.TokenTransport(rawValue: transport) { settings.accessTokenType = t } else {
+            problems.append("AUTH_ACCESS_TOKEN_TYPE must be header or cookie (got \(transport))")
+        }
+        settings.includePermissionsInToken = config.bool(forKey: "auth.token.include.permissions", default: true)
+        settings.secureCookies = environment != .development
+
+        let argon2 = PasswordHasher.Parameters(
+            memoryKiB: UInt32(clamping: config.int(forKey: "auth.argon2.memory.kib", default: 19_456)),
+            iterations: UInt32(clamping: config.int(forKey: "auth.argon2.iterations", default: 2)),
+            parallelism: UInt32(clamping: config.int(forKey: "auth.argon2.parallelism", default: 1)))
+        if argon2.memoryKiB < 8 || argon2.iterations < 1 || argon2.parallelism < 1 {
+            problems.append("AUTH_ARGON2_* parameters are out of range")
+        }
+
+        var sqlHooks = SQLHookBindings()
+        if let text = config.string(forKey: "auth.sql.hooks"), !text.isEmpty {
+            do {
+                let timeout = Duration.milliseconds(config.int(forKey: "auth.sql.hook.timeout.ms", default: 2000))
+                sqlHooks = try SQLHookBindings.parse(try JSONValue.parse(text).objectValue, timeout: timeout)
+            } catch {
+                problems.append("AUTH_SQL_HOOKS is invalid: \(error)")
+            }
+        }
         guard problems.isEmpty, let environment else { throw ConfigurationProblems(problems: problems) }
         return AuthdConfiguration(
             databaseURL: databaseURL, poolSize: poolSize, httpHost: host, httpPort: port, environment: environment,
             keyring: keyring, keyringIsEphemeral: ephemeral,
             migrationsDirectory: config.string(forKey: "auth.migrations.dir"),
-            logLevel: config.string(forKey: "auth.log.level", default: "info"))
+            logLevel: config.string(forKey: "auth.log.level", default: "info"),
+            settings: settings, argon2: argon2, sqlHooks: sqlHooks)
     }
+}
+
+/// `auth.access.token.ttl` → `AUTH_ACCESS_TOKEN_TTL`, for messages.
+private func envName(_ key: String) -> String {
+    key.uppercased().replacingOccurrences(of: ".", with: "_")
 }
 
 /// Start-up refused: every configuration problem found, each on its own line.
