@@ -92,7 +92,7 @@ let package = Package(
 
         .target(
             name: "TestSupport",
-            dependencies: ["PGKit", "AuthCore"],
+            dependencies: ["PGKit", "AuthCore", "AuthCrypto"],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "PGKitTests", dependencies: ["PGKit", "CLibPQ", "TestSupport"]),
@@ -101,8 +101,10 @@ let package = Package(
         .testTarget(
             name: "AuthHTTPTests",
             dependencies: [
-                "AuthHTTP", "AuthCore", "TestSupport",
+                "AuthHTTP", "AuthCore", "AuthCrypto", "PGKit", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(name: "authdTests", dependencies: ["TestSupport", "AuthCore", "PGKit"]),

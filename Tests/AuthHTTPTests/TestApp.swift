@@ -1,0 +1,154 @@
+import AuthCore
+import AuthCrypto
+import AuthHTTP
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#endif
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import PGKit
+import TestSupport
+import Testing
+
+/// authd's routes over a real database, driven through Hummingbird's test client.
+struct TestApp: Sendable {
+    let db: TestDatabase
+    let pool: PGPool
+    let env: AuthEnvironment
+    let keyring: Keyring
+
+    /// A fresh database, fast argon2 parameters (the format and logic are unchanged).
+    static func with<T: Sendable>(
+        hooks: AuthHooks = AuthHooks(), sqlHooks: SQLHookBindings = SQLHookBindings(),
+        argon2: PasswordHasher.Parameters = .init(memoryKiB: 1024, iterations: 1, parallelism: 1),
+        configure: (inout AuthSettings) -> Void = { _ in },
+        _ body: @escaping @Sendable (TestApp, any TestClientProtocol) async throws -> T
+    ) async throws -> T {
+        let db = try await TestDatabases.shared.migrated()
+        let pool = db.makePool(size: 4)
+        let keyring = try Keyring.ephemeral()
+        var settings = AuthSettings()
+        settings.secureCookies = false
+        configure(&settings)
+        let hasher = PasswordHasher(parameters: argon2, threads: 2)
+        let afterCommit = AfterCommitQueue()
+        do {
+            let tokens = try await TokenService.start(
+                settings: settings, keyring: keyring, store: SigningKeyStore(pool: pool, sealer: SecretSealer(keyring: keyring)))
+            let env = AuthEnvironment(
+                pool: pool, registry: try TestDatabase.registry(pool), hasher: hasher, tokens: tokens, hooks: hooks,
+                sqlHooks: sqlHooks, settings: settings, afterCommit: afterCommit)
+            let app = TestApp(db: db, pool: pool, env: env, keyring: keyring)
+            let migrator = DatabaseMigrator(registry: env.registry)
+            let application = Application(router: AuthHTTPServer.makeRouter(readiness: { try await migrator.status() }, env: env))
+            let value = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await afterCommit.run() }
+                defer { afterCommit.finish() }
+                return try await application.test(.router) { client in try await body(app, client) }
+            }
+            await hasher.shutdown()
+            await pool.shutdown()
+            return value
+        } catch {
+            afterCommit.finish()
+            await hasher.shutdown()
+            await pool.shutdown()
+            throw error
+        }
+    }
+
+    /// The default tenant.
+    func defaultTenant() async throws -> Tenant { try await env.tenants.resolve(nil) }
+
+    /// A new tenant.
+    func tenant(_ prefix: String = "t") async throws -> Tenant {
+        try await env.registry.create(slug: TestDatabase.uniqueSlug(prefix))
+    }
+
+    /// Event types recorded for a tenant, oldest first.
+    func events(_ tenant: Tenant, type: String? = nil) async throws -> [(type: String, data: JSONObject, subject: JSONObject)] {
+        let rows = try await pool.query(
+            """
+            SELECT type, data::text AS data, subject::text AS subject FROM auth.events
+            WHERE tenant_id = $1 AND ($2::text IS NULL OR type = $2) ORDER BY occurred_at, txid
+            """, tenant.id, type)
+        return try rows.map {
+            (try $0.decode("type"), try JSONValue.parse(try $0.decode("data")).objectValue,
+             try JSONValue.parse(try $0.decode("subject")).objectValue)
+        }
+    }
+
+    /// Runs a query in a tenant's schema.
+    func scalar(_ tenant: Tenant, _ sql: String, _ binds: any PGEncodable...) async throws -> Int {
+        try await env.registry.withTenantTransaction(tenant) { tx in
+            try #require(try await tx.query(sql, binds).first).decode(at: 0, as: Int.self)
+        }
+    }
+}
+
+/// A decoded answer.
+struct Reply: Sendable {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let body: JSONValue
+    let raw: String
+
+    var object: JSONObject { body.objectValue }
+    var code: String? { object["code"]?.stringValue }
+    var accessToken: String? { object["accessToken"]?.stringValue }
+    var refreshToken: String? { object["refreshToken"]?.stringValue }
+    var setCookies: [String] { headers[values: .setCookie] }
+}
+
+extension TestClientProtocol {
+    /// Sends a request (JSON body when given) and decodes the answer.
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, json: JSONValue? = nil, raw: String? = nil, bearer: String? = nil,
+        headers extra: [String: String] = [:]
+    ) async throws -> Reply {
+        var headers = HTTPFields()
+        if json != nil || raw != nil { headers[.contentType] = "application/json" }
+        if let bearer { headers[.authorization] = "Bearer \(bearer)" }
+        for (k, v) in extra { headers[HTTPField.Name(k)!] = v }
+        let body: ByteBuffer? = raw.map { ByteBuffer(string: $0) } ?? json.map { ByteBuffer(string: $0.jsonText) }
+        return try await execute(uri: uri, method: method, headers: headers, body: body) { response in
+            let text = String(buffer: response.body)
+            let value = text.isEmpty ? JSONValue.null : ((try? JSONValue.parse(text)) ?? .string(text))
+            return Reply(status: response.status, headers: response.headers, body: value, raw: text)
+        }
+    }
+
+    func signup(_ email: String, _ password: String = "correct horse battery", tenant: String? = nil, extra: JSONObject = [:])
+        async throws -> Reply
+    {
+        var body: JSONObject = ["email": .string(email), "password": .string(password)]
+        if let tenant { body["tenantId"] = .string(tenant) }
+        body.merge(extra) { a, _ in a }
+        return try await call(.post, "/auth/signup", json: .object(body))
+    }
+
+    func login(_ email: String, _ password: String = "correct horse battery", tenant: String? = nil, headers: [String: String] = [:])
+        async throws -> Reply
+    {
+        var body: JSONObject = ["credentials": .object(["email": .string(email), "password": .string(password)])]
+        if let tenant { body["tenantId"] = .string(tenant) }
+        return try await call(.post, "/auth/login", json: .object(body), headers: headers)
+    }
+
+    func refresh(_ token: String) async throws -> Reply {
+        try await call(.post, "/auth/refresh-token", json: .object(["refreshToken": .string(token)]))
+    }
+}
+
+/// The decoded payload and header of a JWT (no verification).
+func jwtParts(_ token: String) throws -> (header: JSONObject, payload: JSONObject) {
+    let parts = token.split(separator: ".")
+    try #require(parts.count == 3)
+    func decode(_ s: Substring) throws -> JSONObject {
+        let bytes = try #require(Base64URL.decode(String(s)))
+        return try JSONValue.parse(String(decoding: bytes, as: UTF8.self)).objectValue
+    }
+    return (try decode(parts[0]), try decode(parts[1]))
+}
