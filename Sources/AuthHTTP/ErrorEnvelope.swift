@@ -24,7 +24,10 @@ public struct ErrorEnvelope: Codable, Sendable, Equatable {
 
     /// The envelope as a JSON response with its status.
     public func response() -> Response {
-        let body = (try? JSONEncoder().encode(self)) ?? Data(#"{"statusCode":500,"code":"INTERNAL_ERROR","message":"Internal error"}"#.utf8)
+        // Sorted keys: failures that must be indistinguishable are byte-identical.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = (try? encoder.encode(self)) ?? Data(#"{"statusCode":500,"code":"INTERNAL_ERROR","message":"Internal error"}"#.utf8)
         return Response(
             status: HTTPResponse.Status(code: statusCode),
             headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],

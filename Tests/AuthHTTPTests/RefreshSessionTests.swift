@@ -1,0 +1,245 @@
+import AuthCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#endif
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import PGKit
+import TestSupport
+import Testing
+
+/// Refresh rotation, grace window and reuse; sessions, logout, logout-all; cookie mode.
+@Suite struct RefreshSessionTests {
+    @Test func refreshRotatesForTheSameSessionAndRecordsTheEvent() async throws {
+        try await TestApp.with { app, client in
+            let signup = try await client.signup("ann@example.com")
+            let first = try #require(signup.refreshToken)
+            let r = try await client.refresh(first)
+            #expect(r.status == .ok)
+            #expect(r.object["message"] == .string("Token refreshed successfully"))
+            let second = try #require(r.refreshToken)
+            #expect(second != first)
+            let sid1 = try jwtParts(try #require(signup.accessToken)).payload["sessionId"]
+            let sid2 = try jwtParts(try #require(r.accessToken)).payload["sessionId"]
+            #expect(sid1 == sid2)
+            #expect(try await app.events(try await app.defaultTenant(), type: "auth.refresh_token").count == 1)
+            #expect(try await client.refresh(second).status == .ok)
+        }
+    }
+
+    @Test func previousTokenWithinGraceGetsTheSameAnswer() async throws {
+        try await TestApp.with(configure: { $0.refreshGraceWindow = .seconds(30) }) { app, client in
+            let first = try #require(try await client.signup("ann@example.com").refreshToken)
+            let rotated = try await client.refresh(first)
+            let current = try #require(rotated.refreshToken)
+            let replay = try await client.refresh(first)
+            #expect(replay.status == .ok)
+            #expect(replay.refreshToken == current)
+            // No second live branch: the current one still works, once.
+            #expect(try await client.refresh(current).status == .ok)
+            #expect(try await app.events(try await app.defaultTenant(), type: "auth.refresh_token_reuse_detected").isEmpty)
+        }
+    }
+
+    @Test func reuseAfterTheWindowRevokesTheSessionAndLeavesATrace() async throws {
+        try await TestApp.with(configure: { $0.refreshGraceWindow = .zero }) { app, client in
+            let signup = try await client.signup("ann@example.com")
+            let access = try #require(signup.accessToken)
+            let first = try #require(signup.refreshToken)
+            let current = try #require(try await client.refresh(first).refreshToken)
+            try await Task.sleep(for: .milliseconds(1100))
+            let reuse = try await client.refresh(first)
+            #expect(reuse.status == .unauthorized && reuse.code == "REFRESH_TOKEN_INVALID")
+            let tenant = try await app.defaultTenant()
+            // Committed before the 401: the revocation and the event.
+            #expect(try await app.events(tenant, type: "auth.refresh_token_reuse_detected").count == 1)
+            #expect(try await app.scalar(tenant, "SELECT count(*)::int8 FROM sessions WHERE revoked_reason = 'refresh_token_reuse'") == 1)
+            // The legitimate holder's next refresh fails, and its access token is dead.
+            #expect(try await client.refresh(current).status == .unauthorized)
+            #expect(try await client.call(.get, "/auth/me", bearer: access).code == "SESSION_NOT_FOUND")
+        }
+    }
+
+    @Test func tokenWithABadTagChangesNothing() async throws {
+        try await TestApp.with(configure: { $0.refreshGraceWindow = .zero }) { app, client in
+            let first = try #require(try await client.signup("ann@example.com").refreshToken)
+            // Same session id, another generation, forged tag: refused without touching the session.
+            var parts = first.split(separator: ".").map(String.init)
+            parts[4] = "7"
+            let forged = try await client.refresh(parts.joined(separator: "."))
+            #expect(forged.code == "REFRESH_TOKEN_INVALID")
+            #expect(try await client.refresh(first).status == .ok)
+            #expect(try await app.events(try await app.defaultTenant(), type: "auth.refresh_token_reuse_detected").isEmpty)
+        }
+    }
+
+    @Test func twentyConcurrentRefreshesAllSucceedWithOneLiveToken() async throws {
+        try await TestApp.with { app, client in
+            let first = try #require(try await client.signup("ann@example.com").refreshToken)
+            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                for _ in 0..<20 { group.addTask { try await client.refresh(first) } }
+                return try await group.reduce(into: [Reply]()) { $0.append($1) }
+            }
+            #expect(replies.allSatisfy { $0.status == .ok })
+            let tokens = Set(replies.compactMap(\.refreshToken))
+            #expect(tokens.count == 1)
+            let tenant = try await app.defaultTenant()
+            #expect(try await app.scalar(tenant, "SELECT refresh_generation::int8 FROM sessions") == 1)
+            let only = try #require(tokens.first)
+            #expect(try await client.refresh(only).status == .ok)
+        }
+    }
+
+    @Test func expiredSessionCannotRefresh() async throws {
+        try await TestApp.with { app, client in
+            let first = try #require(try await client.signup("ann@example.com").refreshToken)
+            try await app.env.registry.withTenantTransaction(try await app.defaultTenant()) { tx in
+                try await tx.query("UPDATE sessions SET idle_expires_at = now() - interval '1 second'")
+            }
+            let r = try await client.refresh(first)
+            #expect(r.status == .unauthorized && r.code == "REFRESH_TOKEN_EXPIRED")
+        }
+    }
+
+    @Test func maxSessionsEvictsTheLeastRecentlyActive() async throws {
+        try await TestApp.with(configure: { $0.maxSessionsPerUser = 2 }) { app, client in
+            let oldest = try #require(try await client.signup("ann@example.com").accessToken)
+            let second = try #require(try await client.login("ann@example.com").accessToken)
+            let third = try #require(try await client.login("ann@example.com").accessToken)
+            #expect(try await client.call(.get, "/auth/me", bearer: oldest).code == "SESSION_NOT_FOUND")
+            #expect(try await client.call(.get, "/auth/me", bearer: second).status == .ok)
+            #expect(try await client.call(.get, "/auth/me", bearer: third).status == .ok)
+            let sessions = try await client.call(.get, "/auth/sessions", bearer: third)
+            guard case .array(let list) = sessions.body else {
+                Issue.record("sessions list expected")
+                return
+            }
+            #expect(list.count == 2)
+            _ = app
+        }
+    }
+
+    @Test func logoutRevokesTheSessionAndAlwaysAnswers200() async throws {
+        try await TestApp.with { app, client in
+            let access = try #require(try await client.signup("ann@example.com").accessToken)
+            let out = try await client.call(.post, "/auth/logout", bearer: access)
+            #expect(out.status == .ok)
+            #expect(try await client.call(.get, "/auth/me", bearer: access).code == "SESSION_NOT_FOUND")
+            let tenant = try await app.defaultTenant()
+            #expect(try await app.events(tenant, type: "auth.logged_out").count == 1)
+            let anonymous = try await client.call(.post, "/auth/logout")
+            #expect(anonymous.status == .ok)
+            #expect(anonymous.setCookies.contains { $0.hasPrefix("accessToken=;") })
+            #expect(anonymous.setCookies.contains { $0.hasPrefix("refreshToken=;") })
+            #expect(try await app.events(tenant, type: "auth.logged_out").count == 1)
+        }
+    }
+
+    @Test func logoutAllEndsEveryDevice() async throws {
+        try await TestApp.with { app, client in
+            let a = try #require(try await client.signup("ann@example.com").accessToken)
+            let b = try #require(try await client.login("ann@example.com").accessToken)
+            let bRefresh = try #require(try await client.login("ann@example.com").refreshToken)
+            let r = try await client.call(.post, "/auth/logout-all", bearer: a)
+            #expect(r.status == .ok)
+            #expect(try await client.call(.get, "/auth/me", bearer: a).status == .unauthorized)
+            #expect(try await client.call(.get, "/auth/me", bearer: b).status == .unauthorized)
+            #expect(try await client.refresh(bRefresh).status == .unauthorized)
+            let events = try await app.events(try await app.defaultTenant(), type: "auth.logged_out_all")
+            guard case .array(let ids)? = events.first?.data["sessionIds"] else {
+                Issue.record("logged_out_all must list the sessions")
+                return
+            }
+            #expect(ids.count == 3)
+        }
+    }
+
+    @Test func revokeOneOwnSessionButNotAnothersUsers() async throws {
+        try await TestApp.with { _, client in
+            let ann = try await client.signup("ann@example.com")
+            let bob = try await client.signup("bob@example.com")
+            let bobToken = try #require(bob.accessToken)
+            let bobSession = try #require(try jwtParts(bobToken).payload["sessionId"]?.stringValue)
+            let annToken = try #require(ann.accessToken)
+            let foreign = try await client.call(.delete, "/auth/sessions/\(bobSession)", bearer: annToken)
+            #expect(foreign.status == .notFound)
+            #expect(try await client.call(.get, "/auth/me", bearer: bobToken).status == .ok)
+            let annSession = try #require(try jwtParts(annToken).payload["sessionId"]?.stringValue)
+            #expect(try await client.call(.delete, "/auth/sessions/\(annSession)", bearer: annToken).status == .ok)
+            #expect(try await client.call(.get, "/auth/me", bearer: annToken).status == .unauthorized)
+        }
+    }
+
+    @Test func cookieModeMovesTokensIntoCookies() async throws {
+        try await TestApp.with { _, client in
+            let signup = try await client.call(
+                .post, "/auth/signup", json: .object(["email": .string("ann@example.com"), "password": .string("correct horse battery")]),
+                headers: ["x-access-token-type": "cookie"])
+            #expect(signup.status == .ok)
+            #expect(signup.accessToken == nil && signup.refreshToken == nil)
+            let cookies = signup.setCookies
+            let access = try #require(cookies.first { $0.hasPrefix("accessToken=") })
+            let refresh = try #require(cookies.first { $0.hasPrefix("refreshToken=") })
+            #expect(access.contains("Path=/;") && access.contains("HttpOnly") && access.contains("SameSite=Lax"))
+            #expect(refresh.contains("Path=/auth;") && refresh.contains("HttpOnly"))
+            let accessValue = String(access.prefix { $0 != ";" }.dropFirst("accessToken=".count))
+            let refreshValue = String(refresh.prefix { $0 != ";" }.dropFirst("refreshToken=".count))
+            // Refresh with the cookie alone.
+            let r = try await client.call(
+                .post, "/auth/refresh-token", headers: ["cookie": "refreshToken=\(refreshValue)", "x-access-token-type": "cookie"])
+            #expect(r.status == .ok && r.refreshToken == nil)
+            // Cookie mode ignores the Authorization header; header mode ignores the cookie.
+            let cookieModeWithHeader = try await client.call(
+                .get, "/auth/me", bearer: accessValue, headers: ["x-access-token-type": "cookie"])
+            #expect(cookieModeWithHeader.code == "NO_AUTH_PROVIDED")
+            let headerModeWithCookie = try await client.call(.get, "/auth/me", headers: ["cookie": "accessToken=\(accessValue)"])
+            #expect(headerModeWithCookie.code == "NO_AUTH_PROVIDED")
+            let cookieMode = try await client.call(
+                .get, "/auth/me", headers: ["cookie": "accessToken=\(accessValue)", "x-access-token-type": "cookie"])
+            #expect(cookieMode.status == .ok)
+        }
+    }
+
+    @Test func verifySessionAndUserRoutes() async throws {
+        try await TestApp.with { _, client in
+            let access = try #require(try await client.signup("ann@example.com").accessToken)
+            let v = try await client.call(.get, "/auth/verify-session", bearer: access)
+            #expect(v.object["valid"] == .bool(true))
+            let u = try await client.call(.get, "/auth/user", bearer: access)
+            #expect(u.object["email"] == .string("ann@example.com"))
+            #expect(u.raw.contains("password") == false)
+        }
+    }
+
+    @Test func databaseDumpHoldsNoPlaintextSecrets() async throws {
+        try await TestApp.with { app, client in
+            let password = "correct horse battery"
+            let signup = try await client.signup("ann@example.com", password)
+            let refresh = try #require(signup.refreshToken)
+            let rotated = try #require(try await client.refresh(refresh).refreshToken)
+            // Every row of every table, as text.
+            let tables = try await app.pool.query(
+                "SELECT schemaname, tablename FROM pg_tables WHERE schemaname = 'auth' OR schemaname LIKE 't\\_%'")
+            var dump = ""
+            for t in tables {
+                let schema: String = try t.decode("schemaname")
+                let table: String = try t.decode("tablename")
+                let rows = try await app.pool.query("SELECT t::text AS row FROM \"\(schema)\".\"\(table)\" t")
+                for r in rows { dump += try r.decode("row", as: String.self) + "\n" }
+            }
+            #expect(!dump.isEmpty)
+            #expect(!dump.contains(password))
+            for token in [refresh, rotated] {
+                #expect(!dump.contains(token))
+                #expect(!dump.contains(String(token.split(separator: ".")[5])))  // the random part
+            }
+            // No private key material: the raw seed would be 32 bytes; check the JWKS x is there but no d.
+            let keys = try await app.pool.query("SELECT encode(private_key_sealed, 'hex') AS sealed, encode(public_key, 'hex') AS pub FROM auth.signing_keys")
+            for k in keys {
+                let sealed: String = try k.decode("sealed")
+                #expect(sealed.count > 64 + 28 * 2)  // ciphertext + nonce + tag, not a bare key
+            }
+        }
+    }
+}
