@@ -5,6 +5,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import PGKit
 import TestSupport
 import Testing
 
@@ -131,5 +132,54 @@ import Testing
         let exited = try await eventually(timeout: .seconds(15)) { !process.isRunning }
         #expect(exited)
         #expect(process.terminationStatus == 0)
+    }
+}
+
+/// The seed pages' example hooks, through a real `authd serve --example-hooks`.
+@Suite struct SeedExampleTests {
+    func post(_ url: URL, _ json: String) async throws -> (Int, String) {
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "content-type")
+        request.httpBody = Data(json.utf8)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func underReviewIsBlockedAndProfilesShareTheSignupTransaction() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        let port = Int.random(in: 30_000..<40_000)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try AuthdProcessTests.binary())
+        process.arguments = ["serve", "--example-hooks"]
+        process.environment = AuthdProcessTests.environment(
+            db, ["AUTH_ENV": "development", "AUTH_HTTP_PORT": String(port), "AUTH_ARGON2_MEMORY_KIB": "1024", "AUTH_ARGON2_ITERATIONS": "1"])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let base = "http://127.0.0.1:\(port)"
+        let up = try await eventually(timeout: .seconds(30), interval: .milliseconds(100)) {
+            (try? await URLSession.shared.data(from: URL(string: base + "/health/ready")!)) != nil
+        }
+        #expect(up)
+        let body = #"{"email":"ann@example.com","password":"correct horse battery"}"#
+        let (signupStatus, _) = try await post(URL(string: base + "/auth/signup")!, body)
+        #expect(signupStatus == 200)
+        try await db.withPool(size: 1) { pool in
+            let registry = try TestDatabase.registry(pool)
+            let tenant = try #require(try await registry.find("default"))
+            try await registry.withTenantTransaction(tenant) { tx in
+                let profiles = try await tx.query("SELECT count(*)::int8 AS n FROM app_profiles")
+                #expect(try profiles.first?.decode("n", as: Int.self) == 1)
+                try await tx.query(#"UPDATE users SET metadata = '{"underReview": true}'"#)
+            }
+        }
+        let (loginStatus, loginBody) = try await post(
+            URL(string: base + "/auth/login")!, #"{"credentials":{"email":"ann@example.com","password":"correct horse battery"}}"#)
+        #expect(loginStatus == 403)
+        #expect(loginBody.contains("ACCOUNT_UNDER_REVIEW"))
+        kill(process.processIdentifier, SIGTERM)
+        _ = try await eventually(timeout: .seconds(15)) { !process.isRunning }
     }
 }

@@ -94,7 +94,10 @@ public struct SQLHookBindings: Sendable {
             return try JSONValue.parse(text).objectValue
         } catch let error as PGError where error.sqlState == "P0001" {
             let status = error.hint.flatMap { Int($0) }.flatMap { (400...499).contains($0) ? $0 : nil } ?? 403
-            let code = error.message.isEmpty ? "HOOK_REJECTED" : error.message
+            // The code travels to clients: only a plain upper-case identifier is passed on.
+            let valid = (1...64).contains(error.message.utf8.count)
+                && error.message.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isUppercase || $0.isNumber)) }
+            let code = valid ? error.message : "HOOK_REJECTED"
             throw AuthError(status: status, code: code, message: error.detail ?? "Rejected")
         } catch {
             logger.error("SQL hook failed", metadata: ["hook": "\(point.rawValue)", "function": "\(fn.schema).\(fn.name)", "error": "\(error)"])
