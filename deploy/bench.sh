@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
-# make bench: release build of the benchmark driver, a throwaway cluster, one table of figures.
+# make bench: release builds of authd and the benchmark driver, a throwaway cluster with
+# durable settings, one run printing every table (see Benchmarks/authd-bench).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$AUTHD_REPO"
 
-echo "==> building authd-bench (release)"
+# wrk drives the GET rows; it is optional (those rows say n/a without it).
+if ! command -v wrk >/dev/null && [ "$(id -u)" = 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null 2>&1; } || true
+fi
+
+echo "==> building authd and authd-bench (release; the first build takes several minutes)"
+swift build -c release --product authd
 swift build -c release --product authd-bench
-bin="$(swift build -c release --show-bin-path)/authd-bench"
+bindir="$(swift build -c release --show-bin-path)"
 
 dir=$(mktemp -d /var/tmp/authd-bench-XXXXXX)
 cleanup() { pg_stop "$dir"; rm -rf "$dir"; }
 trap cleanup EXIT
 port=$(free_port $((56000 + RANDOM % 4000)))
 pg_init "$dir"
-pg_start "$dir" "$port"
+pg_start "$dir" "$port" -c max_connections=200
+"$(pg_bin)/psql" -h "$dir" -p "$port" -U postgres -X -q -d postgres -c "CREATE DATABASE authd"
 echo "==> bench cluster: $dir (port $port, durable settings)"
-export AUTH_DATABASE_URL=$(pg_conninfo "$dir" "$port")
-"$bin" "$@"
+export AUTH_DATABASE_URL=$(pg_conninfo "$dir" "$port" authd)
+AUTH_LOG_LEVEL=warning "$bindir/authd" migrate >/dev/null
+export AUTHD_BIN="$bindir/authd"
+export AUTH_TEST_PG_BIN=$(pg_bin)
+"$bindir/authd-bench" "$@"

@@ -1,127 +1,52 @@
-// authd-bench: figures for `make bench`, printed as one table.
+// authd-bench: the figures of `make bench`, printed as tables.
 //
-// Each row is measured in the same run as its baseline, so ratios compare like with like on
-// this machine: the pool rows are set against raw libpq round trips on one connection.
+// Every figure is set against a baseline measured in the same run on this machine: pool rows
+// against raw libpq round trips, logins and signups against argon2's ceiling (hashes/s × cores),
+// refreshes against pgbench running the bare refresh transaction, /auth/me against a bare route.
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #endif
 import Foundation
-import PGKit
 
 @main
-struct AuthdBench: Sendable {
-    let conninfo: String
-
+struct AuthdBench {
     static func main() async {
+        let args = CommandLine.arguments
+        if let i = args.firstIndex(of: "--serve-bare"), i + 1 < args.count, let port = Int(args[i + 1]) {
+            do { try await BareServer.run(port: port) } catch { exit(1) }
+            return
+        }
         let env = ProcessInfo.processInfo.environment
         guard let conninfo = env["AUTH_DATABASE_URL"], !conninfo.isEmpty else {
             FileHandle.standardError.write(Data("AUTH_DATABASE_URL is not set (run `make bench`)\n".utf8))
             exit(2)
         }
         let iterations = Int(env["AUTH_BENCH_ITERATIONS"] ?? "") ?? 20_000
-        await AuthdBench(conninfo: conninfo).run(iterations: iterations)
-    }
-
-    func run(iterations: Int) async {
+        let seconds = Double(env["AUTH_BENCH_SECONDS"] ?? "") ?? 5
+        let cores = ProcessInfo.processInfo.activeProcessorCount
         do {
-            print("authd-bench: \(iterations) operations per row, \(ProcessInfo.processInfo.activeProcessorCount) cores")
-            let baseline = try await rawRoundTrips(iterations)
-            var rows = [baseline]
-            rows.append(try await pooled(size: 1, tasks: 1, iterations))
-            rows.append(try await pooled(size: 4, tasks: 4, iterations))
-            rows.append(try await pooled(size: 4, tasks: 16, iterations))
-            rows.append(try await transactions(size: 4, tasks: 16, iterations / 2))
-            print(pad("benchmark", 52) + lpad("ops", 8) + lpad("ops/s", 10) + lpad("µs/op", 9) + lpad("× baseline", 12))
-            for r in rows {
-                print(pad(r.name, 52) + lpad(String(r.operations), 8) + lpad(String(Int(r.perSecond)), 10)
-                    + lpad(String(format: "%.1f", 1e6 / r.perSecond), 9) + lpad(String(format: "%.2f", r.perSecond / baseline.perSecond), 12))
+            print("authd-bench: \(cores) cores; \(iterations) queries per database row, \(Int(seconds)) s per HTTP row")
+            BenchTable.print("Database (libpq, pool)", try await DatabaseBench(conninfo: conninfo).run(iterations: iterations))
+
+            let single = try await Argon2Bench.hashesPerSecond(threads: 1, seconds: 3)
+            let all = try await Argon2Bench.hashesPerSecond(threads: cores, seconds: 3)
+            let ceiling = single * Double(cores)
+            BenchTable.print("argon2id (m=19456 KiB, t=2, p=1)", [
+                BenchRow(name: "hashes/s, 1 thread", value: BenchTable.f(single)),
+                BenchRow(name: "ceiling = 1 thread × \(cores) cores", value: BenchTable.f(ceiling), note: "baseline for signups and logins"),
+                BenchRow(name: "hashes/s, \(cores) threads measured", value: BenchTable.f(all), note: "× \(BenchTable.f(all / ceiling, 2)) ceiling"),
+            ])
+
+            if let authd = env["AUTHD_BIN"], FileManager.default.isExecutableFile(atPath: authd) {
+                let bench = HTTPBench(
+                    conninfo: conninfo, authd: authd, selfPath: CommandLine.arguments[0], pgbin: env["AUTH_TEST_PG_BIN"], seconds: seconds)
+                BenchTable.print("HTTP flows (authd serve in its own process, loopback)", try await bench.run(argon2Ceiling: ceiling))
+            } else {
+                print("\n(AUTHD_BIN not set: HTTP rows skipped)")
             }
-            print("baseline = libpq round trips on one connection; transactions are BEGIN + 1 statement + COMMIT")
         } catch {
             FileHandle.standardError.write(Data("bench failed: \(error)\n".utf8))
             exit(1)
         }
-
     }
-
-
-    struct Row: Sendable {
-        var name: String
-        var operations: Int
-        var seconds: Double
-        var perSecond: Double { Double(operations) / seconds }
-    }
-
-    static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let d = ContinuousClock.now - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
-
-    /// Raw libpq on one connection, on a thread of its own (no pool, no async hop).
-    func rawRoundTrips(_ n: Int) async throws -> Row {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Row, any Error>) in
-            let thread = Thread {
-                do {
-                    let conn = try PGConnection(conninfo: conninfo)
-                    for i in 0..<500 { try conn.query("SELECT $1::int4", [Int32(i).pgBind]) }
-                    let start = ContinuousClock.now
-                    for i in 0..<n { try conn.query("SELECT $1::int4", [Int32(i % 1000).pgBind]) }
-                    c.resume(returning: Row(name: "libpq round trips, 1 connection, own thread", operations: n, seconds: Self.seconds(since: start)))
-                } catch {
-                    c.resume(throwing: error)
-                }
-            }
-            thread.start()
-        }
-    }
-
-    /// Through the pool: every query is an async call with one hop to the pool's threads.
-    func pooled(size: Int, tasks: Int, _ n: Int) async throws -> Row {
-        let pool = PGPool(.init(conninfo: conninfo, size: size))
-        // Warm up: open every connection.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<size { group.addTask { for _ in 0..<100 { try await pool.query("SELECT 1") } } }
-            try await group.waitForAll()
-        }
-        let perTask = n / tasks
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for t in 0..<tasks {
-                group.addTask {
-                    for i in 0..<perTask { try await pool.query("SELECT $1::int4", Int32((t + i) % 1000)) }
-                }
-            }
-            try await group.waitForAll()
-        }
-        let row = Row(
-            name: "pool: \(size) connection\(size == 1 ? "" : "s"), \(tasks) concurrent task\(tasks == 1 ? "" : "s")",
-            operations: perTask * tasks, seconds: Self.seconds(since: start))
-        await pool.shutdown()
-        return row
-    }
-
-    /// Transactions through the pool (BEGIN, one statement, COMMIT: 3 round trips each).
-    func transactions(size: Int, tasks: Int, _ n: Int) async throws -> Row {
-        let pool = PGPool(.init(conninfo: conninfo, size: size))
-        let perTask = n / tasks
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<tasks {
-                group.addTask {
-                    for i in 0..<perTask {
-                        try await pool.withTransaction { tx in try await tx.query("SELECT $1::int4", Int32(i % 1000)) }
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        let row = Row(name: "pool: \(size) connections, \(tasks) tasks, transactions", operations: perTask * tasks, seconds: Self.seconds(since: start))
-        await pool.shutdown()
-        return row
-    }
-
-    func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
-    func lpad(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
-
-
 }

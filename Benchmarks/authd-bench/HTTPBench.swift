@@ -1,0 +1,175 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#endif
+import Foundation
+import AsyncHTTPClient
+import AuthCrypto
+import PGKit
+
+/// The core flows over HTTP against a real `authd serve` in its own process, each beside the
+/// baseline the issue names: argon2's ceiling, pgbench's bare refresh transaction, a bare route.
+struct HTTPBench: Sendable {
+    let conninfo: String
+    let authd: String
+    let selfPath: String
+    let pgbin: String?
+    let seconds: Double
+
+    func run(argon2Ceiling: Double) async throws -> [BenchRow] {
+        let port = ServerProcess.freePort()
+        var env = ProcessInfo.processInfo.environment
+        env["AUTH_DATABASE_URL"] = conninfo
+        env["AUTH_ENV"] = "production"
+        env["AUTH_SECRET_KEY"] = "bench:" + Base64.encode(try SecureRandom.bytes(32))
+        env["AUTH_HTTP_PORT"] = String(port)
+        env["AUTH_LOG_LEVEL"] = "error"
+        env["AUTH_MAX_SESSIONS_PER_USER"] = "1000"
+        let server = try ServerProcess(executable: authd, arguments: ["serve"], environment: env, port: port)
+        defer { server.stop() }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var rows: [BenchRow] = []
+        do {
+            try await server.waitReady(client, path: "/health/ready")
+            try await Task.sleep(for: .seconds(1))
+            rows.append(BenchRow(name: "authd RSS idle", value: "\(BenchTable.f(server.rssMiB)) MiB", note: "target < 50 MiB"))
+            let driver = LoadDriver(client: client, base: "http://127.0.0.1:\(port)")
+            let password = "bench password \(Int.random(in: 0..<1_000_000))"
+            let run = UUID().uuidString.prefix(8).lowercased()
+
+            let signups = try await driver.run(concurrency: 8, seconds: seconds) { w, i in
+                let (status, _) = try await driver.post("/auth/signup", #"{"email":"s\#(run)-\#(w)-\#(i)@bench.test","password":"\#(password)"}"#)
+                return status == 200
+            }
+            rows.append(BenchRow(
+                name: "signups/s (8 concurrent)", value: BenchTable.f(signups.perSecond),
+                note: "× \(BenchTable.f(signups.perSecond / argon2Ceiling, 2)) argon2 ceiling; p50 \(BenchTable.f(signups.p50ms)) ms, p99 \(BenchTable.f(signups.p99ms)) ms; \(signups.failed) failed"))
+
+            let logins = try await driver.run(concurrency: 8, seconds: seconds) { w, i in
+                let (status, _) = try await driver.post(
+                    "/auth/login", #"{"credentials":{"email":"s\#(run)-\#(w)-\#(i % 3)@bench.test","password":"\#(password)"}}"#)
+                return status == 200
+            }
+            rows.append(BenchRow(
+                name: "logins/s (8 concurrent)", value: BenchTable.f(logins.perSecond),
+                note: "× \(BenchTable.f(logins.perSecond / argon2Ceiling, 2)) argon2 ceiling (target ≥ 0.9); p50 \(BenchTable.f(logins.p50ms)) ms, p99 \(BenchTable.f(logins.p99ms)) ms"))
+
+            // One session per refresh worker; each refresh hands the next token to the same worker.
+            let workers = 16
+            var tokens: [String] = []
+            var access = ""
+            for w in 0..<workers {
+                let (_, body) = try await driver.post(
+                    "/auth/login", #"{"credentials":{"email":"s\#(run)-\#(w % 8)-0@bench.test","password":"\#(password)"}}"#)
+                tokens.append(body["refreshToken"] as? String ?? "")
+                access = body["accessToken"] as? String ?? access
+            }
+            let holder = Shared(tokens)
+            let refreshes = try await driver.run(concurrency: workers, seconds: seconds) { w, _ in
+                let (status, body) = try await driver.post("/auth/refresh-token", #"{"refreshToken":"\#(holder.current[w])"}"#)
+                if let next = body["refreshToken"] as? String { holder.update { $0[w] = next } }
+                return status == 200
+            }
+            let pgbench = try await pgbenchRefresh(clients: workers)
+            rows.append(BenchRow(
+                name: "refreshes/s over HTTP (16 concurrent)", value: BenchTable.f(refreshes.perSecond),
+                note: "p50 \(BenchTable.f(refreshes.p50ms)) ms, p99 \(BenchTable.f(refreshes.p99ms)) ms; \(refreshes.failed) failed"
+                    + (pgbench.map { "; × \(BenchTable.f(refreshes.perSecond / $0, 2)) pgbench (target ≥ 0.6)" } ?? "")))
+            if let pgbench {
+                rows.append(BenchRow(name: "pgbench: bare refresh transaction (16 clients)", value: BenchTable.f(pgbench), note: "lock row, rotate, insert outbox row"))
+            }
+
+            var rssUnderLoad = 0.0
+            let me = try await wrk(url: "http://127.0.0.1:\(port)/auth/me", bearer: access) { rssUnderLoad = max(rssUnderLoad, server.rssMiB) }
+            let barePort = ServerProcess.freePort()
+            let bare = try ServerProcess(executable: selfPath, arguments: ["--serve-bare", String(barePort)], environment: env, port: barePort)
+            defer { bare.stop() }
+            try await bare.waitReady(client, path: "/bare")
+            let bareResult = try await wrk(url: "http://127.0.0.1:\(barePort)/bare", bearer: nil) {}
+            if let me, let bareResult {
+                rows.append(BenchRow(
+                    name: "GET /auth/me (wrk, 2 threads, 32 conns)", value: "\(Int(me.rps))/s",
+                    note: "× \(BenchTable.f(me.rps / bareResult.rps, 2)) bare route; p50 \(me.p50), p99 \(me.p99)"))
+                rows.append(BenchRow(name: "GET bare Hummingbird route (same load)", value: "\(Int(bareResult.rps))/s", note: "p50 \(bareResult.p50), p99 \(bareResult.p99)"))
+            } else {
+                rows.append(BenchRow(name: "GET /auth/me", value: "n/a", note: "wrk not installed"))
+            }
+            rows.append(BenchRow(name: "authd RSS under load (max sampled)", value: "\(BenchTable.f(rssUnderLoad)) MiB"))
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+        return rows
+    }
+
+    struct WrkResult {
+        var rps: Double
+        var p50: String
+        var p99: String
+    }
+
+    /// Runs wrk for `seconds`, sampling while it runs; nil when wrk is missing.
+    func wrk(url: String, bearer: String?, sample: () -> Void) async throws -> WrkResult? {
+        guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            return nil
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: wrk)
+        var args = ["-t2", "-c32", "-d\(Int(seconds))s", "--latency"]
+        if let bearer { args += ["-H", "Authorization: Bearer \(bearer)"] }
+        p.arguments = args + [url]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        while p.isRunning {
+            sample()
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        func field(_ prefix: String) -> String? {
+            text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix(prefix) }?
+                .split(separator: " ", omittingEmptySubsequences: true).last.map(String.init)
+        }
+        let non2xx = text.contains("Non-2xx") ? " (non-2xx answers!)" : ""
+        return WrkResult(rps: Double(field("Requests/sec:") ?? "") ?? 0, p50: (field("50%") ?? "?") + non2xx, p99: field("99%") ?? "?")
+    }
+
+    /// pgbench running the bare refresh transaction on the same sessions; nil without pgbench.
+    func pgbenchRefresh(clients: Int) async throws -> Double? {
+        guard let pgbin, FileManager.default.isExecutableFile(atPath: pgbin + "/pgbench") else { return nil }
+        let pool = PGPool(.init(conninfo: conninfo, size: 1))
+        let tenant = try await pool.query("SELECT id, schema_name FROM auth.tenants WHERE slug = 'default'")
+        guard let row = tenant.first else { return nil }
+        let schema: String = try row.decode("schema_name")
+        let tenantID: UUID = try row.decode("id")
+        try await pool.query("DROP TABLE IF EXISTS \(schema).bench_sessions")
+        try await pool.query(
+            "CREATE TABLE \(schema).bench_sessions AS SELECT row_number() OVER () AS n, id FROM \(schema).sessions WHERE revoked_at IS NULL LIMIT 1000")
+        let count = try await pool.query("SELECT count(*)::int8 AS n FROM \(schema).bench_sessions").first?.decode("n", as: Int.self) ?? 0
+        await pool.shutdown()
+        guard count > 0 else { return nil }
+        let script = """
+            \\set n random(1, \(count))
+            BEGIN;
+            SELECT refresh_generation FROM \(schema).sessions WHERE id = (SELECT id FROM \(schema).bench_sessions WHERE n = :n) FOR UPDATE;
+            UPDATE \(schema).sessions SET refresh_generation = refresh_generation + 1, previous_refresh_digest = refresh_digest, refresh_digest = sha256(random()::text::bytea), sealed_refresh = sha256(random()::text::bytea), rotated_at = now(), last_active_at = now() WHERE id = (SELECT id FROM \(schema).bench_sessions WHERE n = :n);
+            INSERT INTO auth.events (id, type, tenant_id, subject, data) VALUES (gen_random_uuid(), 'auth.refresh_token', '\(tenantID.uuidString.lowercased())', '{}', '{}');
+            END;
+
+            """
+        let file = NSTemporaryDirectory() + "authd-bench-refresh-\(getpid()).sql"
+        try script.write(toFile: file, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: pgbin + "/pgbench")
+        p.arguments = ["-n", "-c", String(clients), "-j", "2", "-T", String(Int(seconds)), "-f", file, conninfo]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let line = text.split(separator: "\n").first { $0.hasPrefix("tps =") }
+        return line.flatMap { Double($0.split(separator: " ")[2]) }
+    }
+}
+
