@@ -95,6 +95,7 @@ struct AuthdConfiguration: Sendable {
         settings.maxSessionsPerUser = config.int(forKey: "auth.max.sessions.per.user", default: settings.maxSessionsPerUser)
         if !(1...1000).contains(settings.maxSessionsPerUser) { problems.append("AUTH_MAX_SESSIONS_PER_USER must be 1–1000") }
         settings.registrationEnabled = config.bool(forKey: "auth.registration.enabled", default: true)
+        settings.autoLoginAfterSignup = config.bool(forKey: "auth.auto.login.after.signup", default: true)
         settings.passwordPolicy.minLength = config.int(forKey: "auth.password.min.length", default: 8)
         if !(8...64).contains(settings.passwordPolicy.minLength) { problems.append("AUTH_PASSWORD_MIN_LENGTH must be 8–64") }
         let transport = config.string(forKey: "auth.access.token.type", default: "header")

@@ -29,6 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
             let hasher = PasswordHasher(parameters: config.argon2)
             let afterCommit = AfterCommitQueue(logger: runtime.logger)
             var env: AuthEnvironment?
+            var services: [any Service] = [runtime.pool, afterCommit]
             if status?.isUpToDate == true {
                 let tokens = try await TokenService.start(
                     settings: config.settings, keyring: keyring,
@@ -37,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
                     pool: runtime.pool, registry: runtime.registry, hasher: hasher, tokens: tokens,
                     hooks: exampleHooks ? SeedExampleHooks.make(logger: runtime.logger) : AuthHooks(),
                     sqlHooks: config.sqlHooks, settings: config.settings, afterCommit: afterCommit, logger: runtime.logger)
+                services.append(SigningKeyRefresher(tokens: tokens, logger: runtime.logger))
             } else {
                 runtime.logger.warning("serving health routes only until the database is migrated; restart after `authd migrate`")
             }
@@ -44,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration: .init(host: config.httpHost, port: config.httpPort),
                 readiness: { try await migrator.status() },
                 env: env,
-                services: [runtime.pool, afterCommit],
+                services: services,
                 logger: runtime.logger)
             let group = ServiceGroup(
                 configuration: .init(

@@ -48,7 +48,7 @@ public struct SignupFlow: Sendable {
         let hash = try await env.hashPassword(input.password)
         let shaping = SessionShaping(env: env)
 
-        let (user, opened, shape) = try await env.registry.withTenantTransaction(tenant) { tx in
+        let (user, opened, shape) = try await env.registry.withTenantTransaction(tenant) { tx -> (User, SessionOpener.Opened?, SessionShaping.Shape) in
             let user = try await UserLifecycle(env: env).create(
                 NewUser(email: email, phone: phone), passwordHash: hash, tenant: tenant, tx: tx)
             if let hook = env.hooks.onSignup {
@@ -59,17 +59,21 @@ public struct SignupFlow: Sendable {
                 logger: env.logger)
             // Roles assigned by onSignup land in the first token: shaping reads them now.
             let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx)
-            let opened = try await SessionOpener(env: env).open(user: user, tenant: tenant, request: request, shape: shape, tx: tx)
+            let opened = env.settings.autoLoginAfterSignup
+                ? try await SessionOpener(env: env).open(user: user, tenant: tenant, request: request, shape: shape, tx: tx) : nil
             try await env.outbox.append(
                 AuthEvent(
                     .registered, tenantID: tenant.id, actor: AuthEvent.user(user.id), subject: AuthEvent.user(user.id),
-                    data: ["sessionId": .string(opened.session.id.uuidString.lowercased()), "ip": request.ipAddress.map(JSONValue.string) ?? .null]),
+                    data: [
+                        "sessionId": opened.map { .string($0.session.id.uuidString.lowercased()) } ?? .null,
+                        "ip": request.ipAddress.map(JSONValue.string) ?? .null,
+                    ]),
                 in: tx)
             return (user, opened, shape)
         }
         _ = user
         return try await shaping.response(
-            access: opened.accessToken, refresh: opened.refreshToken.value, shape: shape, message: "Signup successful",
-            context: "signup")
+            access: opened?.accessToken ?? "", refresh: opened?.refreshToken.value ?? "", shape: shape,
+            message: "Signup successful", context: "signup")
     }
 }

@@ -16,6 +16,8 @@ public struct AuthSettings: Sendable {
     public var sessionAbsoluteLifetime: Duration = .seconds(30 * 24 * 3600)
     public var maxSessionsPerUser = 10
     public var registrationEnabled = true
+    /// When false, signup creates the account only: no session, empty tokens; log in next.
+    public var autoLoginAfterSignup = true
     public var passwordPolicy = PasswordPolicy()
     public var accessTokenType: TokenTransport = .header
     /// Put `permissions` in access tokens (leave out when roles grant many).
