@@ -18,6 +18,7 @@ enum BenchTable {
         Swift.print("\n\(title)")
         Swift.print(pad("benchmark", w) + "  " + lpad("value", v) + "  note")
         for r in rows { Swift.print(pad(r.name, w) + "  " + lpad(r.value, v) + "  " + r.note) }
+        fflush(nil)  // stdout is a pipe under make: show each table as it is done
     }
 
     static func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }

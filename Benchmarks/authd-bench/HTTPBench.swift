@@ -161,7 +161,9 @@ struct HTTPBench: Sendable {
         try script.write(toFile: file, atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: pgbin + "/pgbench")
-        p.arguments = ["-n", "-c", String(clients), "-j", "2", "-T", String(Int(seconds)), "-f", file, conninfo]
+        // -t, not -T: pgbench's -T relies on SIGALRM, which a child of this (NIO) process may
+        // inherit blocked. 400 transactions per client is a few seconds here.
+        p.arguments = ["-n", "-c", String(clients), "-j", "2", "-t", "400", "-f", file, conninfo]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice

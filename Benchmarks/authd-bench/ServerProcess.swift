@@ -42,11 +42,13 @@ final class ServerProcess: @unchecked Sendable {
         return kb / 1024
     }
 
+    /// SIGTERM, then SIGKILL if it has not exited within 10 s.
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        process.terminate()
+        for _ in 0..<100 where process.isRunning { usleep(100_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 
     /// A TCP port nobody listens on.

@@ -79,9 +79,23 @@ public struct AuthRoutes: Sendable {
     }
 
     @Sendable func logout(_ request: Request, context: AuthRequestContext) async throws -> Response {
-        // Optional auth: a missing or invalid token still logs out (clears cookies) with 200.
-        let principal = try? await authenticate(request, context)
-        try await LogoutFlow(env: env).run(principal)
+        // Optional auth: a missing or invalid token still answers 200 and clears cookies. When
+        // the guard refuses (expired token, disabled user), an authentic access token or a
+        // refresh token (body or cookie) still ends its session server-side.
+        let flow = LogoutFlow(env: env)
+        if let principal = try? await authenticate(request, context) {
+            try await flow.run(principal)
+        } else {
+            let auth = Self.authRequest(request, context)
+            let mode = (try? await transport.mode(for: request, auth: auth)) ?? .header
+            var expired: AccessTokenClaims?
+            if let token = try? transport.accessToken(request, mode: mode) {
+                expired = try? await env.tokens.verifyAccess(token, allowExpired: true)
+            }
+            let body = (try? await JSONBody.object(request, context: context)) ?? [:]
+            let refresh = (try? transport.refreshToken(request, body: body)).flatMap { $0 }.flatMap(env.tokens.parseRefresh)
+            try await flow.run(expiredAccess: expired, refreshToken: refresh)
+        }
         return JSONBody.response(.object(["message": .string("Logged out successfully")]), headers: transport.clearingCookies())
     }
 

@@ -41,6 +41,8 @@ struct TokenTransport: Sendable {
         if mode == .cookie {
             body["accessToken"] = nil
             body["refreshToken"] = nil
+            // Signup without auto-login has no tokens: leave the client's cookies alone.
+            guard !response.accessToken.isEmpty else { return JSONBody.response(.object(body)) }
             headers.append(HTTPField(name: .setCookie, value: cookie("accessToken", response.accessToken, path: "/", maxAge: response.accessTokenExpiresIn)))
             headers.append(HTTPField(name: .setCookie, value: cookie("refreshToken", response.refreshToken, path: "/auth", maxAge: response.refreshTokenExpiresIn)))
         }

@@ -48,8 +48,15 @@ public final class PGLease: PGQueryable {
         return try await threads.runIfActive { try body(connection) }
     }
 
-    func end() {
-        state.withLock { $0.ended = true }
+    /// Refuses further calls, and waits for a call still in flight (one started by a task the
+    /// closure spawned and did not await) so the connection is never handed on while in use.
+    func end() async {
+        while state.withLock({ s -> Bool in
+            s.ended = true
+            return s.busy
+        }) {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
     }
 }
 

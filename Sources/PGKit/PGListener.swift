@@ -207,9 +207,14 @@ public final class PGListener: Sendable {
             pollfd(fd: conn.socket, events: Int16(POLLIN), revents: 0),
             pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
         ]
-        // The timeout only bounds how long a silently dead TCP peer goes unnoticed.
+        // After 30 s of silence, ask the server something: a half-open TCP connection would
+        // otherwise go unnoticed (and NOTIFYs lost without a resync) until OS keepalive.
         let ready = poll(&fds, 2, 30_000)
         if ready < 0, errno != EINTR { throw PGError(.connection, "poll failed: errno \(errno)") }
+        if ready == 0 {
+            try conn.execute("SELECT 1")
+            return
+        }
         if fds[1].revents != 0 { drainWake() }
         if fds[0].revents != 0 { try conn.consumeInput() }
     }

@@ -56,11 +56,11 @@ public final class PGPool: Sendable {
         let lease = PGLease(connection: connection, threads: threads)
         do {
             let value = try await body(lease)
-            lease.end()
+            await lease.end()
             release(connection)
             return value
         } catch {
-            lease.end()
+            await lease.end()
             release(connection)
             throw error
         }

@@ -11,6 +11,8 @@ public final class PGTransaction: PGQueryable {
 
     let lease: PGLease
     private let afterCommitActions = Mutex<[AfterCommitAction]>([])
+    /// Set when the closure returned: the handle must not run statements outside its transaction.
+    private let closed = Mutex(false)
 
     init(lease: PGLease) {
         self.lease = lease
@@ -21,13 +23,21 @@ public final class PGTransaction: PGQueryable {
 
     @discardableResult
     public func query(_ sql: String, _ binds: [any PGEncodable]) async throws -> PGRows {
-        try await lease.query(sql, binds)
+        try checkOpen()
+        return try await lease.query(sql, binds)
     }
 
     /// Runs SQL text that may hold several statements and no parameters (migration files).
     @discardableResult
     public func execute(_ sql: String) async throws -> PGRows {
-        try await lease.execute(sql)
+        try checkOpen()
+        return try await lease.execute(sql)
+    }
+
+    private func checkOpen() throws {
+        if closed.withLock({ $0 }) {
+            throw PGError(.misuse, "transaction handle used after its withTransaction closure returned")
+        }
     }
 
     /// Quotes an identifier with libpq's escaping.
@@ -49,7 +59,9 @@ public final class PGTransaction: PGQueryable {
         let value: T
         do {
             value = try await body(tx)
+            tx.closed.withLock { $0 = true }
         } catch {
+            tx.closed.withLock { $0 = true }
             await rollback(lease)
             throw error
         }

@@ -115,3 +115,53 @@ import Testing
         }
     }
 }
+
+/// Logout when the guard cannot run, and identities following address changes.
+@Suite struct LogoutFallbackTests {
+    @Test func logoutWithOnlyARefreshTokenEndsTheSession() async throws {
+        try await TestApp.with { app, client in
+            let signup = try await client.signup("ann@example.com")
+            let refresh = try #require(signup.refreshToken)
+            let out = try await client.call(.post, "/auth/logout", json: .object(["refreshToken": .string(refresh)]))
+            #expect(out.status == .ok)
+            #expect(try await client.refresh(refresh).status == .unauthorized)
+            #expect(try await app.events(try await app.defaultTenant(), type: "auth.logged_out").count == 1)
+        }
+    }
+
+    @Test func logoutWithAnExpiredAccessTokenEndsTheSession() async throws {
+        try await TestApp.with { app, client in
+            let signup = try await client.signup("ann@example.com")
+            let access = try #require(signup.accessToken)
+            let payload = try jwtParts(access).payload
+            let past = Date().addingTimeInterval(-60)
+            let expired = try await app.env.tokens.sign(AccessTokenClaims(
+                issuer: "authd", audience: "authd", subject: try #require(payload["sub"]?.stringValue), issuedAt: past.addingTimeInterval(-900),
+                expiresAt: past, tokenID: "x", sessionID: try #require(payload["sessionId"]?.stringValue),
+                tenantID: try #require(payload["tenantId"]?.stringValue), roles: [], permissions: [], isMfaEnabled: false, isMfaVerified: false))
+            #expect(try await client.call(.post, "/auth/logout", bearer: expired).status == .ok)
+            #expect(try await client.call(.get, "/auth/me", bearer: access).code == "SESSION_NOT_FOUND")
+        }
+    }
+
+    @Test func identitiesFollowEmailChanges() async throws {
+        try await TestApp.with { app, client in
+            let ann = try await client.signup("ann@example.com")
+            _ = try await client.signup("bob@example.com")
+            let tenant = try await app.defaultTenant()
+            let annID = try #require(UUID(uuidString: ann.object["user"]?["id"]?.stringValue ?? ""))
+            let lifecycle = UserLifecycle(env: app.env)
+            _ = try await app.env.registry.withTenantTransaction(tenant) { tx in
+                try await lifecycle.update(userID: annID, UserChanges(email: .some("ann2@example.com")), tenant: tenant, tx: tx)
+            }
+            // The old address is free again; the new one logs in.
+            #expect(try await client.signup("ann@example.com").status == .ok)
+            #expect(try await client.login("ann2@example.com").status == .ok)
+            await #expect(throws: AuthError.emailAlreadyExists) {
+                try await app.env.registry.withTenantTransaction(tenant) { tx in
+                    try await lifecycle.update(userID: annID, UserChanges(email: .some("bob@example.com")), tenant: tenant, tx: tx)
+                }
+            }
+        }
+    }
+}

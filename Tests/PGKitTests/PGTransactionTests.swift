@@ -128,3 +128,19 @@ import Testing
         }
     }
 }
+
+/// Handles used outside their closure.
+@Suite struct PGHandleMisuseTests {
+    static let db = SuiteDatabase()
+
+    @Test func transactionHandleOnAHeldLeaseIsClosedAfterItsClosure() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool(size: 1) { pool in
+            try await pool.withConnection { lease in
+                let escaped = try await lease.withTransaction { tx in tx }
+                await #expect(throws: PGError.self) { try await escaped.query("SELECT 1") }
+                #expect(try await lease.query("SELECT 1 AS one").first?.decode("one", as: Int.self) == 1)
+            }
+        }
+    }
+}

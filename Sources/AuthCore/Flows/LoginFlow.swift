@@ -69,12 +69,13 @@ public struct LoginFlow: Sendable {
             }
         }
         guard let tenant, let (user, hash) = found else {
-            _ = try? await env.hasher.verify(password, against: await Self.dummyHashTask.value(env.hasher))
-            if let tenant { try await recordFailure(user: nil, identifier: email ?? phone ?? "", tenant: tenant, request: request) }
+            // The same work as a wrong password: one verify, one short write transaction.
+            _ = try? await env.verifyPassword(password, await Self.dummyHashTask.value(env))
+            try await recordFailure(user: nil, tenant: tenant, request: request)
             throw AuthError.invalidCredentials
         }
         guard try await env.verifyPassword(password, hash) else {
-            try await recordFailure(user: user, identifier: email ?? phone ?? "", tenant: tenant, request: request)
+            try await recordFailure(user: user, tenant: tenant, request: request)
             throw AuthError.invalidCredentials
         }
         guard user.isActive else { throw AuthError.accountInactive }
@@ -82,6 +83,11 @@ public struct LoginFlow: Sendable {
         let shaping = SessionShaping(env: env)
 
         let (opened, shape) = try await env.registry.withTenantTransaction(tenant) { tx in
+            // Lock the user: concurrent logins of one user evict in turn (maxSessionsPerUser
+            // holds), and a deactivation between the read and now is seen.
+            guard let user = try await env.users.find(id: user.id, in: tx, forUpdate: true), user.isActive else {
+                throw AuthError.accountInactive
+            }
             guard try await env.credentials.lockUnchanged(userID: user.id, verifiedHash: hash, in: tx) else {
                 // The password changed between the read and now: the verified one is stale.
                 throw AuthError.invalidCredentials
@@ -116,29 +122,36 @@ public struct LoginFlow: Sendable {
             context: "login")
     }
 
-    /// The failure's trace, committed in its own short transaction before the 401 goes out.
-    private func recordFailure(user: User?, identifier: String, tenant: Tenant, request: AuthRequest) async throws {
+    /// The failure's trace, committed in its own short transaction before the 401 goes out. An
+    /// unknown tenant's failure is recorded globally (tenant null), so it costs the same work.
+    private func recordFailure(user: User?, tenant: Tenant?, request: AuthRequest) async throws {
+        let event = AuthEvent(
+            .loginFailed, tenantID: tenant?.id, subject: user.map { AuthEvent.user($0.id) } ?? [:],
+            data: [
+                "reasonCode": .string("INVALID_CREDENTIALS"), "ip": request.ipAddress.map(JSONValue.string) ?? .null,
+                "knownAccount": .bool(user != nil),
+            ])
+        guard let tenant else {
+            try await env.pool.withTransaction { tx in try await env.outbox.append(event, in: tx) }
+            return
+        }
         try await env.registry.withTenantTransaction(tenant) { tx in
             if let user { try await env.credentials.recordFailure(userID: user.id, in: tx) }
-            try await env.outbox.append(
-                AuthEvent(
-                    .loginFailed, tenantID: tenant.id, subject: user.map { AuthEvent.user($0.id) } ?? [:],
-                    data: [
-                        "reasonCode": .string("INVALID_CREDENTIALS"), "ip": request.ipAddress.map(JSONValue.string) ?? .null,
-                        "knownAccount": .bool(user != nil),
-                    ]), in: tx)
+            try await env.outbox.append(event, in: tx)
         }
     }
 }
 
-/// A lazily computed argon2id hash of a random password, for dummy verifies.
+/// A lazily computed hash of a random password (made like real ones: `password.hash` hook or
+/// argon2id), for dummy verifies of unknown accounts.
 actor DummyHash {
     private var hash: String?
 
-    func value(_ hasher: AuthCrypto.PasswordHasher) async -> String {
+    func value(_ env: AuthEnvironment) async -> String {
         if let hash { return hash }
         let random = (try? SecureRandom.bytes(16)).map { Base64.encode($0) } ?? "dummy-password-for-timing"
-        let made = (try? await hasher.hash(random)) ?? ""
+        // Not cached on failure: an empty hash would verify instantly and reveal the account.
+        guard let made = try? await env.hashPassword(random) else { return "$argon2id$v=19$m=19456,t=2,p=1$invalid$invalid" }
         hash = made
         return made
     }

@@ -46,7 +46,9 @@ public struct RefreshFlow: Sendable {
             let session = state.session
             let now = Date()
             guard session.isLive(at: now) else {
-                try await env.sessions.revoke(sessionID: session.id, reason: "expired", in: tx)
+                if let revoked = try await env.sessions.revoke(sessionID: session.id, reason: "expired", in: tx) {
+                    try await SessionOpener(env: env).revoked(revoked, reason: "expired", tenant: tenant, tx: tx)
+                }
                 return .expired
             }
             let digest = token.digest

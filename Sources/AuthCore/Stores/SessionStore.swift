@@ -111,7 +111,7 @@ public struct SessionStore: Sendable {
             WHERE id IN (
                 SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL
                 ORDER BY last_active_at DESC, created_at DESC OFFSET $2
-            ) RETURNING \(Session.columns)
+            ) AND revoked_at IS NULL RETURNING \(Session.columns)
             """, userID, Swift.max(0, max - 1)
         ).map(Session.init(row:))
     }

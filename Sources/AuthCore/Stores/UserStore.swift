@@ -71,7 +71,22 @@ public struct UserStore: Sendable {
             throw Self.mapUnique(error)
         }
         guard let row = rows.first else { throw AuthError.userNotFound }
-        return try User(row: row)
+        let user = try User(row: row)
+        // The sign-in identities follow the addresses they are named after.
+        do {
+            if changes.email != nil { try await syncIdentity("email", user.email, userID: id, in: tx) }
+            if changes.phone != nil { try await syncIdentity("phone", user.phone, userID: id, in: tx) }
+        } catch let error as PGError {
+            throw Self.mapUnique(error)
+        }
+        return user
+    }
+
+    private func syncIdentity(_ provider: String, _ value: String?, userID: UUID, in tx: PGTransaction) async throws {
+        try await tx.query("DELETE FROM identities WHERE user_id = $1 AND provider = $2", userID, provider)
+        if let value {
+            try await tx.query("INSERT INTO identities (user_id, provider, provider_id) VALUES ($1, $2, $3)", userID, provider, value)
+        }
     }
 
     public func delete(id: UUID, in tx: PGTransaction) async throws {
@@ -81,6 +96,9 @@ public struct UserStore: Sendable {
     static func mapUnique(_ error: PGError) -> any Error {
         if error.isUniqueViolation(constraint: "users_email_key") { return AuthError.emailAlreadyExists }
         if error.isUniqueViolation(constraint: "users_phone_key") { return AuthError.phoneAlreadyExists }
+        if error.isUniqueViolation(constraint: "identities_provider_key") {
+            return error.detail?.contains("(provider, provider_id)=(phone,") == true ? AuthError.phoneAlreadyExists : AuthError.emailAlreadyExists
+        }
         return error
     }
 }

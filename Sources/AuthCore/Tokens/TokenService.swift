@@ -18,6 +18,8 @@ public final class TokenService: Sendable {
         var all: [SigningKey]
         var collection: JWTKeyCollection
         var loadedAt: ContinuousClock.Instant
+        /// Last on-demand reload attempt (unknown kid), so a burst of such tokens costs one reload.
+        var lastAttempt: ContinuousClock.Instant
     }
 
     public let settings: AuthSettings
@@ -40,8 +42,11 @@ public final class TokenService: Sendable {
 
     /// Re-reads the keys (after `authd keys rotate`, or when a token names a kid not yet seen).
     public func reload() async throws {
-        let fresh = try await Self.makeKeys(try await store.load())
-        keys.withLock { $0 = fresh }
+        var fresh = try await Self.makeKeys(try await store.load())
+        keys.withLock { k in
+            fresh.lastAttempt = k.lastAttempt
+            k = fresh
+        }
     }
 
     private static func makeKeys(_ all: [SigningKey]) async throws -> Keys {
@@ -56,7 +61,7 @@ public final class TokenService: Sendable {
         // jwt-kit made the first key the default: a token with no or an unknown kid would be
         // checked against it. authd names its keys explicitly, always.
         _ = await collection.clearDefault()
-        return Keys(all: all, collection: collection, loadedAt: .now)
+        return Keys(all: all, collection: collection, loadedAt: .now, lastAttempt: .now)
     }
 
     /// The JWKS document: every key that still verifies, the next one included.
@@ -80,13 +85,19 @@ public final class TokenService: Sendable {
     /// Verifies an access token: signature by a known kid, `type == access`, issuer, audience,
     /// not before, expiry. Throws 401 `TOKEN_EXPIRED` for an authentic expired token and 401
     /// `INVALID_TOKEN` for anything else.
-    public func verifyAccess(_ token: String, now: Date = Date()) async throws -> AccessTokenClaims {
+    /// `allowExpired` accepts an authentic expired token (logout only: ending a session must
+    /// work after its access token lapsed).
+    public func verifyAccess(_ token: String, now: Date = Date(), allowExpired: Bool = false) async throws -> AccessTokenClaims {
         guard token.utf8.count < 8192, let kid = Self.headerKid(token) else { throw AuthError.invalidToken }
         var known = keys.withLock { k in k.all.contains { $0.kid == kid && $0.verifies(at: now) } }
         if !known {
             // A kid we have not seen may come from a key rotated in by another process.
-            let stale = keys.withLock { ContinuousClock.now - $0.loadedAt > .seconds(5) }
-            if stale { try? await reload() }
+            let attempt = keys.withLock { k -> Bool in
+                guard ContinuousClock.now - k.lastAttempt > .seconds(5) else { return false }
+                k.lastAttempt = .now
+                return true
+            }
+            if attempt { try? await reload() }
             known = keys.withLock { k in k.all.contains { $0.kid == kid && $0.verifies(at: now) } }
             guard known else { throw AuthError.invalidToken }
         }
@@ -100,7 +111,7 @@ public final class TokenService: Sendable {
         guard claims.type == "access", claims.issuer == settings.issuer, claims.audience == settings.audience
         else { throw AuthError.invalidToken }
         if let nbf = claims.notBefore, nbf > now.addingTimeInterval(30) { throw AuthError.invalidToken }
-        guard claims.expiresAt > now else { throw AuthError.tokenExpired }
+        guard allowExpired || claims.expiresAt > now else { throw AuthError.tokenExpired }
         return claims
     }
 
