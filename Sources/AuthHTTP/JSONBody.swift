@@ -20,7 +20,7 @@ enum JSONBody {
         if buffer.readableBytes == 0 { return [:] }
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer))
+            value = try JSONValue.parse(bytes: Array(buffer.readableBytesView))
         } catch {
             throw AuthError.invalidInput("body", "malformed JSON")
         }
@@ -45,9 +45,7 @@ enum JSONBody {
 
     /// A JSON response.
     static func response(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        let data = Array(value.jsonText.utf8)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         fields[.cacheControl] = "no-store"

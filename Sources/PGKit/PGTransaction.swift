@@ -52,9 +52,10 @@ public final class PGTransaction: PGQueryable {
 
     /// BEGIN, body, COMMIT — or ROLLBACK on any error; see `PGPool.withTransaction`.
     static func run<T>(
-        on lease: PGLease, isolation: PGIsolationLevel, _ body: (PGTransaction) async throws -> T
+        on lease: PGLease, isolation: PGIsolationLevel, searchPath: String? = nil, _ body: (PGTransaction) async throws -> T
     ) async throws -> T {
-        try await lease.execute("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+        // BEGIN and the transaction-local search path travel in one round trip.
+        try await lease.run { conn in try conn.execute(try Self.begin(isolation, searchPath: searchPath, on: conn)) }
         let tx = PGTransaction(lease: lease)
         let value: T
         do {
@@ -81,6 +82,13 @@ public final class PGTransaction: PGQueryable {
         }
         for action in tx.afterCommitActions.withLock({ $0 }) { action() }
         return value
+    }
+
+    /// `BEGIN …; SET LOCAL search_path TO "schema"` (the schema quoted by libpq).
+    static func begin(_ isolation: PGIsolationLevel, searchPath: String?, readOnly: Bool = false, on conn: PGConnection) throws -> String {
+        var sql = "BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")"
+        if let searchPath { sql += "; SET LOCAL search_path TO \(try conn.escapeIdentifier(searchPath))" }
+        return sql
     }
 
     private static func rollback(_ lease: PGLease) async {

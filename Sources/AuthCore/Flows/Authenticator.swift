@@ -35,8 +35,9 @@ public struct Authenticator: Sendable {
         guard let tenantID = UUID(uuidString: claims.tenantID), let sessionID = UUID(uuidString: claims.sessionID),
               let tenant = try? await env.tenants.resolve(id: tenantID)
         else { throw AuthError.sessionNotFound }
-        let found = try await env.registry.withTenantTransaction(tenant) { tx in
-            try await env.sessions.liveSessionWithUser(sessionID: sessionID, in: tx)
+        let sessions = env.sessions
+        let found = try await env.registry.withTenantReadTransaction(tenant) { conn in
+            try sessions.liveSessionWithUser(sessionID: sessionID, on: conn)
         }
         guard let (session, user) = found, user.id.uuidString.lowercased() == claims.subject else {
             throw AuthError.sessionNotFound

@@ -116,6 +116,20 @@ public struct SessionStore: Sendable {
         ).map(Session.init(row:))
     }
 
+    /// A live session with its user, on a blocking connection (the guard's database check:
+    /// one thread hop for the whole lookup).
+    public func liveSessionWithUser(sessionID: UUID, on conn: PGConnection) throws -> (Session, User)? {
+        let rows = try conn.query(
+            "SELECT \(Session.columns) FROM sessions WHERE id = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND expires_at > now()",
+            [sessionID.pgBind])
+        guard let row = rows.first else { return nil }
+        let session = try Session(row: row)
+        guard let user = try conn.query("SELECT \(User.columns) FROM users WHERE id = $1", [session.userID.pgBind]).first else {
+            return nil
+        }
+        return (session, try User(row: user))
+    }
+
     /// A live session with its user (the guard's database check).
     public func liveSessionWithUser(sessionID: UUID, in db: some PGQueryable) async throws -> (Session, User)? {
         let rows = try await db.query(

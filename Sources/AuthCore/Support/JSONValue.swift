@@ -58,15 +58,16 @@ public enum JSONValue: Sendable, Hashable, Codable {
     public subscript(key: String) -> JSONValue? { objectValue[key] }
 
     /// Compact JSON text (sorted keys, so equal values give equal text).
-    public var jsonText: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    public var jsonText: String { JSONWriter.write(self) }
+
+    /// Parses JSON text (strict RFC 8259, nesting bounded).
+    public static func parse(_ text: String) throws -> JSONValue {
+        try JSONParser.parse(text)
     }
 
-    /// Parses JSON text.
-    public static func parse(_ text: String) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    /// Parses JSON bytes.
+    public static func parse(bytes: [UInt8]) throws -> JSONValue {
+        try JSONParser.parse(bytes: bytes)
     }
 }
 

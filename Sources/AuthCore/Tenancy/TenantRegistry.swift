@@ -81,10 +81,14 @@ public struct TenantRegistry: Sendable {
         _ tenant: Tenant, isolation: PGIsolationLevel = .readCommitted,
         _ body: (PGTransaction) async throws -> T
     ) async throws -> T {
-        try await pool.withTransaction(isolation: isolation) { tx in
-            try await tx.query("SELECT set_config('search_path', $1, true)", try tx.escapeIdentifier(tenant.schemaName))
-            return try await body(tx)
-        }
+        try await pool.withTransaction(isolation: isolation, searchPath: tenant.schemaName, body)
+    }
+
+    /// A read-only tenant transaction run on one pool thread (see `PGPool.withBlockingReadTransaction`).
+    public func withTenantReadTransaction<T: Sendable>(
+        _ tenant: Tenant, _ body: @escaping @Sendable (PGConnection) throws -> T
+    ) async throws -> T {
+        try await pool.withBlockingReadTransaction(searchPath: tenant.schemaName, body)
     }
 
     static func validName(_ name: String?, slug: TenantSlug) throws -> String {

@@ -26,6 +26,10 @@ public final class TokenService: Sendable {
     public let keyring: Keyring
     let store: SigningKeyStore
     private let keys: Mutex<Keys>
+    /// Tokens whose signature was already checked, until their `exp` (DESIGN.md §6: hot paths
+    /// skip the ~90 µs Ed25519 verify). Revocation is still checked on every request.
+    private let verified = Mutex<[String: AccessTokenClaims]>([:])
+    static let verifiedCacheLimit = 10_000
 
     private init(settings: AuthSettings, keyring: Keyring, store: SigningKeyStore, keys: Keys) {
         self.settings = settings
@@ -47,6 +51,8 @@ public final class TokenService: Sendable {
             fresh.lastAttempt = k.lastAttempt
             k = fresh
         }
+        // A key may have been retired: re-check every cached token against the new key set.
+        verified.withLock { $0.removeAll() }
     }
 
     private static func makeKeys(_ all: [SigningKey]) async throws -> Keys {
@@ -88,6 +94,23 @@ public final class TokenService: Sendable {
     /// `allowExpired` accepts an authentic expired token (logout only: ending a session must
     /// work after its access token lapsed).
     public func verifyAccess(_ token: String, now: Date = Date(), allowExpired: Bool = false) async throws -> AccessTokenClaims {
+        if let cached = verified.withLock({ $0[token] }) {
+            if allowExpired || cached.expiresAt > now { return cached }
+            verified.withLock { _ = $0.removeValue(forKey: token) }
+            throw AuthError.tokenExpired
+        }
+        let claims = try await verifySignature(token, now: now, allowExpired: allowExpired)
+        if claims.expiresAt > now {
+            verified.withLock { cache in
+                // Bounded: when full, start over (entries are cheap to rebuild, one verify each).
+                if cache.count >= Self.verifiedCacheLimit { cache.removeAll(keepingCapacity: true) }
+                cache[token] = claims
+            }
+        }
+        return claims
+    }
+
+    private func verifySignature(_ token: String, now: Date, allowExpired: Bool) async throws -> AccessTokenClaims {
         guard token.utf8.count < 8192, let kid = Self.headerKid(token) else { throw AuthError.invalidToken }
         var known = keys.withLock { k in k.all.contains { $0.kid == kid && $0.verifies(at: now) } }
         if !known {
