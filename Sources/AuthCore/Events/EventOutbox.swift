@@ -13,12 +13,17 @@ public struct EventOutbox: Sendable {
                 """
                 INSERT INTO auth.events (id, type, version, tenant_id, actor, subject, data)
                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                """,
-                event.id, event.type.rawValue, event.version, event.tenantID,
-                PGBind.jsonb(JSONValue.object(event.actor).jsonText),
-                PGBind.jsonb(JSONValue.object(event.subject).jsonText),
-                PGBind.jsonb(JSONValue.object(event.data).jsonText))
+                """, Self.binds(event))
         }
+    }
+
+    /// The seven `$n` values of an event, in the column order of the INSERT above.
+    static func binds(_ event: AuthEvent) -> [any PGEncodable] {
+        [
+            event.id, event.type.rawValue, event.version, event.tenantID,
+            PGBind.jsonb(JSONValue.object(event.actor).jsonText), PGBind.jsonb(JSONValue.object(event.subject).jsonText),
+            PGBind.jsonb(JSONValue.object(event.data).jsonText),
+        ]
     }
 
     /// Appends one event.

@@ -83,38 +83,37 @@ public struct LoginFlow: Sendable {
         let shaping = SessionShaping(env: env)
 
         let (opened, shape) = try await env.registry.withTenantTransaction(tenant) { tx in
-            // Lock the user: concurrent logins of one user evict in turn (maxSessionsPerUser
-            // holds), and a deactivation between the read and now is seen.
-            guard let user = try await env.users.find(id: user.id, in: tx, forUpdate: true), user.isActive else {
-                throw AuthError.accountInactive
-            }
-            guard try await env.credentials.lockUnchanged(userID: user.id, verifiedHash: hash, in: tx) else {
-                // The password changed between the read and now: the verified one is stale.
-                throw AuthError.invalidCredentials
-            }
-            try await env.credentials.recordSuccess(userID: user.id, rehash: rehash, in: tx)
-            let stored = try await env.roles.rolesAndPermissions(userID: user.id, in: tx)
+            // One statement: the credential is unchanged since it was verified (else a password
+            // change raced us: the verified one is stale), counters reset, user row locked.
+            guard let (user, roles, permissions) = try await env.credentials.confirmLogin(
+                userID: user.id, verifiedHash: hash, rehash: rehash, in: tx)
+            else { throw AuthError.invalidCredentials }
+            // A deactivation between the read and now is seen here.
+            guard user.isActive else { throw AuthError.accountInactive }
+            let stored = (roles: roles, permissions: permissions)
             if let hook = env.hooks.onLogin {
                 try await hook(user, AuthHooks.LoginContext(request: request, tenant: tenant, roles: stored.roles, tx: tx))
             }
             _ = try await env.sqlHooks.call(
                 .onLogin, tenant: tenant, payload: ["user": .object(user.json), "roles": .array(stored.roles.map(JSONValue.string))],
                 in: tx, logger: env.logger)
-            try await tx.query("UPDATE users SET last_login_at = now() WHERE id = $1", user.id)
-            let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx)
-            let opened = try await SessionOpener(env: env).open(user: user, tenant: tenant, request: request, shape: shape, tx: tx)
+            let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx, stored: stored)
+            // The session is created with its `auth.logged_in` event; afterAuth still runs before
+            // COMMIT, so a rejection leaves neither.
+            let opened = try await SessionOpener(env: env).open(
+                user: user, tenant: tenant, request: request, shape: shape, tx: tx
+            ) { sessionID in
+                AuthEvent(
+                    .loggedIn, tenantID: tenant.id, actor: AuthEvent.user(user.id), subject: AuthEvent.session(sessionID, user: user.id),
+                    data: [
+                        "provider": .string(input.providerName), "ip": request.ipAddress.map(JSONValue.string) ?? .null,
+                        "userAgent": request.userAgent.map(JSONValue.string) ?? .null,
+                    ])
+            }
             if let hook = env.hooks.guards.afterAuth {
                 let decision = try await hook(request, user)
                 if decision.reject { throw AuthError.accessDenied(decision.reason, status: 403) }
             }
-            try await env.outbox.append(
-                AuthEvent(
-                    .loggedIn, tenantID: tenant.id, actor: AuthEvent.user(user.id),
-                    subject: AuthEvent.session(opened.session.id, user: user.id),
-                    data: [
-                        "provider": .string(input.providerName), "ip": request.ipAddress.map(JSONValue.string) ?? .null,
-                        "userAgent": request.userAgent.map(JSONValue.string) ?? .null,
-                    ]), in: tx)
             return (opened, shape)
         }
         return try await shaping.response(

@@ -40,9 +40,10 @@ public struct RefreshFlow: Sendable {
         guard let tenant = try? await env.tenants.resolve(id: token.tenantID) else { throw AuthError.refreshTokenInvalid }
         let shaping = SessionShaping(env: env)
         let outcome: Outcome = try await env.registry.withTenantTransaction(tenant) { tx in
-            guard let state = try await env.sessions.lockForRefresh(sessionID: token.sessionID, in: tx),
+            guard let (state, user, roles, permissions) = try await env.sessions.lockForRefreshWithUser(sessionID: token.sessionID, in: tx),
                   state.session.revokedAt == nil
             else { throw AuthError.refreshTokenInvalid }
+            let stored = (roles: roles, permissions: permissions)
             let session = state.session
             let now = Date()
             guard session.isLive(at: now) else {
@@ -53,14 +54,14 @@ public struct RefreshFlow: Sendable {
             }
             let digest = token.digest
             if token.generation == session.generation, digest == state.currentDigest {
-                return .issued(try await rotate(token, session: session, tenant: tenant, tx: tx, shaping: shaping))
+                return .issued(try await rotate(token, session: session, user: user, stored: stored, tenant: tenant, tx: tx, shaping: shaping))
             }
             if token.generation == session.generation - 1, digest == state.previousDigest,
                let rotatedAt = state.rotatedAt, let sealed = state.sealedCurrent,
                now.timeIntervalSince(rotatedAt) <= env.settings.refreshGraceWindow.timeInterval,
                let current = try? token.unseal(sealed)
             {
-                return .issued(try await replay(current: current, session: session, tenant: tenant, tx: tx, shaping: shaping))
+                return .issued(try await replay(current: current, session: session, user: user, stored: stored, tenant: tenant, tx: tx, shaping: shaping))
             }
             // A genuine token that is no longer current: someone holds a copy. End the session.
             if let revoked = try await env.sessions.revoke(sessionID: session.id, reason: "refresh_token_reuse", in: tx) {
@@ -83,22 +84,21 @@ public struct RefreshFlow: Sendable {
     }
 
     private func rotate(
-        _ token: RefreshToken, session: Session, tenant: Tenant, tx: PGTransaction, shaping: SessionShaping
+        _ token: RefreshToken, session: Session, user: User, stored: (roles: [String], permissions: [String]), tenant: Tenant,
+        tx: PGTransaction, shaping: SessionShaping
     ) async throws -> AuthResponse {
-        guard let user = try await env.users.find(id: session.userID, in: tx), user.isActive else {
-            throw AuthError.refreshTokenInvalid
-        }
-        let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx)
+        guard user.isActive else { throw AuthError.refreshTokenInvalid }
+        let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx, stored: stored)
         let next = try env.tokens.mintRefresh(tenantID: tenant.id, sessionID: session.id, generation: session.generation + 1)
         let rotated = try await env.sessions.rotate(
             sessionID: session.id, generation: next.generation, currentDigest: next.digest, previousDigest: token.digest,
             sealedCurrent: try token.seal(next: next), keyID: next.keyID, data: shape.sessionData,
-            idleTimeout: env.settings.sessionIdleTimeout, in: tx)
-        let access = try await shaping.accessToken(session: rotated, user: user, tenant: tenant, shape: shape)
-        try await env.outbox.append(
-            AuthEvent(
+            idleTimeout: env.settings.sessionIdleTimeout,
+            event: AuthEvent(
                 .refreshToken, tenantID: tenant.id, actor: AuthEvent.user(user.id),
-                subject: AuthEvent.session(session.id, user: user.id), data: ["generation": .int(next.generation)]), in: tx)
+                subject: AuthEvent.session(session.id, user: user.id), data: ["generation": .int(next.generation)]),
+            in: tx)
+        let access = try await shaping.accessToken(session: rotated, user: user, tenant: tenant, shape: shape)
         if let hook = env.hooks.session.onRefreshed { env.afterCommit(tx) { await hook(session, rotated) } }
         return try await shaping.response(
             access: access, refresh: next.value, shape: shape, message: "Token refreshed successfully", context: "refresh")
@@ -106,12 +106,11 @@ public struct RefreshFlow: Sendable {
 
     /// The grace-window answer: the current refresh token as it is, a new access token, no writes.
     private func replay(
-        current: String, session: Session, tenant: Tenant, tx: PGTransaction, shaping: SessionShaping
+        current: String, session: Session, user: User, stored: (roles: [String], permissions: [String]), tenant: Tenant,
+        tx: PGTransaction, shaping: SessionShaping
     ) async throws -> AuthResponse {
-        guard let user = try await env.users.find(id: session.userID, in: tx), user.isActive else {
-            throw AuthError.refreshTokenInvalid
-        }
-        let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx)
+        guard user.isActive else { throw AuthError.refreshTokenInvalid }
+        let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx, stored: stored)
         let access = try await shaping.accessToken(session: session, user: user, tenant: tenant, shape: shape)
         return try await shaping.response(
             access: access, refresh: current, shape: shape, message: "Token refreshed successfully", context: "refresh")

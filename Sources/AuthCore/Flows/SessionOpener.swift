@@ -18,14 +18,19 @@ struct SessionOpener: Sendable {
         var refreshToken: RefreshToken
     }
 
-    func open(user: User, tenant: Tenant, request: AuthRequest, shape: SessionShaping.Shape, tx: PGTransaction) async throws -> Opened {
+    /// `event`, when given, is written with the session row (one round trip), named by its id.
+    func open(
+        user: User, tenant: Tenant, request: AuthRequest, shape: SessionShaping.Shape, tx: PGTransaction,
+        event: ((UUID) -> AuthEvent)? = nil
+    ) async throws -> Opened {
         let evicted = try await env.sessions.evictBeyond(userID: user.id, max: env.settings.maxSessionsPerUser, in: tx)
         for old in evicted { try await revoked(old, reason: "evicted", tenant: tenant, tx: tx) }
+        let sessionID = UUID()
+        let refresh = try env.tokens.mintRefresh(tenantID: tenant.id, sessionID: sessionID, generation: 0)
         let session = try await env.sessions.create(
-            id: UUID(), userID: user.id, data: shape.sessionData, request: request,
-            idleTimeout: env.settings.sessionIdleTimeout, lifetime: env.settings.sessionAbsoluteLifetime, in: tx)
-        let refresh = try env.tokens.mintRefresh(tenantID: tenant.id, sessionID: session.id, generation: 0)
-        try await env.sessions.setRefresh(sessionID: session.id, digest: refresh.digest, keyID: refresh.keyID, in: tx)
+            id: sessionID, userID: user.id, data: shape.sessionData, request: request, refresh: refresh,
+            idleTimeout: env.settings.sessionIdleTimeout, lifetime: env.settings.sessionAbsoluteLifetime,
+            event: event?(sessionID), in: tx)
         let access = try await SessionShaping(env: env).accessToken(session: session, user: user, tenant: tenant, shape: shape)
         if let hook = env.hooks.session.onCreated { env.afterCommit(tx) { await hook(session, user) } }
         return Opened(session: session, accessToken: access, refreshToken: refresh)

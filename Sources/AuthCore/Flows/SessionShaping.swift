@@ -20,9 +20,13 @@ struct SessionShaping: Sendable {
     let env: AuthEnvironment
 
     /// Roles → permissions → `getSessionUserData` → `customizeSessionData`.
-    func shape(user: User, tenant: Tenant, tx: PGTransaction) async throws -> Shape {
+    /// `stored`: the user's roles and permissions when the caller already read them.
+    func shape(user: User, tenant: Tenant, tx: PGTransaction, stored known: (roles: [String], permissions: [String])? = nil)
+        async throws -> Shape
+    {
         let ctx = AuthHooks.ShapingContext(tenant: tenant, tx: tx)
-        let stored = try await env.roles.rolesAndPermissions(userID: user.id, in: tx)
+        let stored: (roles: [String], permissions: [String])
+        if let known { stored = known } else { stored = try await env.roles.rolesAndPermissions(userID: user.id, in: tx) }
         var roles = stored.roles
         var permissions = stored.permissions
         if let resolveRoles = env.hooks.authorization.resolveRoles {

@@ -25,18 +25,26 @@ public struct User: Sendable, Equatable {
         last_login_at, created_at, updated_at
         """
 
-    init(row: PGRow) throws {
-        id = try row.decode("id")
-        email = try row.decode("email", as: String?.self)
-        phone = try row.decode("phone", as: String?.self)
-        emailVerifiedAt = try row.decode("email_verified_at", as: Date?.self)
-        phoneVerifiedAt = try row.decode("phone_verified_at", as: Date?.self)
-        isActive = try row.decode("is_active")
-        isMfaEnabled = try row.decode("is_mfa_enabled")
-        metadata = try JSONValue.parse(try row.decode("metadata", as: String.self)).objectValue
-        lastLoginAt = try row.decode("last_login_at", as: Date?.self)
-        createdAt = try row.decode("created_at")
-        updatedAt = try row.decode("updated_at")
+    /// The columns for a join, aliased `u_…` (read back with `init(row:prefix: "u_")`).
+    static let prefixedColumns = """
+        u.id AS u_id, u.email AS u_email, u.phone AS u_phone, u.email_verified_at AS u_email_verified_at, \
+        u.phone_verified_at AS u_phone_verified_at, u.is_active AS u_is_active, u.is_mfa_enabled AS u_is_mfa_enabled, \
+        u.metadata::text AS u_metadata, u.last_login_at AS u_last_login_at, u.created_at AS u_created_at, \
+        u.updated_at AS u_updated_at
+        """
+
+    init(row: PGRow, prefix p: String = "") throws {
+        id = try row.decode(p + "id")
+        email = try row.decode(p + "email", as: String?.self)
+        phone = try row.decode(p + "phone", as: String?.self)
+        emailVerifiedAt = try row.decode(p + "email_verified_at", as: Date?.self)
+        phoneVerifiedAt = try row.decode(p + "phone_verified_at", as: Date?.self)
+        isActive = try row.decode(p + "is_active")
+        isMfaEnabled = try row.decode(p + "is_mfa_enabled")
+        metadata = try JSONValue.parse(try row.decode(p + "metadata", as: String.self)).objectValue
+        lastLoginAt = try row.decode(p + "last_login_at", as: Date?.self)
+        createdAt = try row.decode(p + "created_at")
+        updatedAt = try row.decode(p + "updated_at")
     }
 
     public init(

@@ -13,22 +13,31 @@ public struct CredentialStore: Sendable {
         try await tx.query("INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)", userID, passwordHash)
     }
 
-    /// Locks the credential row for this login and confirms it is the one that was verified
-    /// outside the transaction (a concurrent password change makes this false).
-    public func lockUnchanged(userID: UUID, verifiedHash: String, in tx: PGTransaction) async throws -> Bool {
+    /// A verified login, in one statement: confirms the credential row is still the hash that
+    /// was verified outside the transaction (nil when a password change raced the login), clears
+    /// the counter, stores a rehash, stamps `last_login_at`, locks the user row (so concurrent
+    /// logins of one user evict sessions in turn), and returns the user with its stored roles.
+    public func confirmLogin(userID: UUID, verifiedHash: String, rehash: String?, in tx: PGTransaction) async throws
+        -> (user: User, roles: [String], permissions: [String])?
+    {
         let rows = try await tx.query(
-            "SELECT password_hash FROM credentials WHERE user_id = $1 FOR UPDATE", userID)
-        return try rows.first?.decode("password_hash", as: String.self) == verifiedHash
-    }
-
-    /// A successful login: clears the counter, and stores a rehash when parameters changed.
-    public func recordSuccess(userID: UUID, rehash: String?, in tx: PGTransaction) async throws {
-        try await tx.query(
             """
-            UPDATE credentials SET failed_attempts = 0, password_hash = coalesce($2, password_hash),
-                updated_at = CASE WHEN $2::text IS NULL THEN updated_at ELSE now() END
-            WHERE user_id = $1
-            """, userID, rehash)
+            WITH c AS (
+                UPDATE credentials SET failed_attempts = 0, password_hash = coalesce($3, password_hash),
+                    updated_at = CASE WHEN $3::text IS NULL THEN updated_at ELSE now() END
+                WHERE user_id = $1 AND password_hash = $2 RETURNING user_id
+            ), u AS (
+                UPDATE users SET last_login_at = now() WHERE id = $1 AND EXISTS (SELECT 1 FROM c) RETURNING *
+            )
+            SELECT \(User.prefixedColumns),
+                   coalesce((SELECT array_agg(DISTINCT r.name ORDER BY r.name) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                             WHERE ur.user_id = u.id), '{}') AS stored_roles,
+                   coalesce((SELECT array_agg(DISTINCT p ORDER BY p) FROM user_roles ur JOIN roles r ON r.id = ur.role_id,
+                             unnest(r.permissions) p WHERE ur.user_id = u.id), '{}') AS stored_permissions
+            FROM u
+            """, userID, verifiedHash, rehash)
+        guard let row = rows.first else { return nil }
+        return (try User(row: row, prefix: "u_"), try row.decode("stored_roles"), try row.decode("stored_permissions"))
     }
 
     /// A failed password: counts it (committed even though the login fails).

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import AuthCrypto
 import PGKit
 
 /// Sessions of a tenant (`sessions`), inside a tenant transaction. Refresh secrets are stored
@@ -19,28 +20,32 @@ public struct SessionStore: Sendable {
 
     public init() {}
 
-    /// Inserts a session; its first refresh token is set by `setRefresh`.
+    /// Inserts a session with the digest of its first refresh token, and optionally an outbox
+    /// event in the same statement.
     public func create(
-        id: UUID, userID: UUID, data: JSONObject, request: AuthRequest, idleTimeout: Duration, lifetime: Duration,
-        in tx: PGTransaction
+        id: UUID, userID: UUID, data: JSONObject, request: AuthRequest, refresh: RefreshToken, idleTimeout: Duration,
+        lifetime: Duration, event: AuthEvent? = nil, in tx: PGTransaction
     ) async throws -> Session {
+        let eventCTE = event == nil ? "" : """
+            WITH event AS (
+                INSERT INTO auth.events (id, type, version, tenant_id, actor, subject, data)
+                VALUES ($10, $11, $12, $13, $14, $15, $16)
+            )
+            """
+        let binds: [any PGEncodable] = [
+            id, userID, PGBind.jsonb(JSONValue.object(data).jsonText), request.ipAddress,
+            request.userAgent.map { String($0.prefix(512)) }, idleTimeout.timeInterval, lifetime.timeInterval,
+            PGBind.bytea(refresh.digest), refresh.keyID,
+        ]
         let rows = try await tx.query(
             """
-            INSERT INTO sessions (id, user_id, data, ip_address, user_agent, idle_expires_at, expires_at)
-            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), now() + make_interval(secs => $7))
+            \(eventCTE)
+            INSERT INTO sessions (id, user_id, data, ip_address, user_agent, idle_expires_at, expires_at, refresh_digest, refresh_key_id)
+            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), now() + make_interval(secs => $7), $8, $9)
             RETURNING \(Session.columns)
-            """,
-            id, userID, PGBind.jsonb(JSONValue.object(data).jsonText), request.ipAddress,
-            request.userAgent.map { String($0.prefix(512)) }, idleTimeout.timeInterval, lifetime.timeInterval)
+            """, binds + (event.map(EventOutbox.binds) ?? []))
         guard let row = rows.first else { throw AuthError.internalError("INSERT … RETURNING gave no row") }
         return try Session(row: row)
-    }
-
-    /// Stores the digest of a session's first refresh token.
-    public func setRefresh(sessionID: UUID, digest: [UInt8], keyID: String, in tx: PGTransaction) async throws {
-        try await tx.query(
-            "UPDATE sessions SET refresh_digest = $2, refresh_key_id = $3 WHERE id = $1",
-            sessionID, PGBind.bytea(digest), keyID)
     }
 
     /// Reads a session with its refresh state, locking the row for the rest of the transaction.
@@ -59,21 +64,52 @@ public struct SessionStore: Sendable {
             rotatedAt: try row.decode("rotated_at", as: Date?.self))
     }
 
+    /// `lockForRefresh` plus the session's user and stored roles/permissions, in one round trip.
+    public func lockForRefreshWithUser(sessionID: UUID, in tx: PGTransaction) async throws
+        -> (RefreshState, User, roles: [String], permissions: [String])?
+    {
+        let sessionColumns = Session.columns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespaces) }
+            .joined(separator: ", ")
+        let rows = try await tx.query(
+            """
+            SELECT \(sessionColumns), s.refresh_digest, s.previous_refresh_digest, s.sealed_refresh, s.rotated_at,
+                   \(User.prefixedColumns),
+                   coalesce((SELECT array_agg(DISTINCT r.name ORDER BY r.name) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                             WHERE ur.user_id = s.user_id), '{}') AS stored_roles,
+                   coalesce((SELECT array_agg(DISTINCT p ORDER BY p) FROM user_roles ur JOIN roles r ON r.id = ur.role_id,
+                             unnest(r.permissions) p WHERE ur.user_id = s.user_id), '{}') AS stored_permissions
+            FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 FOR UPDATE OF s
+            """, sessionID)
+        guard let row = rows.first else { return nil }
+        let state = RefreshState(
+            session: try Session(row: row),
+            currentDigest: try row.decode("refresh_digest", as: PGBytes?.self)?.bytes,
+            previousDigest: try row.decode("previous_refresh_digest", as: PGBytes?.self)?.bytes,
+            sealedCurrent: try row.decode("sealed_refresh", as: PGBytes?.self)?.bytes,
+            rotatedAt: try row.decode("rotated_at", as: Date?.self))
+        return (state, try User(row: row, prefix: "u_"), try row.decode("stored_roles"), try row.decode("stored_permissions"))
+    }
+
     /// Rotates: the presented token becomes "previous", `next` becomes current (sealed under
     /// the presented one for the grace window); activity and idle expiry move forward.
     public func rotate(
         sessionID: UUID, generation: Int, currentDigest: [UInt8], previousDigest: [UInt8], sealedCurrent: [UInt8],
-        keyID: String, data: JSONObject, idleTimeout: Duration, in tx: PGTransaction
+        keyID: String, data: JSONObject, idleTimeout: Duration, event: AuthEvent, in tx: PGTransaction
     ) async throws -> Session {
+        // The rotation and its outbox row in one statement (one round trip on the hot path).
         let rows = try await tx.query(
             """
+            WITH event AS (
+                INSERT INTO auth.events (id, type, version, tenant_id, actor, subject, data)
+                VALUES ($9, $10, $11, $12, $13, $14, $15)
+            )
             UPDATE sessions SET refresh_generation = $2, refresh_digest = $3, previous_refresh_digest = $4,
                 sealed_refresh = $5, refresh_key_id = $6, rotated_at = now(), data = $7, last_active_at = now(),
                 idle_expires_at = least(expires_at, now() + make_interval(secs => $8))
             WHERE id = $1 RETURNING \(Session.columns)
             """,
-            sessionID, generation, PGBind.bytea(currentDigest), PGBind.bytea(previousDigest), PGBind.bytea(sealedCurrent),
-            keyID, PGBind.jsonb(JSONValue.object(data).jsonText), idleTimeout.timeInterval)
+            [sessionID, generation, PGBind.bytea(currentDigest), PGBind.bytea(previousDigest), PGBind.bytea(sealedCurrent),
+             keyID, PGBind.jsonb(JSONValue.object(data).jsonText), idleTimeout.timeInterval] + EventOutbox.binds(event))
         guard let row = rows.first else { throw AuthError.sessionNotFound }
         return try Session(row: row)
     }

@@ -34,7 +34,7 @@ public struct UserStore: Sendable {
 
     public func find(id: UUID, in db: some PGQueryable, forUpdate: Bool = false) async throws -> User? {
         try await db.query("SELECT \(User.columns) FROM users WHERE id = $1\(forUpdate ? " FOR UPDATE" : "")", id)
-            .first.map(User.init(row:))
+            .first.map { try User(row: $0) }
     }
 
     /// The user and password hash for a login identifier (normalised email or phone).
