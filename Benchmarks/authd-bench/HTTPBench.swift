@@ -24,9 +24,14 @@ struct HTTPBench: Sendable {
         env["AUTH_HTTP_PORT"] = String(port)
         env["AUTH_LOG_LEVEL"] = "error"
         env["AUTH_MAX_SESSIONS_PER_USER"] = "1000"
+        if let size = env["AUTH_BENCH_POOL_SIZE"] { env["AUTH_DATABASE_POOL_SIZE"] = size }
         let server = try ServerProcess(executable: authd, arguments: ["serve"], environment: env, port: port)
         defer { server.stop() }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        // AsyncHTTPClient opens at most 8 connections per host by default: raise it, or the
+        // 16-worker rows would really run 8 at a time.
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         var rows: [BenchRow] = []
         do {
             try await server.waitReady(client, path: "/health/ready")
@@ -36,22 +41,25 @@ struct HTTPBench: Sendable {
             let password = "bench password \(Int.random(in: 0..<1_000_000))"
             let run = UUID().uuidString.prefix(8).lowercased()
 
+            var cpu = CPUShare(server: server)
             let signups = try await driver.run(concurrency: 8, seconds: seconds) { w, i in
                 let (status, _) = try await driver.post("/auth/signup", #"{"email":"s\#(run)-\#(w)-\#(i)@bench.test","password":"\#(password)"}"#)
                 return status == 200
             }
+            let signupCPU = cpu.next(ops: signups.ok)
             rows.append(BenchRow(
                 name: "signups/s (8 concurrent)", value: BenchTable.f(signups.perSecond),
-                note: "× \(BenchTable.f(signups.perSecond / argon2Ceiling, 2)) argon2 ceiling; p50 \(BenchTable.f(signups.p50ms)) ms, p99 \(BenchTable.f(signups.p99ms)) ms; \(signups.failed) failed"))
+                note: "× \(BenchTable.f(signups.perSecond / argon2Ceiling, 2)) argon2 ceiling; p50 \(BenchTable.f(signups.p50ms)) ms, p99 \(BenchTable.f(signups.p99ms)) ms; \(signups.failed) failed; \(signupCPU)"))
 
             let logins = try await driver.run(concurrency: 8, seconds: seconds) { w, i in
                 let (status, _) = try await driver.post(
                     "/auth/login", #"{"credentials":{"email":"s\#(run)-\#(w)-\#(i % 3)@bench.test","password":"\#(password)"}}"#)
                 return status == 200
             }
+            let loginCPU = cpu.next(ops: logins.ok)
             rows.append(BenchRow(
                 name: "logins/s (8 concurrent)", value: BenchTable.f(logins.perSecond),
-                note: "× \(BenchTable.f(logins.perSecond / argon2Ceiling, 2)) argon2 ceiling (target ≥ 0.9); p50 \(BenchTable.f(logins.p50ms)) ms, p99 \(BenchTable.f(logins.p99ms)) ms"))
+                note: "× \(BenchTable.f(logins.perSecond / argon2Ceiling, 2)) argon2 ceiling (target ≥ 0.9); p50 \(BenchTable.f(logins.p50ms)) ms, p99 \(BenchTable.f(logins.p99ms)) ms; \(loginCPU)"))
 
             // One session per refresh worker; each refresh hands the next token to the same worker.
             let workers = 16
@@ -64,15 +72,17 @@ struct HTTPBench: Sendable {
                 access = body["accessToken"] as? String ?? access
             }
             let holder = Shared(tokens)
+            _ = cpu.next(ops: 0)
             let refreshes = try await driver.run(concurrency: workers, seconds: seconds) { w, _ in
                 let (status, body) = try await driver.post("/auth/refresh-token", #"{"refreshToken":"\#(holder.current[w])"}"#)
                 if let next = body["refreshToken"] as? String { holder.update { $0[w] = next } }
                 return status == 200
             }
+            let refreshCPU = cpu.next(ops: refreshes.ok)
             let pgbench = try await pgbenchRefresh(clients: workers)
             rows.append(BenchRow(
                 name: "refreshes/s over HTTP (16 concurrent)", value: BenchTable.f(refreshes.perSecond),
-                note: "p50 \(BenchTable.f(refreshes.p50ms)) ms, p99 \(BenchTable.f(refreshes.p99ms)) ms; \(refreshes.failed) failed"
+                note: "p50 \(BenchTable.f(refreshes.p50ms)) ms, p99 \(BenchTable.f(refreshes.p99ms)) ms; \(refreshes.failed) failed; \(refreshCPU)"
                     + (pgbench.map { "; × \(BenchTable.f(refreshes.perSecond / $0, 2)) pgbench (target ≥ 0.6)" } ?? "")))
             if let pgbench {
                 rows.append(BenchRow(name: "pgbench: bare refresh transaction (16 clients)", value: BenchTable.f(pgbench), note: "lock row, rotate, insert outbox row"))
@@ -175,3 +185,28 @@ struct HTTPBench: Sendable {
     }
 }
 
+
+/// CPU time spent by authd and by this driver process between two marks, per operation, so a
+/// row shows where the two cores went.
+struct CPUShare {
+    let server: ServerProcess
+    var lastServer: Double
+    var lastDriver: Double
+    var lastWall: ContinuousClock.Instant
+
+    init(server: ServerProcess) {
+        self.server = server
+        lastServer = server.cpuSeconds
+        lastDriver = ServerProcess.cpuSeconds(pid: getpid())
+        lastWall = .now
+    }
+
+    mutating func next(ops: Int) -> String {
+        let s = server.cpuSeconds, d = ServerProcess.cpuSeconds(pid: getpid())
+        let wall = elapsed(since: lastWall)
+        defer { lastServer = s; lastDriver = d; lastWall = .now }
+        let n = Double(max(ops, 1))
+        return "CPU: authd \(BenchTable.f((s - lastServer) / wall * 100, 0))% (\(BenchTable.f((s - lastServer) / n * 1000, 2)) ms/op), "
+            + "driver \(BenchTable.f((d - lastDriver) / wall * 100, 0))% of one core"
+    }
+}

@@ -33,6 +33,19 @@ final class ServerProcess: @unchecked Sendable {
         throw BenchError("server on port \(port) did not become ready")
     }
 
+    /// CPU seconds (user + system) the process has used so far (from /proc).
+    var cpuSeconds: Double { Self.cpuSeconds(pid: process.processIdentifier) }
+
+    static func cpuSeconds(pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")")
+        else { return .nan }
+        // Fields after the command name: state is #3, utime #14, stime #15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let u = Double(fields[11]), let s = Double(fields[12]) else { return .nan }
+        return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// Resident set size in MiB (from /proc).
     var rssMiB: Double {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
