@@ -113,5 +113,6 @@ let package = Package(
             ]
         ),
         .testTarget(name: "authdTests", dependencies: ["TestSupport", "AuthCore", "PGKit"]),
+        .testTarget(name: "AuthEventsTests", dependencies: ["AuthEvents", "AuthCore", "PGKit", "TestSupport"]),
     ]
 )

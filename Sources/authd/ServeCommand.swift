@@ -29,7 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
             let hasher = PasswordHasher(parameters: config.argon2)
             let afterCommit = AfterCommitQueue(logger: runtime.logger)
             var env: AuthEnvironment?
-            var services: [any Service] = [runtime.pool, afterCommit]
+            let notifier = EventNotifier(pool: runtime.pool)
+            var services: [any Service] = [runtime.pool, afterCommit, notifier]
             if status?.isUpToDate == true {
                 let tokens = try await TokenService.start(
                     settings: config.settings, keyring: keyring,
@@ -37,7 +38,8 @@ struct ServeCommand: AsyncParsableCommand {
                 env = AuthEnvironment(
                     pool: runtime.pool, registry: runtime.registry, hasher: hasher, tokens: tokens,
                     hooks: exampleHooks ? SeedExampleHooks.make(logger: runtime.logger) : AuthHooks(),
-                    sqlHooks: config.sqlHooks, settings: config.settings, afterCommit: afterCommit, logger: runtime.logger)
+                    sqlHooks: config.sqlHooks, settings: config.settings, afterCommit: afterCommit, notifier: notifier,
+                    logger: runtime.logger)
                 services.append(SigningKeyRefresher(tokens: tokens, logger: runtime.logger))
             } else {
                 runtime.logger.warning("serving health routes only until the database is migrated; restart after `authd migrate`")

@@ -3,11 +3,23 @@ import PGKit
 /// Appends events to `auth.events` inside the caller's transaction: rolled back ⇒ no event,
 /// committed ⇒ the event exists even if no consumer is running. (Delivery is the events issue.)
 public struct EventOutbox: Sendable {
-    public init() {}
+    /// Poked after COMMIT when a transaction appended events (nil: nobody to wake).
+    let notifier: EventNotifier?
+
+    public init(notifier: EventNotifier? = nil) {
+        self.notifier = notifier
+    }
+
+    /// Wakes consumers once `tx` commits (also for events written by statements of their own).
+    func notifyAfterCommit(_ tx: PGTransaction) {
+        guard let notifier else { return }
+        tx.afterCommit { notifier.poke() }
+    }
 
     /// Appends `events` in the transaction `tx` (schema-qualified: tenant transactions run with
     /// the tenant's search path only).
     public func append(_ events: [AuthEvent], in tx: PGTransaction) async throws {
+        if !events.isEmpty { notifyAfterCommit(tx) }
         for event in events {
             try await tx.query(
                 """

@@ -14,7 +14,7 @@ public struct AuthEnvironment: Sendable {
     public let settings: AuthSettings
     public let afterCommit: AfterCommitQueue
     public let logger: Logger
-    let outbox = EventOutbox()
+    let outbox: EventOutbox
     let users = UserStore()
     let credentials = CredentialStore()
     let roles = RoleStore()
@@ -23,8 +23,9 @@ public struct AuthEnvironment: Sendable {
     public init(
         pool: PGPool, registry: TenantRegistry, hasher: PasswordHasher, tokens: TokenService, hooks: AuthHooks = AuthHooks(),
         sqlHooks: SQLHookBindings = SQLHookBindings(), settings: AuthSettings, afterCommit: AfterCommitQueue,
-        logger: Logger = Logger(label: "authd")
+        notifier: EventNotifier? = nil, logger: Logger = Logger(label: "authd")
     ) {
+        self.outbox = EventOutbox(notifier: notifier)
         self.pool = pool
         self.registry = registry
         self.tenants = TenantDirectory(registry: registry)

@@ -98,6 +98,7 @@ public struct RefreshFlow: Sendable {
                 .refreshToken, tenantID: tenant.id, actor: AuthEvent.user(user.id),
                 subject: AuthEvent.session(session.id, user: user.id), data: ["generation": .int(next.generation)]),
             in: tx)
+        env.outbox.notifyAfterCommit(tx)
         let access = try await shaping.accessToken(session: rotated, user: user, tenant: tenant, shape: shape)
         if let hook = env.hooks.session.onRefreshed { env.afterCommit(tx) { await hook(session, rotated) } }
         return try await shaping.response(

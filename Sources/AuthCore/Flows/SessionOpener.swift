@@ -31,6 +31,7 @@ struct SessionOpener: Sendable {
             id: sessionID, userID: user.id, data: shape.sessionData, request: request, refresh: refresh,
             idleTimeout: env.settings.sessionIdleTimeout, lifetime: env.settings.sessionAbsoluteLifetime,
             event: event?(sessionID), in: tx)
+        if event != nil { env.outbox.notifyAfterCommit(tx) }
         let access = try await SessionShaping(env: env).accessToken(session: session, user: user, tenant: tenant, shape: shape)
         if let hook = env.hooks.session.onCreated { env.afterCommit(tx) { await hook(session, user) } }
         return Opened(session: session, accessToken: access, refreshToken: refresh)

@@ -1,0 +1,159 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import PGKit
+
+/// The SQL of consumer groups (DESIGN.md §5): advancing a group's snapshot into delivery rows,
+/// claiming due rows under a lease, renewing, and finishing them only while the lease is held.
+/// Every call is one short autocommit statement or transaction: nothing stays open while a
+/// handler runs.
+public struct ConsumerGroupStore: Sendable {
+    /// Where a new group starts.
+    public enum Start: Sendable {
+        /// Events committed after the group is created.
+        case now
+        /// Every event still kept.
+        case oldest
+    }
+
+    public let pool: PGPool
+
+    public init(pool: PGPool) {
+        self.pool = pool
+    }
+
+    /// Creates the group if missing (subscriptions are updated if it exists) and marks it seen.
+    public func ensure(group: String, subscriptions: [String], start: Start) async throws {
+        let initial = start == .now ? "pg_current_snapshot()" : "'1:1:'::pg_snapshot"
+        try await pool.query(
+            """
+            INSERT INTO auth.consumer_groups (name, subscriptions, last_snapshot) VALUES ($1, $2, \(initial))
+            ON CONFLICT (name) DO UPDATE SET subscriptions = excluded.subscriptions, last_seen_at = now(), status = 'active'
+            """, group, subscriptions)
+    }
+
+    /// Turns every subscribed event that committed since the group's last snapshot into a
+    /// delivery row, and stores the new snapshot. An event becomes visible exactly once — in the
+    /// first snapshot taken after its transaction committed — so a late commit is never skipped
+    /// and nothing is taken twice, and an open transaction elsewhere delays only its own events.
+    @discardableResult
+    public func advance(group: String) async throws -> Int {
+        try await pool.withTransaction { tx in
+            // Bookkeeping: losing it in a crash only repeats work (at-least-once allows it).
+            try await tx.execute("SET LOCAL synchronous_commit = off")
+            // The lock in its own statement, the snapshot in a later one: a snapshot taken
+            // before waiting for the lock could move the group backwards.
+            try await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('authd.consumer_group.' || $1, 0))", group)
+            let rows = try await tx.query(
+                """
+                WITH g AS (SELECT subscriptions, last_snapshot FROM auth.consumer_groups WHERE name = $1),
+                cur AS (SELECT pg_current_snapshot() AS s),
+                ins AS (
+                    INSERT INTO auth.event_deliveries (group_name, event_id)
+                    SELECT $1, e.id FROM auth.events e, g, cur
+                    WHERE e.txid >= pg_snapshot_xmin(g.last_snapshot)
+                      AND pg_visible_in_snapshot(e.txid, cur.s)
+                      AND NOT pg_visible_in_snapshot(e.txid, g.last_snapshot)
+                      AND EXISTS (SELECT 1 FROM unnest(g.subscriptions) p
+                                  WHERE p = '*' OR p = e.type OR (right(p, 2) = '.*' AND e.type LIKE left(p, -1) || '%'))
+                    ON CONFLICT DO NOTHING
+                    RETURNING 1
+                ),
+                upd AS (
+                    UPDATE auth.consumer_groups SET last_snapshot = cur.s, last_seen_at = now() FROM cur WHERE name = $1
+                )
+                SELECT count(*)::int8 AS added FROM ins
+                """, group)
+            return try rows.first?.decode("added", as: Int.self) ?? 0
+        }
+    }
+
+    /// Claims up to `limit` due deliveries for `owner` until `lease` from now, oldest first;
+    /// rows another worker holds are skipped, not waited for.
+    public func claim(group: String, owner: String, limit: Int, lease: Duration) async throws -> [EventEnvelope] {
+        let rows = try await pool.query(
+            """
+            WITH claimed AS (
+                UPDATE auth.event_deliveries d
+                SET lease_owner = $2, lease_until = now() + make_interval(secs => $3), attempts = d.attempts + 1
+                WHERE (d.group_name, d.event_id) IN (
+                    SELECT group_name, event_id FROM auth.event_deliveries
+                    WHERE group_name = $1 AND status = 'pending' AND next_attempt_at <= now()
+                      AND (lease_until IS NULL OR lease_until < now())
+                    ORDER BY created_at, event_id
+                    LIMIT $4
+                    FOR UPDATE SKIP LOCKED
+                )
+                RETURNING d.event_id, d.attempts
+            )
+            SELECT \(EventEnvelope.columns), c.attempts FROM claimed c JOIN auth.events e ON e.id = c.event_id
+            ORDER BY e.occurred_at, e.txid
+            """, group, owner, lease.timeInterval, limit)
+        return try rows.map(EventEnvelope.init(row:))
+    }
+
+    /// Extends the lease while a handler runs; false when it was lost (expired and maybe taken).
+    public func renew(group: String, event: UUID, owner: String, lease: Duration) async throws -> Bool {
+        try await pool.query(
+            """
+            UPDATE auth.event_deliveries SET lease_until = now() + make_interval(secs => $4)
+            WHERE group_name = $1 AND event_id = $2 AND lease_owner = $3 AND lease_until > now() AND status = 'pending'
+            """, group, event, owner, lease.timeInterval
+        ).affectedRows == 1
+    }
+
+    /// Marks a delivery done — only while `owner` still holds its lease. False: the lease was
+    /// lost and the result is dropped (another worker will, or did, handle the event).
+    public func complete(group: String, event: UUID, owner: String) async throws -> Bool {
+        try await pool.query(
+            """
+            UPDATE auth.event_deliveries SET status = 'done', done_at = now(), lease_owner = NULL, lease_until = NULL
+            WHERE group_name = $1 AND event_id = $2 AND lease_owner = $3 AND lease_until > now() AND status = 'pending'
+            """, group, event, owner
+        ).affectedRows == 1
+    }
+
+    /// Records a failed attempt: retried after `backoff`, or dead-lettered after `maxAttempts`.
+    @discardableResult
+    public func fail(group: String, event: UUID, owner: String, error: String, backoff: Duration, maxAttempts: Int) async throws -> Bool {
+        try await pool.query(
+            """
+            UPDATE auth.event_deliveries SET lease_owner = NULL, lease_until = NULL, last_error = left($4, 2000),
+                next_attempt_at = now() + make_interval(secs => $5),
+                status = CASE WHEN attempts >= $6 THEN 'dead' ELSE 'pending' END
+            WHERE group_name = $1 AND event_id = $2 AND lease_owner = $3 AND lease_until > now() AND status = 'pending'
+            """, group, event, owner, error, backoff.timeInterval, maxAttempts
+        ).affectedRows == 1
+    }
+
+    /// Gives a claim back unprocessed (graceful shutdown), without counting the attempt.
+    public func release(group: String, event: UUID, owner: String) async throws {
+        try await pool.query(
+            """
+            UPDATE auth.event_deliveries SET lease_owner = NULL, lease_until = NULL, attempts = greatest(attempts - 1, 0)
+            WHERE group_name = $1 AND event_id = $2 AND lease_owner = $3 AND status = 'pending'
+            """, group, event, owner)
+    }
+
+    /// Seconds until the group's earliest pending retry is due (nil when none is scheduled).
+    public func secondsUntilNextRetry(group: String) async throws -> Double? {
+        try await pool.query(
+            """
+            SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 AS s FROM auth.event_deliveries
+            WHERE group_name = $1 AND status = 'pending' AND attempts > 0 AND lease_until IS NULL
+            """, group
+        ).first?.decode("s", as: Double?.self)
+    }
+
+    /// Puts a dead-lettered delivery back in the queue (`authd events retry`).
+    public func retry(group: String, event: UUID) async throws -> Bool {
+        try await pool.query(
+            """
+            UPDATE auth.event_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL
+            WHERE group_name = $1 AND event_id = $2 AND status = 'dead'
+            """, group, event
+        ).affectedRows == 1
+    }
+}

@@ -1,0 +1,162 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import PGKit
+import ServiceLifecycle
+
+/// A consumer-group worker for a process other than `authd serve` (DESIGN.md §5): at-least-once
+/// delivery of the subscribed events to `handler`, catching up from where the group left off.
+///
+/// It wakes on `NOTIFY auth_events` (through a shared `PGListener`) and also polls, so an event
+/// whose NOTIFY was lost (crash between COMMIT and NOTIFY, listener reconnecting) is only
+/// delayed. Several processes may run the same group: they share the work through leases, a
+/// lease is renewed while the handler runs, and a result counts only while the lease is held.
+public final class EventConsumer: Service, Sendable {
+    public struct Options: Sendable {
+        public var subscriptions: [String]
+        public var start: ConsumerGroupStore.Start
+        public var batchSize: Int
+        public var lease: Duration
+        public var pollInterval: Duration
+        public var maxAttempts: Int
+        public var baseBackoff: Duration
+        public var maxBackoff: Duration
+
+        public init(
+            subscriptions: [String] = ["*"], start: ConsumerGroupStore.Start = .now, batchSize: Int = 100,
+            lease: Duration = .seconds(30), pollInterval: Duration = .milliseconds(500), maxAttempts: Int = 8,
+            baseBackoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(600)
+        ) {
+            self.subscriptions = subscriptions
+            self.start = start
+            self.batchSize = batchSize
+            self.lease = lease
+            self.pollInterval = pollInterval
+            self.maxAttempts = maxAttempts
+            self.baseBackoff = baseBackoff
+            self.maxBackoff = maxBackoff
+        }
+    }
+
+    /// Handles one event; throwing schedules a retry (with backoff) or, after `maxAttempts`,
+    /// dead-letters the delivery.
+    public typealias Handler = @Sendable (EventEnvelope) async throws -> Void
+
+    public let group: String
+    public let owner: String
+    let store: ConsumerGroupStore
+    let listener: PGListener
+    let options: Options
+    let handler: Handler
+    let logger: Logger
+
+    public init(
+        group: String, pool: PGPool, listener: PGListener, options: Options = Options(), logger: Logger = Logger(label: "authd.events"),
+        handler: @escaping Handler
+    ) {
+        self.group = group
+        self.owner = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UUID().uuidString.prefix(8))"
+        self.store = ConsumerGroupStore(pool: pool)
+        self.listener = listener
+        self.options = options
+        self.handler = handler
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await store.ensure(group: group, subscriptions: options.subscriptions, start: options.start)
+        let wakeups = listener.subscribe(to: [EventChannels.events], bufferSize: 16)
+        defer { wakeups.cancel() }
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let handled = try await self.runOnce()
+                // A full batch means more may be waiting: go again at once.
+                if handled < self.options.batchSize {
+                    // Sleep no longer than until the earliest retry falls due.
+                    let due = (try? await self.store.secondsUntilNextRetry(group: self.group)) ?? nil
+                    let wait = due.map { min(self.options.pollInterval, .milliseconds(Int(max(0, $0) * 1000) + 5)) } ?? self.options.pollInterval
+                    await self.waitForWork(wakeups, timeout: wait)
+                }
+            }
+        }
+    }
+
+    /// Advances the group and handles one batch; returns how many events were claimed.
+    @discardableResult
+    public func runOnce() async throws -> Int {
+        try await store.advance(group: group)
+        let batch = try await store.claim(group: group, owner: owner, limit: options.batchSize, lease: options.lease)
+        for (i, event) in batch.enumerated() {
+            if Task.isCancelled {
+                // Shutting down: give the rest back untouched for another worker.
+                for rest in batch[i...] { try? await store.release(group: group, event: rest.id, owner: owner) }
+                break
+            }
+            await handle(event)
+        }
+        return batch.count
+    }
+
+    private func handle(_ event: EventEnvelope) async {
+        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+            group.addTask {
+                do { return .success(try await self.handler(event)) } catch { return .failure(error) }
+            }
+            group.addTask {
+                // Renew at a third of the lease while the handler runs.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.options.lease / 3)
+                    if Task.isCancelled { break }
+                    if (try? await self.store.renew(group: self.group, event: event.id, owner: self.owner, lease: self.options.lease)) != true {
+                        self.logger.warning("lease lost while handling", metadata: ["event": "\(event.id)", "group": "\(self.group)"])
+                        break
+                    }
+                }
+                return nil
+            }
+            var result: Result<Void, any Error> = .success(())
+            for await r in group {
+                if let r {
+                    result = r
+                    group.cancelAll()
+                }
+            }
+            return result
+        }
+        do {
+            switch outcome {
+            case .success:
+                if try await !store.complete(group: group, event: event.id, owner: owner) {
+                    logger.warning("lease lost before completion; result dropped", metadata: ["event": "\(event.id)"])
+                }
+            case .failure(let error):
+                let exponent = min(event.attempt - 1, 20)
+                let backoff = min(options.baseBackoff * (1 << exponent), options.maxBackoff)
+                try await store.fail(
+                    group: group, event: event.id, owner: owner, error: String(describing: error), backoff: backoff,
+                    maxAttempts: options.maxAttempts)
+            }
+        } catch {
+            logger.warning("could not record the delivery outcome; it will be retried", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Sleeps until a NOTIFY (or resync) arrives or the poll interval passes.
+    private func waitForWork(_ wakeups: PGSubscription, timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var it = wakeups.makeAsyncIterator()
+                _ = await it.next()
+            }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import AuthCore
+import AuthEvents
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#endif
+import Foundation
+import PGKit
+import Synchronization
+import TestSupport
+import Testing
+
+/// Delivery semantics of consumer groups against a real database (DESIGN.md §5). Each test uses
+/// an event type of its own, so tests sharing the suite's outbox never see each other's events.
+@Suite struct ConsumerGroupTests {
+    static let db = SuiteDatabase()
+
+    func type() -> String { "test.\(UUID().uuidString.prefix(8).lowercased())" }
+    func group() -> String { "g-\(UUID().uuidString.prefix(8).lowercased())" }
+
+    func append(_ pool: PGPool, _ type: String, count: Int = 1) async throws -> [UUID] {
+        try await pool.withTransaction { tx in
+            let events = (0..<count).map { _ in AuthEvent(AuthEvent.Name(rawValue: type), tenantID: nil) }
+            try await EventOutbox().append(events, in: tx)
+            return events.map(\.id)
+        }
+    }
+
+    @Test func committedEventsReachEachGroupOnceAndRolledBackOnesNever() async throws {
+        struct Abort: Error {}
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let store = ConsumerGroupStore(pool: pool)
+            let t = type()
+            let (a, b) = (group(), group())
+            for g in [a, b] { try await store.ensure(group: g, subscriptions: [t], start: .now) }
+            let ids = try await append(pool, t, count: 3)
+            _ = try? await pool.withTransaction { tx in
+                try await EventOutbox().append(AuthEvent(AuthEvent.Name(rawValue: t), tenantID: nil), in: tx)
+                throw Abort()
+            }
+            for g in [a, b] {
+                #expect(try await store.advance(group: g) == 3)
+                #expect(try await store.advance(group: g) == 0)  // nothing taken twice
+                let claimed = try await store.claim(group: g, owner: "w", limit: 10, lease: .seconds(30))
+                #expect(Set(claimed.map(\.id)) == Set(ids))
+                for e in claimed { #expect(try await store.complete(group: g, event: e.id, owner: "w")) }
+                #expect(try await store.claim(group: g, owner: "w", limit: 10, lease: .seconds(30)).isEmpty)
+            }
+        }
+    }
+
+    @Test func lateCommitIsNotSkippedAndAnOpenTransactionDelaysOnlyItsOwnEvent() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let store = ConsumerGroupStore(pool: pool)
+            let t = type()
+            let g = group()
+            try await store.ensure(group: g, subscriptions: [t], start: .now)
+            let early = AuthEvent(AuthEvent.Name(rawValue: t), tenantID: nil)
+            let (opened, release) = AsyncStream.makeStream(of: Void.self)
+            let (committed, finish) = AsyncStream.makeStream(of: Void.self)
+            // The early event's transaction starts first (lower txid) and commits last.
+            async let slow: Void = pool.withTransaction { tx in
+                try await EventOutbox().append(early, in: tx)
+                release.yield()
+                for await _ in committed { break }
+            }
+            for await _ in opened { break }
+            let late = try await append(pool, t)
+            #expect(try await store.advance(group: g) == 1)
+            #expect(try await store.claim(group: g, owner: "w", limit: 10, lease: .seconds(30)).map(\.id) == late)
+            finish.yield()
+            try await slow
+            #expect(try await store.advance(group: g) == 1)
+            #expect(try await store.claim(group: g, owner: "w", limit: 10, lease: .seconds(30)).map(\.id) == [early.id])
+        }
+    }
+
+    @Test func twoWorkersNeverHoldTheSameEvent() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let store = ConsumerGroupStore(pool: pool)
+            let t = type()
+            let g = group()
+            try await store.ensure(group: g, subscriptions: [t], start: .now)
+            let ids = try await append(pool, t, count: 40)
+            try await store.advance(group: g)
+            async let x = store.claim(group: g, owner: "x", limit: 25, lease: .seconds(30))
+            async let y = store.claim(group: g, owner: "y", limit: 25, lease: .seconds(30))
+            let (cx, cy) = try await (x, y)
+            #expect(Set(cx.map(\.id)).isDisjoint(with: cy.map(\.id)))
+            #expect(Set(cx.map(\.id)).union(cy.map(\.id)) == Set(ids))
+        }
+    }
+
+    @Test func aWorkerWhoseLeaseExpiredCannotMarkDone() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let store = ConsumerGroupStore(pool: pool)
+            let t = type()
+            let g = group()
+            try await store.ensure(group: g, subscriptions: [t], start: .now)
+            let ids = try await append(pool, t)
+            try await store.advance(group: g)
+            #expect(try await store.claim(group: g, owner: "slow", limit: 1, lease: .milliseconds(200)).map(\.id) == ids)
+            try await Task.sleep(for: .milliseconds(400))
+            let retaken = try await store.claim(group: g, owner: "fast", limit: 1, lease: .seconds(30))
+            #expect(retaken.map(\.id) == ids)
+            #expect(retaken.first?.attempt == 2)
+            #expect(try await !store.complete(group: g, event: ids[0], owner: "slow"))
+            #expect(try await !store.renew(group: g, event: ids[0], owner: "slow", lease: .seconds(30)))
+            #expect(try await store.complete(group: g, event: ids[0], owner: "fast"))
+        }
+    }
+
+    @Test func failuresBackOffThenDeadLetterAndRetryRequeues() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let store = ConsumerGroupStore(pool: pool)
+            let t = type()
+            let g = group()
+            try await store.ensure(group: g, subscriptions: [t], start: .now)
+            let id = try await append(pool, t)[0]
+            try await store.advance(group: g)
+            for attempt in 1...3 {
+                let claimed = try await store.claim(group: g, owner: "w", limit: 1, lease: .seconds(30))
+                #expect(claimed.first?.attempt == attempt)
+                #expect(try await store.fail(group: g, event: id, owner: "w", error: "boom", backoff: .zero, maxAttempts: 3))
+            }
+            #expect(try await store.claim(group: g, owner: "w", limit: 1, lease: .seconds(30)).isEmpty)  // dead
+            let dead = try await pool.query("SELECT status, last_error FROM auth.event_deliveries WHERE group_name = $1", g)
+            #expect(try dead.first?.decode("status", as: String.self) == "dead")
+            #expect(try await store.retry(group: g, event: id))
+            #expect(try await store.claim(group: g, owner: "w", limit: 1, lease: .seconds(30)).map(\.id) == [id])
+        }
+    }
+
+    @Test func prefixSubscriptionsAndStartFromOldest() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let store = ConsumerGroupStore(pool: pool)
+            let prefix = type()
+            let before = try await append(pool, prefix + ".created")
+            let g = group()
+            try await store.ensure(group: g, subscriptions: [prefix + ".*"], start: .oldest)
+            let after = try await append(pool, prefix + ".deleted")
+            _ = try await append(pool, type())  // not subscribed
+            #expect(try await store.advance(group: g) == 2)
+            let ids = try await store.claim(group: g, owner: "w", limit: 10, lease: .seconds(30)).map(\.id)
+            #expect(Set(ids) == Set(before + after))
+        }
+    }
+}
+
+/// The consumer library end to end: NOTIFY wake-ups, handlers, retries.
+@Suite struct EventConsumerTests {
+    static let db = SuiteDatabase()
+
+    @Test func consumerServiceDeliversCommittedEventsWokenByNotify() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let t = "test.\(UUID().uuidString.prefix(8).lowercased())"
+            let listener = try PGListener(conninfo: db.conninfo)
+            listener.start()
+            let seen = Mutex<[UUID]>([])
+            let failedOnce = Mutex(false)
+            let consumer = EventConsumer(
+                group: "c-\(UUID().uuidString.prefix(8).lowercased())", pool: pool, listener: listener,
+                options: .init(subscriptions: [t], pollInterval: .seconds(30), baseBackoff: .zero)
+            ) { event in
+                // The first delivery of the first event fails: it must come back.
+                let fail = failedOnce.withLock { f -> Bool in
+                    defer { f = true }
+                    return !f
+                }
+                if fail { throw CancellationError() }
+                seen.withLock { $0.append(event.id) }
+            }
+            let notifier = EventNotifier(pool: pool)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await consumer.run() }
+                group.addTask { try await notifier.run() }
+                // Let the consumer create its group before events are written.
+                try await Task.sleep(for: .milliseconds(300))
+                let ids = try await pool.withTransaction { tx in
+                    let events = (0..<5).map { _ in AuthEvent(AuthEvent.Name(rawValue: t), tenantID: nil) }
+                    try await EventOutbox(notifier: notifier).append(events, in: tx)
+                    return events.map(\.id)
+                }
+                // The poll interval is 30 s: only the NOTIFY can deliver this quickly.
+                let all = try await eventually(timeout: .seconds(10)) { Set(seen.withLock { $0 }) == Set(ids) }
+                #expect(all)
+                #expect(seen.withLock { $0 }.count == 5)  // each once, the failed one retried
+                group.cancelAll()
+            }
+            await listener.shutdown()
+        }
+    }
+}
