@@ -54,9 +54,16 @@ cat <<MSG
     try:  curl -s $url/health/ready
     database: $AUTH_DATABASE_URL
 MSG
+# A listener worker prints every event as a JSON line (consumer group "log"); kill it and start
+# `authd listen` again: it catches up on what it missed.
+"$bin" listen --consumer log --start oldest | sed -u 's/^/[event] /' &
+listener=$!
+echo "==> authd listen prints events below, prefixed [event]"
 # Not exec: the EXIT trap must stop PostgreSQL after authd ends. authd handles SIGINT/SIGTERM.
 "$bin" serve &
 child=$!
-trap 'kill -TERM $child 2>/dev/null || true' INT TERM
+trap 'kill -TERM $child 2>/dev/null; pkill -TERM -P $listener 2>/dev/null; kill -TERM $listener 2>/dev/null || true' INT TERM
 wait $child || true
 wait $child 2>/dev/null || true
+pkill -TERM -f "$bin listen" 2>/dev/null || true
+wait $listener 2>/dev/null || true

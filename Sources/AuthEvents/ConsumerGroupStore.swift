@@ -147,6 +147,39 @@ public struct ConsumerGroupStore: Sendable {
         ).first?.decode("s", as: Double?.self)
     }
 
+    /// One line of `authd events status`.
+    public struct GroupStatus: Sendable {
+        public var name: String
+        public var status: String
+        public var subscriptions: [String]
+        public var lastSeenAt: Date
+        /// Committed events the group has not advanced over yet (any type).
+        public var unadvanced: Int
+        public var pending: Int
+        public var dead: Int
+        public var oldestPendingAt: Date?
+    }
+
+    /// Every group with its lag and dead letters.
+    public func status() async throws -> [GroupStatus] {
+        try await pool.query(
+            """
+            SELECT g.name, g.status, g.subscriptions, g.last_seen_at,
+                   (SELECT count(*) FROM auth.events e WHERE e.txid >= pg_snapshot_xmin(g.last_snapshot)
+                      AND NOT pg_visible_in_snapshot(e.txid, g.last_snapshot))::int8 AS unadvanced,
+                   (SELECT count(*) FROM auth.event_deliveries d WHERE d.group_name = g.name AND d.status = 'pending')::int8 AS pending,
+                   (SELECT count(*) FROM auth.event_deliveries d WHERE d.group_name = g.name AND d.status = 'dead')::int8 AS dead,
+                   (SELECT min(d.created_at) FROM auth.event_deliveries d WHERE d.group_name = g.name AND d.status = 'pending') AS oldest
+            FROM auth.consumer_groups g ORDER BY g.name
+            """
+        ).map { row in
+            GroupStatus(
+                name: try row.decode("name"), status: try row.decode("status"), subscriptions: try row.decode("subscriptions"),
+                lastSeenAt: try row.decode("last_seen_at"), unadvanced: try row.decode("unadvanced"), pending: try row.decode("pending"),
+                dead: try row.decode("dead"), oldestPendingAt: try row.decode("oldest", as: Date?.self))
+        }
+    }
+
     /// Puts a dead-lettered delivery back in the queue (`authd events retry`).
     public func retry(group: String, event: UUID) async throws -> Bool {
         try await pool.query(

@@ -5,6 +5,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import AuthCore
 import PGKit
 import TestSupport
 import Testing
@@ -181,5 +182,80 @@ import Testing
         #expect(loginBody.contains("ACCOUNT_UNDER_REVIEW"))
         kill(process.processIdentifier, SIGTERM)
         _ = try await eventually(timeout: .seconds(15)) { !process.isRunning }
+    }
+}
+
+/// `authd listen` as a separate process: killed with SIGKILL mid-stream and restarted, it
+/// delivers every event, including those committed while it was down.
+@Suite struct ListenProcessTests {
+    func startListener(_ db: TestDatabase, type: String, output: URL) throws -> Process {
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try AuthdProcessTests.binary())
+        process.arguments = ["listen", "--consumer", "log:kill-test", "--subscribe", type, "--start", "oldest", "--lease-seconds", "3"]
+        process.environment = AuthdProcessTests.environment(db)
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    func append(_ pool: PGPool, _ type: String, count: Int) async throws -> [UUID] {
+        var ids: [UUID] = []
+        for _ in 0..<count {
+            ids += try await pool.withTransaction { tx in
+                let e = AuthEvent(AuthEvent.Name(rawValue: type), tenantID: nil)
+                try await EventOutbox().append(e, in: tx)
+                return [e.id]
+            }
+        }
+        return ids
+    }
+
+    func delivered(_ files: [URL]) -> Set<String> {
+        var ids = Set<String>()
+        for file in files {
+            let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+            for line in text.split(separator: "\n") {
+                if let value = try? JSONValue.parse(String(line)), let id = value["id"]?.stringValue { ids.insert(id) }
+            }
+        }
+        return ids
+    }
+
+    @Test func killedListenerCatchesUpAfterRestart() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        let type = "test.kill.\(UUID().uuidString.prefix(8).lowercased())"
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("authd-listen-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let first = dir.appendingPathComponent("first.jsonl"), second = dir.appendingPathComponent("second.jsonl")
+        try await db.withPool(size: 2) { pool in
+            var ids = try await append(pool, type, count: 150)
+            let worker = try startListener(db, type: type, output: first)
+            let some = try await eventually(timeout: .seconds(30)) { delivered([first]).count >= 10 }
+            #expect(some)
+            kill(worker.processIdentifier, SIGKILL)
+            worker.waitUntilExit()
+            // Committed while no listener runs: only the table remembers them.
+            ids += try await append(pool, type, count: 50)
+            let restarted = try startListener(db, type: type, output: second)
+            defer { if restarted.isRunning { kill(restarted.processIdentifier, SIGKILL) } }
+            let expected = Set(ids.map { $0.uuidString.lowercased() })
+            let all = try await eventually(timeout: .seconds(60)) { delivered([first, second]).isSuperset(of: expected) }
+            #expect(all, "missing \(expected.subtracting(delivered([first, second])).count) events")
+            let done = try #require(try await pool.query(
+                "SELECT count(*) FILTER (WHERE status = 'done')::int8 AS done, count(*)::int8 AS total FROM auth.event_deliveries WHERE group_name = 'kill-test'"
+            ).first)
+            let allDone = try await eventually(timeout: .seconds(10)) {
+                let row = try #require(try await pool.query(
+                    "SELECT count(*) FILTER (WHERE status <> 'done')::int8 AS open FROM auth.event_deliveries WHERE group_name = 'kill-test'").first)
+                return try row.decode("open", as: Int.self) == 0
+            }
+            #expect(allDone)
+            #expect(try done.decode("total", as: Int.self) == 200)
+            kill(restarted.processIdentifier, SIGTERM)
+            let stopped = try await eventually(timeout: .seconds(15)) { !restarted.isRunning }
+            #expect(stopped)
+        }
     }
 }

@@ -1,0 +1,51 @@
+import ArgumentParser
+import AuthCore
+import AuthEvents
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `authd events status|retry`: consumer groups, lag and dead letters.
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events", abstract: "Inspect event delivery.", subcommands: [Status.self, Retry.self])
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Groups with lag and dead letters.")
+
+        func run() async throws {
+            try await Runtime.run { runtime in
+                let groups = try await ConsumerGroupStore(pool: runtime.pool).status()
+                Console.out(["group", "status", "subscriptions", "unadvanced", "pending", "dead", "oldest_pending", "last_seen"].joined(separator: "\t"))
+                for g in groups {
+                    Console.out([
+                        g.name, g.status, g.subscriptions.joined(separator: ","), String(g.unadvanced), String(g.pending), String(g.dead),
+                        g.oldestPendingAt.map(ISO8601.format) ?? "-", ISO8601.format(g.lastSeenAt),
+                    ].joined(separator: "\t"))
+                }
+            }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Requeue a dead-lettered delivery.")
+
+        @Argument(help: "Consumer group.")
+        var group: String
+
+        @Argument(help: "Event id.")
+        var event: String
+
+        func run() async throws {
+            guard let id = UUID(uuidString: event) else { throw ValidationError("event must be a uuid") }
+            try await Runtime.run { runtime in
+                guard try await ConsumerGroupStore(pool: runtime.pool).retry(group: group, event: id) else {
+                    throw AuthError(status: 404, code: "DELIVERY_NOT_FOUND", message: "no dead-lettered delivery \(event) in group \(group)")
+                }
+                Console.out("requeued \(event) for \(group)")
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import AuthCore
+import AuthEvents
+import PGKit
+import ServiceLifecycle
+
+/// `authd listen`: runs consumer groups in this process. Several `authd listen` processes may
+/// run the same groups at once; they share the work. SIGTERM/SIGINT stop claiming, finish the
+/// event in hand and give the rest of the batch back.
+struct ListenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "listen", abstract: "Deliver outbox events to consumer groups.",
+        discussion: """
+            --consumer KIND[:GROUP] (repeatable): log (JSON lines on stdout, group "log"), \
+            example-login (the seed page's login listener, group "example-login").
+            """)
+
+    @Option(name: .customLong("consumer"), help: "KIND[:GROUP]; repeatable.")
+    var consumers: [String] = ["log"]
+
+    @Option(help: "Event types (or prefixes like auth.user.*) for the log consumer.")
+    var subscribe: [String] = ["*"]
+
+    @Option(help: "Where a group that does not exist yet starts: now or oldest.")
+    var start = "now"
+
+    @Option(help: "Seconds a claimed event stays leased (renewed while its handler runs); a crashed worker's claims return after this.")
+    var leaseSeconds = 30
+
+    func validate() throws {
+        guard ["now", "oldest"].contains(start) else { throw ValidationError("--start must be now or oldest") }
+        guard (1...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be 1–3600") }
+        for spec in consumers {
+            let kind = spec.split(separator: ":").first.map(String.init) ?? ""
+            guard ["log", "example-login"].contains(kind) else { throw ValidationError("unknown consumer kind \(kind)") }
+        }
+    }
+
+    func run() async throws {
+        try await Runtime.run(poolSize: 4) { runtime in
+            let listener = try PGListener(conninfo: runtime.configuration.databaseURL, logger: runtime.logger)
+            let roleSync = AfterCommitQueue(logger: runtime.logger)
+            var services: [any Service] = [runtime.pool, listener, roleSync]
+            for spec in consumers {
+                let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+                let kind = parts[0]
+                let group = parts.count > 1 ? parts[1] : kind
+                var options = EventConsumer.Options(start: start == "oldest" ? .oldest : .now, lease: .seconds(leaseSeconds))
+                let handler: EventConsumer.Handler
+                switch kind {
+                case "example-login":
+                    options.subscriptions = [AuthEvent.Name.loggedIn.rawValue]
+                    handler = ExampleLoginConsumer(registry: runtime.registry, roleSync: roleSync, logger: runtime.logger).handler()
+                default:
+                    options.subscriptions = subscribe
+                    handler = LogConsumer.handler()
+                }
+                services.append(
+                    EventConsumer(group: group, pool: runtime.pool, listener: listener, options: options, logger: runtime.logger, handler: handler))
+            }
+            runtime.logger.info("listening", metadata: ["consumers": "\(consumers.joined(separator: ","))"])
+            try await ServiceGroup(
+                configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger)
+            ).run()
+        }
+    }
+}
