@@ -147,6 +147,34 @@ public struct ConsumerGroupStore: Sendable {
         ).first?.decode("s", as: Double?.self)
     }
 
+    /// Retention: marks groups not seen for `staleAfter` as stale (they stop holding events back),
+    /// then deletes events older than `retention` that every active group has advanced past and
+    /// finished. Events with a dead letter in any group are kept (retryable). Returns
+    /// (groups marked stale, events deleted).
+    @discardableResult
+    public func prune(retention: Duration, staleAfter: Duration) async throws -> (stale: Int, deleted: Int) {
+        let stale = try await pool.query(
+            "UPDATE auth.consumer_groups SET status = 'stale' WHERE status = 'active' AND last_seen_at < now() - make_interval(secs => $1)",
+            staleAfter.timeInterval
+        ).affectedRows
+        let deleted = try await pool.query(
+            """
+            DELETE FROM auth.events e
+            WHERE e.occurred_at < now() - make_interval(secs => $1)
+              AND NOT EXISTS (SELECT 1 FROM auth.consumer_groups g
+                              WHERE g.status = 'active' AND NOT pg_visible_in_snapshot(e.txid, g.last_snapshot))
+              AND NOT EXISTS (SELECT 1 FROM auth.event_deliveries d JOIN auth.consumer_groups g ON g.name = d.group_name
+                              WHERE d.event_id = e.id AND (d.status = 'dead' OR (d.status = 'pending' AND g.status = 'active')))
+            """, retention.timeInterval
+        ).affectedRows
+        return (stale, deleted)
+    }
+
+    /// Removes a group and its delivery rows (explicit: `authd events drop-group`).
+    public func drop(group: String) async throws -> Bool {
+        try await pool.query("DELETE FROM auth.consumer_groups WHERE name = $1", group).affectedRows == 1
+    }
+
     /// One line of `authd events status`.
     public struct GroupStatus: Sendable {
         public var name: String

@@ -10,7 +10,7 @@ import Foundation
 /// `authd events status|retry`: consumer groups, lag and dead letters.
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "events", abstract: "Inspect event delivery.", subcommands: [Status.self, Retry.self])
+        commandName: "events", abstract: "Inspect event delivery.", subcommands: [Status.self, Retry.self, DropGroup.self])
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Groups with lag and dead letters.")
@@ -45,6 +45,30 @@ struct EventsCommand: AsyncParsableCommand {
                     throw AuthError(status: 404, code: "DELIVERY_NOT_FOUND", message: "no dead-lettered delivery \(event) in group \(group)")
                 }
                 Console.out("requeued \(event) for \(group)")
+            }
+        }
+    }
+
+    struct DropGroup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "drop-group", abstract: "Delete a consumer group and its deliveries (it stops holding events back).")
+
+        @Argument(help: "Consumer group.")
+        var group: String
+
+        @Flag(help: "Confirm.")
+        var yes = false
+
+        func validate() throws {
+            guard yes else { throw ValidationError("dropping a group forgets what it has not processed; pass --yes") }
+        }
+
+        func run() async throws {
+            try await Runtime.run { runtime in
+                guard try await ConsumerGroupStore(pool: runtime.pool).drop(group: group) else {
+                    throw AuthError(status: 404, code: "GROUP_NOT_FOUND", message: "no consumer group \(group)")
+                }
+                Console.out("dropped group \(group)")
             }
         }
     }

@@ -24,6 +24,12 @@ struct ListenCommand: AsyncParsableCommand {
     @Option(help: "Where a group that does not exist yet starts: now or oldest.")
     var start = "now"
 
+    @Option(help: "Hours events are kept once every active group has finished them.")
+    var retentionHours = 168
+
+    @Option(help: "Hours after which a group not seen is marked stale and stops holding events back.")
+    var staleGroupHours = 24
+
     @Option(help: "Seconds a claimed event stays leased (renewed while its handler runs); a crashed worker's claims return after this.")
     var leaseSeconds = 30
 
@@ -40,7 +46,12 @@ struct ListenCommand: AsyncParsableCommand {
         try await Runtime.run(poolSize: 4) { runtime in
             let listener = try PGListener(conninfo: runtime.configuration.databaseURL, logger: runtime.logger)
             let roleSync = AfterCommitQueue(logger: runtime.logger)
-            var services: [any Service] = [runtime.pool, listener, roleSync]
+            var services: [any Service] = [
+                runtime.pool, listener, roleSync,
+                EventRetention(
+                    store: ConsumerGroupStore(pool: runtime.pool), retention: .seconds(retentionHours * 3600),
+                    staleAfter: .seconds(staleGroupHours * 3600), logger: runtime.logger),
+            ]
             for spec in consumers {
                 let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
                 let kind = parts[0]

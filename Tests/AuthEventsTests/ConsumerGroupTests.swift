@@ -197,3 +197,37 @@ import Testing
         }
     }
 }
+
+/// Retention and stale groups.
+@Suite(.serialized) struct RetentionTests {
+    @Test func pruneKeepsWhatAnActiveGroupStillNeedsAndStaleGroupsStopHoldingBack() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        try await db.withPool { pool in
+            let store = ConsumerGroupStore(pool: pool)
+            let t = "test.retention"
+            try await store.ensure(group: "active", subscriptions: [t], start: .now)
+            let ids = try await pool.withTransaction { tx in
+                let events = (0..<3).map { _ in AuthEvent(AuthEvent.Name(rawValue: t), tenantID: nil) }
+                try await EventOutbox().append(events, in: tx)
+                return events.map(\.id)
+            }
+            try await store.advance(group: "active")
+            let claimed = try await store.claim(group: "active", owner: "w", limit: 3, lease: .seconds(30))
+            _ = try await store.complete(group: "active", event: claimed[0].id, owner: "w")
+            _ = try await store.fail(group: "active", event: claimed[1].id, owner: "w", error: "x", backoff: .zero, maxAttempts: 1)
+            // claimed[2] stays pending. A group that never advanced holds everything back…
+            try await store.ensure(group: "sleepy", subscriptions: [t], start: .oldest)
+            try await pool.query("UPDATE auth.events SET occurred_at = now() - interval '2 days' WHERE type = $1", t)
+            #expect(try await store.prune(retention: .seconds(3600), staleAfter: .seconds(3600)).deleted == 0)
+            // …until it is stale.
+            try await pool.query("UPDATE auth.consumer_groups SET last_seen_at = now() - interval '2 days' WHERE name = 'sleepy'")
+            let (stale, deleted) = try await store.prune(retention: .seconds(3600), staleAfter: .seconds(3600))
+            #expect(stale == 1)
+            #expect(deleted == 1)  // only the finished one; dead and pending stay
+            let left = try await pool.query("SELECT id FROM auth.events WHERE type = $1", t).map { try $0.decode("id", as: UUID.self) }
+            #expect(Set(left) == Set([claimed[1].id, claimed[2].id]))
+            #expect(Set(ids).isSuperset(of: left))
+            #expect(try await store.drop(group: "sleepy"))
+        }
+    }
+}

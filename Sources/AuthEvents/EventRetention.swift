@@ -1,0 +1,35 @@
+import Logging
+import ServiceLifecycle
+
+/// Runs `ConsumerGroupStore.prune` at an interval (in `authd listen`).
+public struct EventRetention: Service {
+    let store: ConsumerGroupStore
+    let retention: Duration
+    let staleAfter: Duration
+    let interval: Duration
+    let logger: Logger
+
+    public init(store: ConsumerGroupStore, retention: Duration, staleAfter: Duration, interval: Duration = .seconds(60), logger: Logger) {
+        self.store = store
+        self.retention = retention
+        self.staleAfter = staleAfter
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while true {
+                do {
+                    let (stale, deleted) = try await store.prune(retention: retention, staleAfter: staleAfter)
+                    if stale > 0 || deleted > 0 {
+                        logger.info("event retention", metadata: ["staleGroups": "\(stale)", "deletedEvents": "\(deleted)"])
+                    }
+                } catch {
+                    logger.warning("event retention failed", metadata: ["error": "\(error)"])
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+}
