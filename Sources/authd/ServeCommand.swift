@@ -3,6 +3,7 @@ import AuthCore
 import AuthCrypto
 import AuthHTTP
 import Hummingbird
+import PGKit
 import ServiceLifecycle
 
 /// `authd serve`: the HTTP service. SIGTERM/SIGINT shut it down gracefully: the server stops
@@ -30,7 +31,11 @@ struct ServeCommand: AsyncParsableCommand {
             let afterCommit = AfterCommitQueue(logger: runtime.logger)
             var env: AuthEnvironment?
             let notifier = EventNotifier(pool: runtime.pool)
-            var services: [any Service] = [runtime.pool, afterCommit, notifier]
+            let broadcaster = RevocationBroadcaster(pool: runtime.pool)
+            let listener = try PGListener(conninfo: config.databaseURL, logger: runtime.logger)
+            let revocations = RevocationSet(
+                pool: runtime.pool, listener: listener, retention: config.settings.accessTokenTTL + .seconds(60), logger: runtime.logger)
+            var services: [any Service] = [runtime.pool, listener, afterCommit, notifier, broadcaster, revocations]
             if status?.isUpToDate == true {
                 let tokens = try await TokenService.start(
                     settings: config.settings, keyring: keyring,
@@ -39,7 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
                     pool: runtime.pool, registry: runtime.registry, hasher: hasher, tokens: tokens,
                     hooks: exampleHooks ? SeedExampleHooks.make(logger: runtime.logger) : AuthHooks(),
                     sqlHooks: config.sqlHooks, settings: config.settings, afterCommit: afterCommit, notifier: notifier,
-                    logger: runtime.logger)
+                    broadcaster: broadcaster, revocations: revocations, logger: runtime.logger)
                 services.append(SigningKeyRefresher(tokens: tokens, logger: runtime.logger))
             } else {
                 runtime.logger.warning("serving health routes only until the database is migrated; restart after `authd migrate`")

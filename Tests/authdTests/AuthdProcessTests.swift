@@ -259,3 +259,59 @@ import Testing
         }
     }
 }
+
+/// Two `authd serve` processes on one database: a logout on one ends the token on the other.
+@Suite struct TwoServersTests {
+    func serve(_ db: TestDatabase, key: String, port: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try AuthdProcessTests.binary())
+        process.arguments = ["serve"]
+        process.environment = AuthdProcessTests.environment(
+            db, ["AUTH_ENV": "production", "AUTH_SECRET_KEY": key, "AUTH_HTTP_PORT": String(port),
+                 "AUTH_ARGON2_MEMORY_KIB": "1024", "AUTH_ARGON2_ITERATIONS": "1"])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    func call(_ url: String, method: String = "GET", body: String? = nil, bearer: String? = nil) async throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "content-type")
+        }
+        if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func logoutOnOneServerEndsTheTokenOnTheOther() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        let key = "k1:" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let (portA, portB) = (Int.random(in: 40_000..<45_000), Int.random(in: 45_000..<50_000))
+        let a = try serve(db, key: key, port: portA)
+        defer { if a.isRunning { a.terminate() } }
+        // B starts after A created the signing key, so both use it.
+        let upA = try await eventually(timeout: .seconds(30), interval: .milliseconds(100)) {
+            (try? await call("http://127.0.0.1:\(portA)/health/ready"))?.0 == 200
+        }
+        #expect(upA)
+        let b = try serve(db, key: key, port: portB)
+        defer { if b.isRunning { b.terminate() } }
+        let upB = try await eventually(timeout: .seconds(30), interval: .milliseconds(100)) {
+            (try? await call("http://127.0.0.1:\(portB)/health/ready"))?.0 == 200
+        }
+        #expect(upB)
+        let (_, signup) = try await call(
+            "http://127.0.0.1:\(portA)/auth/signup", method: "POST", body: #"{"email":"ann@example.com","password":"correct horse battery"}"#)
+        let token = try #require(try JSONValue.parse(signup)["accessToken"]?.stringValue)
+        #expect(try await call("http://127.0.0.1:\(portB)/auth/me", bearer: token).0 == 200)
+        #expect(try await call("http://127.0.0.1:\(portA)/auth/logout", method: "POST", bearer: token).0 == 200)
+        let refused = try await eventually(timeout: .seconds(10), interval: .milliseconds(10)) {
+            try await call("http://127.0.0.1:\(portB)/auth/me", bearer: token).0 == 401
+        }
+        #expect(refused)
+    }
+}

@@ -14,6 +14,10 @@ public struct AuthEnvironment: Sendable {
     public let settings: AuthSettings
     public let afterCommit: AfterCommitQueue
     public let logger: Logger
+    /// Broadcasts revoked sessions to every process (nil: this process only).
+    public let broadcaster: RevocationBroadcaster?
+    /// What this process knows to be revoked (nil: the guard asks the database only).
+    public let revocations: RevocationSet?
     let outbox: EventOutbox
     let users = UserStore()
     let credentials = CredentialStore()
@@ -23,8 +27,11 @@ public struct AuthEnvironment: Sendable {
     public init(
         pool: PGPool, registry: TenantRegistry, hasher: PasswordHasher, tokens: TokenService, hooks: AuthHooks = AuthHooks(),
         sqlHooks: SQLHookBindings = SQLHookBindings(), settings: AuthSettings, afterCommit: AfterCommitQueue,
-        notifier: EventNotifier? = nil, logger: Logger = Logger(label: "authd")
+        notifier: EventNotifier? = nil, broadcaster: RevocationBroadcaster? = nil, revocations: RevocationSet? = nil,
+        logger: Logger = Logger(label: "authd")
     ) {
+        self.broadcaster = broadcaster
+        self.revocations = revocations
         self.outbox = EventOutbox(notifier: notifier)
         self.pool = pool
         self.registry = registry

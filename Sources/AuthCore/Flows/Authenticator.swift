@@ -32,9 +32,11 @@ public struct Authenticator: Sendable {
             let decision = try await hook(request)
             if decision.reject { throw AuthError.accessDenied(decision.reason) }
         }
-        guard let tenantID = UUID(uuidString: claims.tenantID), let sessionID = UUID(uuidString: claims.sessionID),
-              let tenant = try? await env.tenants.resolve(id: tenantID)
+        guard let tenantID = UUID(uuidString: claims.tenantID), let sessionID = UUID(uuidString: claims.sessionID)
         else { throw AuthError.sessionNotFound }
+        // Revoked anywhere and broadcast: refused without a database read.
+        if env.revocations?.contains(sessionID) == true { throw AuthError.sessionNotFound }
+        guard let tenant = try? await env.tenants.resolve(id: tenantID) else { throw AuthError.sessionNotFound }
         let sessions = env.sessions
         let found = try await env.registry.withTenantReadTransaction(tenant) { conn in
             try sessions.liveSessionWithUser(sessionID: sessionID, on: conn)

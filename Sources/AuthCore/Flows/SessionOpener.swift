@@ -39,6 +39,17 @@ struct SessionOpener: Sendable {
 
     /// Records a revoked session: its event in the transaction, `session.onRevoked` after COMMIT.
     func revoked(_ session: Session, reason: String, tenant: Tenant, tx: PGTransaction) async throws {
+        // Kept while access tokens naming the session can still be presented.
+        try await tx.query(
+            """
+            INSERT INTO auth.revocations (session_id, tenant_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))
+            ON CONFLICT (session_id) DO NOTHING
+            """, session.id, tenant.id, env.settings.accessTokenTTL.timeInterval + 60)
+        let (broadcaster, revocations) = (env.broadcaster, env.revocations)
+        tx.afterCommit {
+            revocations?.insert([session.id])
+            broadcaster?.broadcast([session.id])
+        }
         try await env.outbox.append(
             AuthEvent(
                 .sessionRevoked, tenantID: tenant.id, subject: AuthEvent.session(session.id, user: session.userID),

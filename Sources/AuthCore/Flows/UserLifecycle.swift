@@ -45,6 +45,12 @@ public struct UserLifecycle: Sendable {
         _ = try await env.sqlHooks.call(
             .beforeUpdate, tenant: tenant, payload: ["user": .object(current.json)], in: tx, logger: env.logger)
         let updated = changes.isEmpty ? current : try await env.users.update(id: userID, changes, in: tx)
+        if current.isActive, !updated.isActive {
+            // A disabled user's sessions end now, everywhere (broadcast after COMMIT).
+            for session in try await env.sessions.revokeAll(userID: userID, reason: "user_disabled", in: tx) {
+                try await SessionOpener(env: env).revoked(session, reason: "user_disabled", tenant: tenant, tx: tx)
+            }
+        }
         if let hook = env.hooks.user.afterUpdate { try await hook(updated, changes, tx) }
         _ = try await env.sqlHooks.call(
             .afterUpdate, tenant: tenant, payload: ["user": .object(updated.json)], in: tx, logger: env.logger)
