@@ -19,6 +19,7 @@ public struct AuthEnvironment: Sendable {
     /// What this process knows to be revoked (nil: the guard asks the database only).
     public let revocations: RevocationSet?
     let outbox: EventOutbox
+    let principals = PrincipalCache()
     let users = UserStore()
     let credentials = CredentialStore()
     let roles = RoleStore()

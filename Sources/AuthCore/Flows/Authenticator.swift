@@ -37,9 +37,19 @@ public struct Authenticator: Sendable {
         // Revoked anywhere and broadcast: refused without a database read.
         if env.revocations?.contains(sessionID) == true { throw AuthError.sessionNotFound }
         guard let tenant = try? await env.tenants.resolve(id: tenantID) else { throw AuthError.sessionNotFound }
-        let sessions = env.sessions
-        let found = try await env.registry.withTenantReadTransaction(tenant) { conn in
-            try sessions.liveSessionWithUser(sessionID: sessionID, on: conn)
+        // With the revocation set in sync, a token seen before needs no database read.
+        let synced = env.revocations?.isSynced == true
+        let found: (Session, User)?
+        if synced, let cached = env.principals.get(accessToken, now: Date()) {
+            found = cached
+        } else {
+            let sessions = env.sessions
+            found = try await env.registry.withTenantReadTransaction(tenant) { conn in
+                try sessions.liveSessionWithUser(sessionID: sessionID, on: conn)
+            }
+            if synced, let (session, user) = found, user.isActive {
+                env.principals.put(accessToken, session: session, user: user, expiresAt: claims.expiresAt)
+            }
         }
         guard let (session, user) = found, user.id.uuidString.lowercased() == claims.subject else {
             throw AuthError.sessionNotFound
