@@ -20,6 +20,10 @@ public struct SessionStore: Sendable {
 
     public init() {}
 
+    /// `Session.columns` qualified with `s.` (built once, not per query).
+    static let sessionColumnsOfS = Session.columns.split(separator: ",")
+        .map { "s." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+
     /// Inserts a session with the digest of its first refresh token, and optionally an outbox
     /// event in the same statement.
     public func create(
@@ -68,11 +72,9 @@ public struct SessionStore: Sendable {
     public func lockForRefreshWithUser(sessionID: UUID, in tx: PGTransaction) async throws
         -> (RefreshState, User, roles: [String], permissions: [String])?
     {
-        let sessionColumns = Session.columns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespaces) }
-            .joined(separator: ", ")
         let rows = try await tx.query(
             """
-            SELECT \(sessionColumns), s.refresh_digest, s.previous_refresh_digest, s.sealed_refresh, s.rotated_at,
+            SELECT \(Self.sessionColumnsOfS), s.refresh_digest, s.previous_refresh_digest, s.sealed_refresh, s.rotated_at,
                    \(User.prefixedColumns),
                    coalesce((SELECT array_agg(DISTINCT r.name ORDER BY r.name) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
                              WHERE ur.user_id = s.user_id), '{}') AS stored_roles,

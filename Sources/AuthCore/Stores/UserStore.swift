@@ -9,6 +9,10 @@ import PGKit
 public struct UserStore: Sendable {
     public init() {}
 
+    /// `User.columns` qualified with `u.` (built once, not per query).
+    static let userColumnsOfU = User.columns.split(separator: ",")
+        .map { "u." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+
     /// Inserts the user and its email/phone identities; duplicates map to 409 codes.
     public func insert(_ new: NewUser, in tx: PGTransaction) async throws -> User {
         let rows: PGRows
@@ -41,7 +45,7 @@ public struct UserStore: Sendable {
     public func credentialsFor(email: String?, phone: String?, in db: some PGQueryable) async throws -> (User, String)? {
         let rows = try await db.query(
             """
-            SELECT \(User.columns.split(separator: ",").map { "u." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
+            SELECT \(Self.userColumnsOfU),
                    c.password_hash
             FROM users u JOIN credentials c ON c.user_id = u.id
             WHERE \(email != nil ? "u.email" : "u.phone") = $1
