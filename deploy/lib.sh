@@ -16,7 +16,8 @@ pg_bin() {
 
 # postgres refuses to run as root: run server commands as the postgres user when root.
 as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From / : the checkout may be a directory the postgres user cannot enter (a clone under /root).
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # True when the postgres user can reach (traverse) directory $1.
