@@ -88,23 +88,37 @@ public final class PGPool: Sendable {
         }
     }
 
-    /// A short read-only transaction run entirely on one pool thread: BEGIN (with the optional
-    /// transaction-local search path), `body`, COMMIT — one hop instead of one per statement.
-    /// For hot read paths (the guard); `body` must only run statements on the connection.
+    /// A short read-only transaction run entirely on one pool thread (see
+    /// `withBlockingTransaction`). For hot read paths such as the guard.
     public func withBlockingReadTransaction<T: Sendable>(
         searchPath: String? = nil, _ body: @escaping @Sendable (PGConnection) throws -> T
     ) async throws -> T {
+        try await withBlockingTransaction(searchPath: searchPath, readOnly: true, body)
+    }
+
+    /// A transaction run entirely on one pool thread: BEGIN (with the optional transaction-local
+    /// search path), `body`, COMMIT — one hop instead of one per statement, so a hot path's
+    /// transaction is not stretched by scheduling between its statements. `body` must only run
+    /// statements on the connection (and CPU work); it must not block on anything else. The
+    /// COMMIT-answers-ROLLBACK case throws as in `withTransaction`.
+    public func withBlockingTransaction<T: Sendable>(
+        searchPath: String? = nil, readOnly: Bool = false, _ body: @escaping @Sendable (PGConnection) throws -> T
+    ) async throws -> T {
         try await withConnection { lease in
             try await lease.run { conn in
-                try conn.execute(try PGTransaction.begin(.readCommitted, searchPath: searchPath, readOnly: true, on: conn))
+                try conn.execute(try PGTransaction.begin(.readCommitted, searchPath: searchPath, readOnly: readOnly, on: conn))
+                let value: T
                 do {
-                    let value = try body(conn)
-                    try conn.execute("COMMIT")
-                    return value
+                    value = try body(conn)
                 } catch {
                     if conn.isOK { _ = try? conn.execute("ROLLBACK") }
                     throw error
                 }
+                let commit = try conn.execute("COMMIT")
+                guard commit.commandStatus == "COMMIT" else {
+                    throw PGError(.commitRolledBack, "transaction was rolled back: COMMIT answered \(commit.commandStatus)", sqlState: "25P02")
+                }
+                return value
             }
         }
     }

@@ -40,6 +40,12 @@ public final class PGTransaction: PGQueryable {
         }
     }
 
+    /// Runs several statements on the transaction's connection in one hop to its thread.
+    public func blocking<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        try checkOpen()
+        return try await lease.run(body)
+    }
+
     /// Quotes an identifier with libpq's escaping.
     public func escapeIdentifier(_ name: String) throws -> String {
         try lease.escapeIdentifier(name)

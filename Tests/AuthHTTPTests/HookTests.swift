@@ -247,3 +247,28 @@ struct Rejected: Error {}
         }
     }
 }
+
+/// Refresh through the hook-aware path (a shaping hook is set, so the one-hop path is skipped).
+@Suite struct RefreshWithShapingHooksTests {
+    @Test func rotateReplayAndReuseWithAShapingHook() async throws {
+        var hooks = AuthHooks()
+        hooks.user.getSessionUserData = { _, data, ctx in
+            var d = data
+            // Proves the hook ran inside the refresh transaction.
+            d["txid"] = .string(try await ctx.tx.query("SELECT pg_current_xact_id()::text AS x").first?.decode("x", as: String.self) ?? "")
+            return d
+        }
+        try await TestApp.with(hooks: hooks, configure: { $0.refreshGraceWindow = .seconds(30) }) { app, client in
+            let first = try #require(try await client.signup("ann@example.com").refreshToken)
+            let rotated = try await client.refresh(first)
+            #expect(rotated.status == .ok && rotated.object["user"]?["txid"] != nil)
+            let current = try #require(rotated.refreshToken)
+            #expect(try await client.refresh(first).refreshToken == current)  // grace replay
+            let next = try await client.refresh(current)
+            #expect(next.status == .ok)
+            // `first` is now two generations old: reuse.
+            #expect(try await client.refresh(first).code == "REFRESH_TOKEN_INVALID")
+            #expect(try await app.events(try await app.defaultTenant(), type: "auth.refresh_token_reuse_detected").count == 1)
+        }
+    }
+}

@@ -14,11 +14,36 @@ import PGKit
 ///   with the presented token itself) and a fresh access token — no second live branch;
 /// - any other tag-valid token (older generation, or the previous one after the window) is
 ///   reuse: the session is revoked and `auth.refresh_token_reuse_detected` committed before 401.
+///
+/// Without shaping hooks the common cases (rotate, replay) run their whole transaction in one
+/// pool-thread hop; anything else, and every case when hooks are set, takes the async path.
 public struct RefreshFlow: Sendable {
     let env: AuthEnvironment
 
     public init(env: AuthEnvironment) {
         self.env = env
+    }
+
+    /// What the locked session row says about a presented token.
+    enum Decision: Equatable {
+        case rotate
+        case replay(current: String)
+        case reuse
+        case expired
+    }
+
+    static func decide(_ token: RefreshToken, _ state: SessionStore.RefreshState, grace: Duration, now: Date) -> Decision {
+        let session = state.session
+        guard session.isLive(at: now) else { return .expired }
+        let digest = token.digest
+        if token.generation == session.generation, digest == state.currentDigest { return .rotate }
+        if token.generation == session.generation - 1, digest == state.previousDigest, let rotatedAt = state.rotatedAt,
+           let sealed = state.sealedCurrent, now.timeIntervalSince(rotatedAt) <= grace.timeInterval,
+           let current = try? token.unseal(sealed)
+        {
+            return .replay(current: current)
+        }
+        return .reuse
     }
 
     enum Outcome: Sendable {
@@ -39,42 +64,45 @@ public struct RefreshFlow: Sendable {
         guard let token = env.tokens.parseRefresh(presented) else { throw AuthError.refreshTokenInvalid }
         guard let tenant = try? await env.tenants.resolve(id: token.tenantID) else { throw AuthError.refreshTokenInvalid }
         let shaping = SessionShaping(env: env)
+        if shaping.isPure, let response = try await fastPath(token, tenant: tenant, shaping: shaping) { return response }
         let outcome: Outcome = try await env.registry.withTenantTransaction(tenant) { tx in
             guard let (state, user, roles, permissions) = try await env.sessions.lockForRefreshWithUser(sessionID: token.sessionID, in: tx),
                   state.session.revokedAt == nil
             else { throw AuthError.refreshTokenInvalid }
             let stored = (roles: roles, permissions: permissions)
             let session = state.session
-            let now = Date()
-            guard session.isLive(at: now) else {
+            switch Self.decide(token, state, grace: env.settings.refreshGraceWindow, now: Date()) {
+            case .expired:
                 if let revoked = try await env.sessions.revoke(sessionID: session.id, reason: "expired", in: tx) {
                     try await SessionOpener(env: env).revoked(revoked, reason: "expired", tenant: tenant, tx: tx)
                 }
                 return .expired
+            case .rotate:
+                guard user.isActive else { throw AuthError.refreshTokenInvalid }
+                let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx, stored: stored)
+                let (rotated, next) = try await rotate(token, session: session, user: user, tenant: tenant, shape: shape) { r in
+                    try await env.sessions.rotate(r, in: tx)
+                }
+                afterRotation(old: session, new: rotated, tx: tx)
+                return .issued(try await issue(session: rotated, user: user, tenant: tenant, shape: shape, refresh: next.value, shaping: shaping))
+            case .replay(let current):
+                guard user.isActive else { throw AuthError.refreshTokenInvalid }
+                let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx, stored: stored)
+                return .issued(try await issue(session: session, user: user, tenant: tenant, shape: shape, refresh: current, shaping: shaping))
+            case .reuse:
+                // A genuine token that is no longer current: someone holds a copy. End the session.
+                if let revoked = try await env.sessions.revoke(sessionID: session.id, reason: "refresh_token_reuse", in: tx) {
+                    try await env.outbox.append(
+                        AuthEvent(
+                            .refreshTokenReuseDetected, tenantID: tenant.id, subject: AuthEvent.session(session.id, user: session.userID),
+                            data: [
+                                "presentedGeneration": .int(token.generation), "currentGeneration": .int(session.generation),
+                                "ip": request.ipAddress.map(JSONValue.string) ?? .null,
+                            ]), in: tx)
+                    try await SessionOpener(env: env).revoked(revoked, reason: "refresh_token_reuse", tenant: tenant, tx: tx)
+                }
+                return .reuse
             }
-            let digest = token.digest
-            if token.generation == session.generation, digest == state.currentDigest {
-                return .issued(try await rotate(token, session: session, user: user, stored: stored, tenant: tenant, tx: tx, shaping: shaping))
-            }
-            if token.generation == session.generation - 1, digest == state.previousDigest,
-               let rotatedAt = state.rotatedAt, let sealed = state.sealedCurrent,
-               now.timeIntervalSince(rotatedAt) <= env.settings.refreshGraceWindow.timeInterval,
-               let current = try? token.unseal(sealed)
-            {
-                return .issued(try await replay(current: current, session: session, user: user, stored: stored, tenant: tenant, tx: tx, shaping: shaping))
-            }
-            // A genuine token that is no longer current: someone holds a copy. End the session.
-            if let revoked = try await env.sessions.revoke(sessionID: session.id, reason: "refresh_token_reuse", in: tx) {
-                try await env.outbox.append(
-                    AuthEvent(
-                        .refreshTokenReuseDetected, tenantID: tenant.id, subject: AuthEvent.session(session.id, user: session.userID),
-                        data: [
-                            "presentedGeneration": .int(token.generation), "currentGeneration": .int(session.generation),
-                            "ip": request.ipAddress.map(JSONValue.string) ?? .null,
-                        ]), in: tx)
-                try await SessionOpener(env: env).revoked(revoked, reason: "refresh_token_reuse", tenant: tenant, tx: tx)
-            }
-            return .reuse
         }
         switch outcome {
         case .issued(let response): return response
@@ -83,37 +111,77 @@ public struct RefreshFlow: Sendable {
         }
     }
 
-    private func rotate(
-        _ token: RefreshToken, session: Session, user: User, stored: (roles: [String], permissions: [String]), tenant: Tenant,
-        tx: PGTransaction, shaping: SessionShaping
-    ) async throws -> AuthResponse {
-        guard user.isActive else { throw AuthError.refreshTokenInvalid }
-        let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx, stored: stored)
-        let next = try env.tokens.mintRefresh(tenantID: tenant.id, sessionID: session.id, generation: session.generation + 1)
-        let rotated = try await env.sessions.rotate(
-            sessionID: session.id, generation: next.generation, currentDigest: next.digest, previousDigest: token.digest,
-            sealedCurrent: try token.seal(next: next), keyID: next.keyID, data: shape.sessionData,
-            idleTimeout: env.settings.sessionIdleTimeout,
-            event: AuthEvent(
-                .refreshToken, tenantID: tenant.id, actor: AuthEvent.user(user.id),
-                subject: AuthEvent.session(session.id, user: user.id), data: ["generation": .int(next.generation)]),
-            in: tx)
-        env.outbox.notifyAfterCommit(tx)
-        let access = try await shaping.accessToken(session: rotated, user: user, tenant: tenant, shape: shape)
-        if let hook = env.hooks.session.onRefreshed { env.afterCommit(tx) { await hook(session, rotated) } }
-        return try await shaping.response(
-            access: access, refresh: next.value, shape: shape, message: "Token refreshed successfully", context: "refresh")
+    /// Rotate or replay in one hop, the access token signed after COMMIT; nil for every other
+    /// case (nothing was written: the async path then handles it with all its side effects).
+    private func fastPath(_ token: RefreshToken, tenant: Tenant, shaping: SessionShaping) async throws -> AuthResponse? {
+        enum Fast: Sendable {
+            case rotated(old: Session, new: Session, User, SessionShaping.Shape, next: String)
+            case replayed(Session, User, SessionShaping.Shape, current: String)
+            case other
+        }
+        let grace = env.settings.refreshGraceWindow
+        let idle = env.settings.sessionIdleTimeout
+        let tokens = env.tokens
+        let result: Fast = try await env.registry.withTenantBlockingTransaction(tenant) { conn in
+            guard let (state, user, roles, permissions) = try SessionStore.lockForRefreshWithUser(sessionID: token.sessionID, on: conn),
+                  state.session.revokedAt == nil, user.isActive
+            else { return .other }
+            let shape = shaping.pureShape(user: user, tenant: tenant, roles: roles, permissions: permissions)
+            switch Self.decide(token, state, grace: grace, now: Date()) {
+            case .rotate:
+                let next = try tokens.mintRefresh(tenantID: tenant.id, sessionID: state.session.id, generation: state.session.generation + 1)
+                let rotated = try SessionStore.rotate(
+                    Self.rotation(token, next: next, session: state.session, user: user, tenant: tenant, shape: shape, idle: idle), on: conn)
+                return .rotated(old: state.session, new: rotated, user, shape, next: next.value)
+            case .replay(let current):
+                return .replayed(state.session, user, shape, current: current)
+            case .reuse, .expired:
+                return .other
+            }
+        }
+        switch result {
+        case .other:
+            return nil
+        case .rotated(let old, let new, let user, let shape, let next):
+            env.outbox.notifier?.poke()
+            if let hook = env.hooks.session.onRefreshed { env.afterCommit.enqueue { await hook(old, new) } }
+            return try await issue(session: new, user: user, tenant: tenant, shape: shape, refresh: next, shaping: shaping)
+        case .replayed(let session, let user, let shape, let current):
+            return try await issue(session: session, user: user, tenant: tenant, shape: shape, refresh: current, shaping: shaping)
+        }
     }
 
-    /// The grace-window answer: the current refresh token as it is, a new access token, no writes.
-    private func replay(
-        current: String, session: Session, user: User, stored: (roles: [String], permissions: [String]), tenant: Tenant,
-        tx: PGTransaction, shaping: SessionShaping
+    static func rotation(
+        _ token: RefreshToken, next: RefreshToken, session: Session, user: User, tenant: Tenant, shape: SessionShaping.Shape, idle: Duration
+    ) throws -> SessionStore.Rotation {
+        SessionStore.Rotation(
+            sessionID: session.id, generation: next.generation, currentDigest: next.digest, previousDigest: token.digest,
+            sealedCurrent: try token.seal(next: next), keyID: next.keyID, data: shape.sessionData, idleTimeout: idle,
+            event: AuthEvent(
+                .refreshToken, tenantID: tenant.id, actor: AuthEvent.user(user.id),
+                subject: AuthEvent.session(session.id, user: user.id), data: ["generation": .int(next.generation)]))
+    }
+
+    private func rotate(
+        _ token: RefreshToken, session: Session, user: User, tenant: Tenant, shape: SessionShaping.Shape,
+        write: (SessionStore.Rotation) async throws -> Session
+    ) async throws -> (Session, RefreshToken) {
+        let next = try env.tokens.mintRefresh(tenantID: tenant.id, sessionID: session.id, generation: session.generation + 1)
+        let rotated = try await write(
+            try Self.rotation(token, next: next, session: session, user: user, tenant: tenant, shape: shape, idle: env.settings.sessionIdleTimeout))
+        return (rotated, next)
+    }
+
+    private func afterRotation(old: Session, new: Session, tx: PGTransaction) {
+        env.outbox.notifyAfterCommit(tx)
+        if let hook = env.hooks.session.onRefreshed { env.afterCommit(tx) { await hook(old, new) } }
+    }
+
+    private func issue(
+        session: Session, user: User, tenant: Tenant, shape: SessionShaping.Shape, refresh: String, shaping: SessionShaping
     ) async throws -> AuthResponse {
-        guard user.isActive else { throw AuthError.refreshTokenInvalid }
-        let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx, stored: stored)
         let access = try await shaping.accessToken(session: session, user: user, tenant: tenant, shape: shape)
         return try await shaping.response(
-            access: access, refresh: current, shape: shape, message: "Token refreshed successfully", context: "refresh")
+            access: access, refresh: refresh, shape: shape, message: "Token refreshed successfully", context: "refresh")
     }
 }

@@ -36,7 +36,33 @@ struct SessionShaping: Sendable {
         if let resolvePermissions = env.hooks.authorization.resolvePermissions {
             permissions = try await resolvePermissions(user, roles, ctx)
         }
-        var sessionUser: JSONObject = [
+        var sessionUser = Self.defaultSessionUser(user, tenant: tenant, roles: roles, permissions: permissions)
+        if let hook = env.hooks.user.getSessionUserData { sessionUser = try await hook(user, sessionUser, ctx) }
+        sessionUser = Self.removing(env.hooks.user.sensitiveFields, from: sessionUser)
+        var data = Self.defaultSessionData(user, sessionUser: sessionUser, roles: roles, permissions: permissions)
+        if let hook = env.hooks.session.customizeSessionData { data = try await hook(data, user) }
+        return Shape(roles: roles, permissions: permissions, sessionUser: sessionUser, sessionData: data)
+    }
+
+    /// True when no shaping hook needs the transaction: the shape is then a pure function of the
+    /// rows, and a flow may run its whole transaction in one pool-thread hop.
+    var isPure: Bool {
+        let h = env.hooks
+        return h.authorization.resolveRoles == nil && h.authorization.resolvePermissions == nil
+            && h.user.getSessionUserData == nil && h.session.customizeSessionData == nil
+    }
+
+    /// The shape without hooks (see `isPure`).
+    func pureShape(user: User, tenant: Tenant, roles: [String], permissions: [String]) -> Shape {
+        let sessionUser = Self.removing(
+            env.hooks.user.sensitiveFields, from: Self.defaultSessionUser(user, tenant: tenant, roles: roles, permissions: permissions))
+        return Shape(
+            roles: roles, permissions: permissions, sessionUser: sessionUser,
+            sessionData: Self.defaultSessionData(user, sessionUser: sessionUser, roles: roles, permissions: permissions))
+    }
+
+    static func defaultSessionUser(_ user: User, tenant: Tenant, roles: [String], permissions: [String]) -> JSONObject {
+        [
             "id": .string(user.id.uuidString.lowercased()),
             "email": user.email.map(JSONValue.string) ?? .null,
             "phone": user.phone.map(JSONValue.string) ?? .null,
@@ -48,15 +74,14 @@ struct SessionShaping: Sendable {
             "metadata": .object(user.metadata),
             "tenantId": .string(tenant.id.uuidString.lowercased()),
         ]
-        if let hook = env.hooks.user.getSessionUserData { sessionUser = try await hook(user, sessionUser, ctx) }
-        sessionUser = Self.removing(env.hooks.user.sensitiveFields, from: sessionUser)
-        var data: JSONObject = [
+    }
+
+    static func defaultSessionData(_ user: User, sessionUser: JSONObject, roles: [String], permissions: [String]) -> JSONObject {
+        [
             "user": .object(sessionUser), "roles": .array(roles.map(JSONValue.string)),
             "permissions": .array(permissions.map(JSONValue.string)), "isMfaEnabled": .bool(user.isMfaEnabled),
             "isMfaVerified": .bool(false),
         ]
-        if let hook = env.hooks.session.customizeSessionData { data = try await hook(data, user) }
-        return Shape(roles: roles, permissions: permissions, sessionUser: sessionUser, sessionData: data)
     }
 
     /// Builds the access-token claims, applies `customizeTokenPayload`, signs.

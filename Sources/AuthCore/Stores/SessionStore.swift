@@ -72,7 +72,14 @@ public struct SessionStore: Sendable {
     public func lockForRefreshWithUser(sessionID: UUID, in tx: PGTransaction) async throws
         -> (RefreshState, User, roles: [String], permissions: [String])?
     {
-        let rows = try await tx.query(
+        try await tx.blocking { conn in try Self.lockForRefreshWithUser(sessionID: sessionID, on: conn) }
+    }
+
+    /// The same, on a connection already inside a transaction (one pool-thread hop for a whole flow).
+    static func lockForRefreshWithUser(sessionID: UUID, on conn: PGConnection) throws
+        -> (RefreshState, User, roles: [String], permissions: [String])?
+    {
+        let rows = try conn.query(
             """
             SELECT \(Self.sessionColumnsOfS), s.refresh_digest, s.previous_refresh_digest, s.sealed_refresh, s.rotated_at,
                    \(User.prefixedColumns),
@@ -81,7 +88,7 @@ public struct SessionStore: Sendable {
                    coalesce((SELECT array_agg(DISTINCT p ORDER BY p) FROM user_roles ur JOIN roles r ON r.id = ur.role_id,
                              unnest(r.permissions) p WHERE ur.user_id = s.user_id), '{}') AS stored_permissions
             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 FOR UPDATE OF s
-            """, sessionID)
+            """, [sessionID.pgBind])
         guard let row = rows.first else { return nil }
         let state = RefreshState(
             session: try Session(row: row),
@@ -92,14 +99,33 @@ public struct SessionStore: Sendable {
         return (state, try User(row: row, prefix: "u_"), try row.decode("stored_roles"), try row.decode("stored_permissions"))
     }
 
+    /// One rotation of a session's refresh token.
+    public struct Rotation: Sendable {
+        public var sessionID: UUID
+        public var generation: Int
+        public var currentDigest: [UInt8]
+        public var previousDigest: [UInt8]
+        public var sealedCurrent: [UInt8]
+        public var keyID: String
+        public var data: JSONObject
+        public var idleTimeout: Duration
+        public var event: AuthEvent
+    }
+
     /// Rotates: the presented token becomes "previous", `next` becomes current (sealed under
     /// the presented one for the grace window); activity and idle expiry move forward.
-    public func rotate(
-        sessionID: UUID, generation: Int, currentDigest: [UInt8], previousDigest: [UInt8], sealedCurrent: [UInt8],
-        keyID: String, data: JSONObject, idleTimeout: Duration, event: AuthEvent, in tx: PGTransaction
-    ) async throws -> Session {
+    public func rotate(_ rotation: Rotation, in tx: PGTransaction) async throws -> Session {
+        try await tx.blocking { conn in try Self.rotate(rotation, on: conn) }
+    }
+
+    /// The same, on a connection already inside a transaction.
+    static func rotate(_ r: Rotation, on conn: PGConnection) throws -> Session {
         // The rotation and its outbox row in one statement (one round trip on the hot path).
-        let rows = try await tx.query(
+        let binds: [any PGEncodable] = [
+            r.sessionID, r.generation, PGBind.bytea(r.currentDigest), PGBind.bytea(r.previousDigest), PGBind.bytea(r.sealedCurrent),
+            r.keyID, PGBind.jsonb(JSONValue.object(r.data).jsonText), r.idleTimeout.timeInterval,
+        ] + EventOutbox.binds(r.event)
+        let rows = try conn.query(
             """
             WITH event AS (
                 INSERT INTO auth.events (id, type, version, tenant_id, actor, subject, data)
@@ -109,9 +135,7 @@ public struct SessionStore: Sendable {
                 sealed_refresh = $5, refresh_key_id = $6, rotated_at = now(), data = $7, last_active_at = now(),
                 idle_expires_at = least(expires_at, now() + make_interval(secs => $8))
             WHERE id = $1 RETURNING \(Session.columns)
-            """,
-            [sessionID, generation, PGBind.bytea(currentDigest), PGBind.bytea(previousDigest), PGBind.bytea(sealedCurrent),
-             keyID, PGBind.jsonb(JSONValue.object(data).jsonText), idleTimeout.timeInterval] + EventOutbox.binds(event))
+            """, binds.map(\.pgBind))
         guard let row = rows.first else { throw AuthError.sessionNotFound }
         return try Session(row: row)
     }

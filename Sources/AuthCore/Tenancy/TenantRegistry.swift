@@ -84,6 +84,13 @@ public struct TenantRegistry: Sendable {
         try await pool.withTransaction(isolation: isolation, searchPath: tenant.schemaName, body)
     }
 
+    /// A tenant transaction run on one pool thread (see `PGPool.withBlockingTransaction`).
+    public func withTenantBlockingTransaction<T: Sendable>(
+        _ tenant: Tenant, _ body: @escaping @Sendable (PGConnection) throws -> T
+    ) async throws -> T {
+        try await pool.withBlockingTransaction(searchPath: tenant.schemaName, body)
+    }
+
     /// A read-only tenant transaction run on one pool thread (see `PGPool.withBlockingReadTransaction`).
     public func withTenantReadTransaction<T: Sendable>(
         _ tenant: Tenant, _ body: @escaping @Sendable (PGConnection) throws -> T
