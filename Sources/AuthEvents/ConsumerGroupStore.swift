@@ -57,12 +57,12 @@ public struct ConsumerGroupStore: Sendable {
                       AND pg_visible_in_snapshot(e.txid, cur.s)
                       AND NOT pg_visible_in_snapshot(e.txid, g.last_snapshot)
                       AND EXISTS (SELECT 1 FROM unnest(g.subscriptions) p
-                                  WHERE p = '*' OR p = e.type OR (right(p, 2) = '.*' AND e.type LIKE left(p, -1) || '%'))
+                                  WHERE p = '*' OR p = e.type OR (right(p, 2) = '.*' AND starts_with(e.type, left(p, -1))))
                     ON CONFLICT DO NOTHING
                     RETURNING 1
                 ),
                 upd AS (
-                    UPDATE auth.consumer_groups SET last_snapshot = cur.s, last_seen_at = now() FROM cur WHERE name = $1
+                    UPDATE auth.consumer_groups SET last_snapshot = cur.s, last_seen_at = now(), status = 'active' FROM cur WHERE name = $1
                 )
                 SELECT count(*)::int8 AS added FROM ins
                 """, group)

@@ -74,8 +74,19 @@ public final class EventConsumer: Service, Sendable {
         let wakeups = listener.subscribe(to: [EventChannels.events], bufferSize: 16)
         defer { wakeups.cancel() }
         try? await cancelWhenGracefulShutdown {
+            var failures = 0
             while !Task.isCancelled {
-                let handled = try await self.runOnce()
+                let handled: Int
+                do {
+                    handled = try await self.runOnce()
+                    failures = 0
+                } catch {
+                    // A database hiccup must not end the worker: log, back off, go on.
+                    failures += 1
+                    self.logger.warning("consumer group pass failed; retrying", metadata: ["group": "\(self.group)", "error": "\(error)"])
+                    try? await Task.sleep(for: .milliseconds(min(5_000, 100 * (1 << min(failures, 6)))))
+                    continue
+                }
                 // A full batch means more may be waiting: go again at once.
                 if handled < self.options.batchSize {
                     // Sleep no longer than until the earliest retry falls due.

@@ -37,10 +37,15 @@ public struct ExampleLoginConsumer: Sendable {
         else { return }
         try await registry.withTenantTransaction(tenant) { tx in
             // 1. Best effort: a failed last-login update must not lose the audit row.
-            if try await tx.query("SELECT to_regclass('app_profiles') IS NOT NULL AS present").first?.decode("present", as: Bool.self) == true {
+            // Only when the application's table has the column (no DDL from a consumer).
+            let hasColumn = try await tx.query(
+                """
+                SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('app_profiles')
+                               AND attname = 'last_login_at' AND NOT attisdropped) AS present
+                """).first?.decode("present", as: Bool.self) == true
+            if hasColumn {
                 try await tx.query("SAVEPOINT last_login")
                 do {
-                    try await tx.query("ALTER TABLE app_profiles ADD COLUMN IF NOT EXISTS last_login_at timestamptz")
                     try await tx.query("UPDATE app_profiles SET last_login_at = $2 WHERE auth_user_id = $1", userID, event.occurredAt)
                     try await tx.query("RELEASE SAVEPOINT last_login")
                 } catch {

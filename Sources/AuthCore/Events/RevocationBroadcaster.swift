@@ -41,7 +41,14 @@ public final class RevocationBroadcaster: Service, Sendable {
                 for start in stride(from: 0, to: batch.count, by: Self.idsPerNotify) {
                     let chunk = batch[start..<min(batch.count, start + Self.idsPerNotify)]
                     let payload = chunk.map { $0.uuidString.lowercased() }.joined(separator: ",")
-                    _ = try? await self.pool.query("SELECT pg_notify($1, $2)", Self.channel, payload)
+                    do {
+                        try await self.pool.query("SELECT pg_notify($1, $2)", Self.channel, payload)
+                    } catch {
+                        // Try again shortly; the periodic re-read elsewhere covers a longer outage.
+                        self.pending.withLock { $0 += chunk }
+                        try? await Task.sleep(for: .milliseconds(200))
+                        self.doorbell.ring()
+                    }
                 }
             }
         }

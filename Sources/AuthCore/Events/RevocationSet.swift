@@ -13,7 +13,11 @@ import Synchronization
 /// reconnect, overflow) it reloads `auth.revocations`, so a missed broadcast is caught up.
 public final class RevocationSet: Service, Sendable {
     private let revoked = Mutex<[UUID: Date]>([:])
-    private let synced = Mutex(false)
+    /// When the table was last read successfully; the set counts as in sync only shortly after.
+    private let lastReload = Mutex<ContinuousClock.Instant?>(nil)
+    /// How often the table is re-read besides the broadcasts (a lost NOTIFY costs at most this).
+    static let rereadInterval: Duration = .seconds(2)
+    static let freshness: Duration = .seconds(10)
     let pool: PGPool
     let listener: PGListener
     let retention: Duration
@@ -32,8 +36,10 @@ public final class RevocationSet: Service, Sendable {
         revoked.withLock { $0[sessionID] != nil }
     }
 
-    /// True once the set has loaded the table at least once and is listening.
-    public var isSynced: Bool { synced.withLock { $0 } }
+    /// True while the table was read recently: only then may the guard skip the database.
+    public var isSynced: Bool {
+        lastReload.withLock { $0.map { ContinuousClock.now - $0 < Self.freshness } ?? false }
+    }
 
     /// Records ids locally (the revoking process does so at once, before the broadcast returns).
     public func insert(_ ids: [UUID]) {
@@ -45,29 +51,56 @@ public final class RevocationSet: Service, Sendable {
         let subscription = listener.subscribe(to: [RevocationBroadcaster.channel], bufferSize: 4096)
         defer { subscription.cancel() }
         try? await cancelWhenGracefulShutdown {
-            for await event in subscription {
-                switch event {
-                case .notification(_, let payload, _):
-                    self.insert(payload.split(separator: ",").compactMap { UUID(uuidString: String($0)) })
-                case .resync:
-                    do {
-                        try await self.reload()
-                    } catch {
-                        self.logger.warning("could not reload revocations", metadata: ["error": "\(error)"])
+            await withTaskGroup(of: Void.self) { group in
+                // Broadcasts: applied at once; a resync re-reads everything still live.
+                group.addTask {
+                    for await event in subscription {
+                        switch event {
+                        case .notification(_, let payload, _):
+                            self.insert(payload.split(separator: ",").compactMap { UUID(uuidString: String($0)) })
+                        case .resync:
+                            await self.reloadLogging(since: nil)
+                        }
+                        self.expire()
                     }
                 }
-                self.expire()
+                // And a re-read of recent revocations every few seconds: a NOTIFY lost to a
+                // crash or a broken connection delays a revocation by seconds, and a set that
+                // cannot read the table stops counting as in sync (the guard then asks the database).
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: Self.rereadInterval)
+                        if Task.isCancelled { break }
+                        await self.reloadLogging(since: .seconds(30))
+                    }
+                }
+                await group.next()
+                group.cancelAll()
             }
         }
     }
 
-    /// Loads every revocation still within its tokens' lifetime.
-    public func reload() async throws {
-        let rows = try await pool.query("SELECT session_id, expires_at FROM auth.revocations WHERE expires_at > now()")
+    private func reloadLogging(since window: Duration?) async {
+        do { try await reload(since: window) } catch {
+            logger.warning("could not read revocations", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Loads every revocation still within its tokens' lifetime (`since`: only those revoked in
+    /// that recent window).
+    public func reload(since window: Duration? = nil) async throws {
+        let rows: PGRows
+        if let window {
+            rows = try await pool.query(
+                "SELECT session_id, expires_at FROM auth.revocations WHERE revoked_at > now() - make_interval(secs => $1) AND expires_at > now()",
+                window.timeInterval)
+        } else {
+            rows = try await pool.query("SELECT session_id, expires_at FROM auth.revocations WHERE expires_at > now()")
+        }
         var loaded: [UUID: Date] = [:]
         for row in rows { loaded[try row.decode("session_id")] = try row.decode("expires_at") }
         revoked.withLock { $0.merge(loaded) { max($0, $1) } }
-        synced.withLock { $0 = true }
+        lastReload.withLock { $0 = .now }
     }
 
     private func expire() {

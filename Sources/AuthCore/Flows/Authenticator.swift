@@ -48,7 +48,9 @@ public struct Authenticator: Sendable {
                 try sessions.liveSessionWithUser(sessionID: sessionID, on: conn)
             }
             if synced, let (session, user) = found, user.isActive {
-                env.principals.put(accessToken, session: session, user: user, expiresAt: claims.expiresAt)
+                env.principals.put(
+                    accessToken, session: session, user: user,
+                    expiresAt: min(claims.expiresAt, session.expiresAt, session.idleExpiresAt))
             }
         }
         guard let (session, user) = found, user.id.uuidString.lowercased() == claims.subject else {
