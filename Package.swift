@@ -62,7 +62,9 @@ let package = Package(
         .target(
             name: "AuthEvents",
             dependencies: [
-                "PGKit", "AuthCore",
+                "PGKit", "AuthCore", "AuthCrypto",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -80,6 +82,7 @@ let package = Package(
             dependencies: [
                 "AuthHTTP", "AuthCore", "AuthCrypto", "AuthEvents", "PGKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -113,6 +116,16 @@ let package = Package(
             ]
         ),
         .testTarget(name: "authdTests", dependencies: ["TestSupport", "AuthCore", "PGKit"]),
-        .testTarget(name: "AuthEventsTests", dependencies: ["AuthEvents", "AuthCore", "PGKit", "TestSupport"]),
+        .testTarget(
+            name: "AuthEventsTests",
+            dependencies: [
+                "AuthEvents", "AuthCore", "AuthCrypto", "PGKit", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
     ]
 )

@@ -9,6 +9,7 @@ import Glibc
 import Logging
 import PGKit
 import ServiceLifecycle
+import Synchronization
 
 /// A consumer-group worker for a process other than `authd serve` (DESIGN.md §5): at-least-once
 /// delivery of the subscribed events to `handler`, catching up from where the group left off.
@@ -55,6 +56,8 @@ public final class EventConsumer: Service, Sendable {
     let options: Options
     let handler: Handler
     let logger: Logger
+    /// Whether the group row has been created or refreshed by this worker.
+    private let registered = Mutex(false)
 
     public init(
         group: String, pool: PGPool, listener: PGListener, options: Options = Options(), logger: Logger = Logger(label: "authd.events"),
@@ -70,7 +73,6 @@ public final class EventConsumer: Service, Sendable {
     }
 
     public func run() async throws {
-        try await store.ensure(group: group, subscriptions: options.subscriptions, start: options.start)
         let wakeups = listener.subscribe(to: [EventChannels.events], bufferSize: 16)
         defer { wakeups.cancel() }
         try? await cancelWhenGracefulShutdown {
@@ -101,6 +103,10 @@ public final class EventConsumer: Service, Sendable {
     /// Advances the group and handles one batch; returns how many events were claimed.
     @discardableResult
     public func runOnce() async throws -> Int {
+        if !registered.withLock({ $0 }) {
+            try await store.ensure(group: group, subscriptions: options.subscriptions, start: options.start)
+            registered.withLock { $0 = true }
+        }
         try await store.advance(group: group)
         let batch = try await store.claim(group: group, owner: owner, limit: options.batchSize, lease: options.lease)
         for (i, event) in batch.enumerated() {

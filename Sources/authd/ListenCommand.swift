@@ -1,8 +1,14 @@
 import ArgumentParser
+import AsyncHTTPClient
 import AuthCore
 import AuthEvents
 import PGKit
 import ServiceLifecycle
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// `authd listen`: runs consumer groups in this process. Several `authd listen` processes may
 /// run the same groups at once; they share the work. SIGTERM/SIGINT stop claiming, finish the
@@ -11,11 +17,12 @@ struct ListenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "listen", abstract: "Deliver outbox events to consumer groups.",
         discussion: """
-            --consumer KIND[:GROUP] (repeatable): log (JSON lines on stdout, group "log"), \
-            example-login (the seed page's login listener, group "example-login").
+            --consumer KIND[:GROUP][=URL] (repeatable): log (JSON lines on stdout, group "log"), \
+            example-login (the seed page's login listener, group "example-login"), \
+            webhook:GROUP=URL (Standard Webhooks POSTs signed with AUTH_WEBHOOK_SECRET, whsec_…).
             """)
 
-    @Option(name: .customLong("consumer"), help: "KIND[:GROUP]; repeatable.")
+    @Option(name: .customLong("consumer"), help: "KIND[:GROUP][=URL]; repeatable.")
     var consumers: [String] = ["log"]
 
     @Option(help: "Event types (or prefixes like auth.user.*) for the log consumer.")
@@ -37,12 +44,37 @@ struct ListenCommand: AsyncParsableCommand {
         guard ["now", "oldest"].contains(start) else { throw ValidationError("--start must be now or oldest") }
         guard (1...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be 1–3600") }
         for spec in consumers {
-            let kind = spec.split(separator: ":").first.map(String.init) ?? ""
-            guard ["log", "example-login"].contains(kind) else { throw ValidationError("unknown consumer kind \(kind)") }
+            let (kind, _, url) = Self.parse(spec)
+            guard ["log", "example-login", "webhook"].contains(kind) else { throw ValidationError("unknown consumer kind \(kind)") }
+            if kind == "webhook" {
+                guard let url, url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                    throw ValidationError("webhook consumers are webhook:GROUP=http(s)://…")
+                }
+            }
         }
     }
 
+    /// `kind[:group][=url]`.
+    static func parse(_ spec: String) -> (kind: String, group: String, url: String?) {
+        let (head, url): (Substring, String?) = spec.firstIndex(of: "=").map { (spec[..<$0], String(spec[spec.index(after: $0)...])) }
+            ?? (spec[...], nil)
+        let parts = head.split(separator: ":", maxSplits: 1).map(String.init)
+        let kind = parts.first ?? ""
+        return (kind, parts.count > 1 ? parts[1] : kind, url)
+    }
+
     func run() async throws {
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await listen(http)
+            try? await http.shutdown()
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+    }
+
+    private func listen(_ http: HTTPClient) async throws {
         try await Runtime.run(poolSize: 4) { runtime in
             let listener = try PGListener(conninfo: runtime.configuration.databaseURL, logger: runtime.logger)
             let roleSync = AfterCommitQueue(logger: runtime.logger)
@@ -53,12 +85,20 @@ struct ListenCommand: AsyncParsableCommand {
                     staleAfter: .seconds(staleGroupHours * 3600), logger: runtime.logger),
             ]
             for spec in consumers {
-                let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-                let kind = parts[0]
-                let group = parts.count > 1 ? parts[1] : kind
+                let (kind, group, url) = Self.parse(spec)
                 var options = EventConsumer.Options(start: start == "oldest" ? .oldest : .now, lease: .seconds(leaseSeconds))
                 let handler: EventConsumer.Handler
                 switch kind {
+                case "webhook":
+                    guard let secretText = ProcessInfo.processInfo.environment["AUTH_WEBHOOK_SECRET"] else {
+                        throw ConfigurationProblems(problems: ["AUTH_WEBHOOK_SECRET is not set (whsec_ + base64 of ≥ 24 random bytes)"])
+                    }
+                    let secret: WebhookConsumer.Secret
+                    do { secret = try WebhookConsumer.Secret(secretText) } catch {
+                        throw ConfigurationProblems(problems: ["AUTH_WEBHOOK_SECRET: \(error)"])
+                    }
+                    options.subscriptions = subscribe
+                    handler = WebhookConsumer(url: url ?? "", secret: secret, client: http).handler()
                 case "example-login":
                     options.subscriptions = [AuthEvent.Name.loggedIn.rawValue]
                     handler = ExampleLoginConsumer(registry: runtime.registry, roleSync: roleSync, logger: runtime.logger).handler()

@@ -1,0 +1,79 @@
+import AsyncHTTPClient
+import AuthCore
+import AuthCrypto
+import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import NIOCore
+
+/// `authd listen --consumer webhook:GROUP=URL`: POSTs each event envelope to a URL, signed as
+/// Standard Webhooks define it (`webhook-id`, `webhook-timestamp`, `webhook-signature:
+/// v1,<base64 HMAC-SHA256(secret, "id.timestamp.body")>`). A non-2xx answer or a timeout fails
+/// the delivery, which the consumer group retries with backoff and dead-letters after N tries.
+public struct WebhookConsumer: Sendable {
+    /// A Standard Webhooks secret: `whsec_` + base64 of at least 24 random bytes.
+    public struct Secret: Sendable {
+        let key: SymmetricKey
+
+        public init(_ text: String) throws {
+            let body = text.hasPrefix("whsec_") ? String(text.dropFirst(6)) : text
+            guard let bytes = Base64.decode(body), bytes.count >= 24 else {
+                throw WebhookError.invalidSecret
+            }
+            key = SymmetricKey(data: bytes)
+        }
+    }
+
+    public enum WebhookError: Error, CustomStringConvertible {
+        case invalidSecret
+        case rejected(status: Int)
+
+        public var description: String {
+            switch self {
+            case .invalidSecret: "webhook secret must be whsec_ + base64 of at least 24 bytes"
+            case .rejected(let status): "endpoint answered \(status)"
+            }
+        }
+    }
+
+    let url: String
+    let secret: Secret
+    let client: HTTPClient
+    let timeout: Duration
+
+    public init(url: String, secret: Secret, client: HTTPClient, timeout: Duration = .seconds(10)) {
+        self.url = url
+        self.secret = secret
+        self.client = client
+        self.timeout = timeout
+    }
+
+    /// The signature header value for a message.
+    public static func signature(id: String, timestamp: Int, body: String, secret: Secret) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(id).\(timestamp).\(body)".utf8), using: secret.key)
+        return "v1," + Base64.encode(Array(mac))
+    }
+
+    public func handler() -> EventConsumer.Handler {
+        { event in try await deliver(event) }
+    }
+
+    func deliver(_ event: EventEnvelope) async throws {
+        let body = JSONValue.object(event.json).jsonText
+        let id = event.id.uuidString.lowercased()
+        let timestamp = Int(Date().timeIntervalSince1970)
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "webhook-id", value: id)
+        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
+        request.headers.add(name: "webhook-signature", value: Self.signature(id: id, timestamp: timestamp, body: body, secret: secret))
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.timeInterval * 1e9)))
+        _ = try? await response.body.collect(upTo: 64 * 1024)
+        guard (200..<300).contains(Int(response.status.code)) else { throw WebhookError.rejected(status: Int(response.status.code)) }
+    }
+}
