@@ -72,7 +72,15 @@ public struct ConsumerGroupStore: Sendable {
 
     /// Claims up to `limit` due deliveries for `owner` until `lease` from now, oldest first;
     /// rows another worker holds are skipped, not waited for.
-    public func claim(group: String, owner: String, limit: Int, lease: Duration) async throws -> [EventEnvelope] {
+    public func claim(group: String, owner: String, limit: Int, lease: Duration, maxAttempts: Int = 8) async throws -> [EventEnvelope] {
+        // An event whose workers keep dying (lease expired after every attempt) is a poison
+        // event: dead-letter it rather than crash the next worker too.
+        try await pool.query(
+            """
+            UPDATE auth.event_deliveries SET status = 'dead', lease_owner = NULL, lease_until = NULL,
+                last_error = 'lease expired after ' || attempts || ' attempts (worker crashed or hung)'
+            WHERE group_name = $1 AND status = 'pending' AND lease_until < now() AND attempts >= $2
+            """, group, maxAttempts)
         let rows = try await pool.query(
             """
             WITH claimed AS (

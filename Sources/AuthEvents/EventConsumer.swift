@@ -108,7 +108,8 @@ public final class EventConsumer: Service, Sendable {
             registered.withLock { $0 = true }
         }
         try await store.advance(group: group)
-        let batch = try await store.claim(group: group, owner: owner, limit: options.batchSize, lease: options.lease)
+        let batch = try await store.claim(
+            group: group, owner: owner, limit: options.batchSize, lease: options.lease, maxAttempts: options.maxAttempts)
         for (i, event) in batch.enumerated() {
             if Task.isCancelled {
                 // Shutting down: give the rest back untouched for another worker.
@@ -152,6 +153,9 @@ public final class EventConsumer: Service, Sendable {
                 if try await !store.complete(group: group, event: event.id, owner: owner) {
                     logger.warning("lease lost before completion; result dropped", metadata: ["event": "\(event.id)"])
                 }
+            case .failure(let error) where error is CancellationError || Task.isCancelled:
+                // Shutdown interrupted the handler: give the event back for another worker.
+                try await store.release(group: group, event: event.id, owner: owner)
             case .failure(let error):
                 let exponent = min(event.attempt - 1, 20)
                 let backoff = min(options.baseBackoff * (1 << exponent), options.maxBackoff)

@@ -135,6 +135,28 @@ import Testing
         }
     }
 
+    @Test func anEventWhoseWorkersKeepDyingIsDeadLettered() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let store = ConsumerGroupStore(pool: pool)
+            let t = type()
+            let g = group()
+            try await store.ensure(group: g, subscriptions: [t], start: .now)
+            let id = try await append(pool, t)[0]
+            try await store.advance(group: g)
+            for _ in 0..<2 {
+                // Claimed, then the worker "dies": the lease simply runs out.
+                #expect(try await store.claim(group: g, owner: "crashy", limit: 1, lease: .milliseconds(100), maxAttempts: 2).map(\.id) == [id])
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(try await store.claim(group: g, owner: "next", limit: 1, lease: .seconds(30), maxAttempts: 2).isEmpty)
+            let row = try #require(try await pool.query(
+                "SELECT status, last_error FROM auth.event_deliveries WHERE group_name = $1", g).first)
+            #expect(try row.decode("status", as: String.self) == "dead")
+            #expect(try row.decode("last_error", as: String.self).contains("lease expired"))
+        }
+    }
+
     @Test func prefixSubscriptionsAndStartFromOldest() async throws {
         let db = try await Self.db.get()
         try await db.withPool { pool in

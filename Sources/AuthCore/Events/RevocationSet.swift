@@ -68,10 +68,16 @@ public final class RevocationSet: Service, Sendable {
                 // crash or a broken connection delays a revocation by seconds, and a set that
                 // cannot read the table stops counting as in sync (the guard then asks the database).
                 group.addTask {
+                    var passes = 0
                     while !Task.isCancelled {
                         try? await Task.sleep(for: Self.rereadInterval)
                         if Task.isCancelled { break }
                         await self.reloadLogging(since: .seconds(30))
+                        passes += 1
+                        // Every ~10 minutes: rows whose tokens have all expired are of no use.
+                        if passes % 300 == 0 {
+                            _ = try? await self.pool.query("DELETE FROM auth.revocations WHERE expires_at < now() - interval '1 hour'")
+                        }
                     }
                 }
                 await group.next()
