@@ -35,8 +35,13 @@ public struct SecretSealer: Sendable {
         guard sealed.count > 2 + idLength + 28 else { throw CryptoError.sealFailed }
         let id = String(decoding: sealed[2..<(2 + idLength)], as: UTF8.self)
         guard let key = keyring.key(id: id) else { throw CryptoError.unknownKey(id) }
-        let box = try AES.GCM.SealedBox(combined: sealed[(2 + idLength)...])
-        return Array(try AES.GCM.open(box, using: Self.derive(key, purpose), authenticating: associatedData))
+        do {
+            let box = try AES.GCM.SealedBox(combined: sealed[(2 + idLength)...])
+            return Array(try AES.GCM.open(box, using: Self.derive(key, purpose), authenticating: associatedData))
+        } catch {
+            // Wrong key material under the same id, or altered data: one error for callers.
+            throw CryptoError.sealFailed
+        }
     }
 
     /// A purpose-specific 256-bit key from a keyring key (also used for HMAC tags).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuthCore
+import AuthCrypto
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -54,6 +55,14 @@ struct Runtime: Sendable {
         } catch let error as PGError {
             Console.error("error: \(error)")
             throw ExitCode(1)
+        } catch CryptoError.unknownKey(let id) {
+            Console.error(
+                "error: data in the database was sealed with keyring key '\(id)', which AUTH_SECRET_KEY does not contain. "
+                    + "When rotating AUTH_SECRET_KEY, keep old keys after the new one: new:base64,\(id):base64")
+            throw ExitCode(2)
+        } catch is CryptoError {
+            Console.error("error: a secret sealed in the database could not be opened with AUTH_SECRET_KEY (wrong key, or altered data)")
+            throw ExitCode(2)
         }
     }
 }

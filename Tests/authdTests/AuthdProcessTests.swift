@@ -315,3 +315,27 @@ import Testing
         #expect(refused)
     }
 }
+
+/// A keyring that lost the key the signing keys were sealed with is explained, not crashed on.
+@Suite struct KeyringMismatchTests {
+    @Test func serveExplainsAMissingKeyringKey() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        func key(_ id: String) -> String { "\(id):" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() }
+        let first = key("k1")
+        // Create the signing key under k1 (keys list loads or creates nothing; rotate creates).
+        let rotate = try await AuthdProcessTests.run(
+            ["keys", "rotate", "--publish-ahead", "0"], env: AuthdProcessTests.environment(db, ["AUTH_SECRET_KEY": first, "AUTH_ENV": "production"]))
+        #expect(rotate.status == 0, "\(rotate.stderr)")
+        // Now serve with a ring that no longer holds k1.
+        let serve = try await AuthdProcessTests.run(
+            ["keys", "list"], env: AuthdProcessTests.environment(db, ["AUTH_SECRET_KEY": key("k2"), "AUTH_ENV": "production"]))
+        #expect(serve.status == 2)
+        #expect(serve.stderr.contains("'k1'"))
+        #expect(serve.stderr.contains("keep old keys"))
+        // Same id, other material: refused with the generic explanation.
+        let wrong = try await AuthdProcessTests.run(
+            ["keys", "list"], env: AuthdProcessTests.environment(db, ["AUTH_SECRET_KEY": key("k1"), "AUTH_ENV": "production"]))
+        #expect(wrong.status == 2)
+        #expect(wrong.stderr.contains("could not be opened"))
+    }
+}
