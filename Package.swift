@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "authd-bench",
             dependencies: [
-                "PGKit", "AuthCrypto",
+                "PGKit", "AuthCrypto", "AuthCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
