@@ -123,6 +123,29 @@ public struct ConsumerGroupStore: Sendable {
         ).affectedRows == 1
     }
 
+    /// Marks several deliveries done in one statement, each only while `owner` holds its lease;
+    /// returns how many were.
+    public func completeAll(group: String, events: [UUID], owner: String) async throws -> Int {
+        guard !events.isEmpty else { return 0 }
+        return try await pool.query(
+            """
+            UPDATE auth.event_deliveries SET status = 'done', done_at = now(), lease_owner = NULL, lease_until = NULL
+            WHERE group_name = $1 AND event_id = ANY($2::uuid[]) AND lease_owner = $3 AND lease_until > now() AND status = 'pending'
+            """, group, events.map { $0.uuidString.lowercased() }, owner
+        ).affectedRows
+    }
+
+    /// Extends the leases of several claimed deliveries; returns how many were still held.
+    public func renewAll(group: String, events: [UUID], owner: String, lease: Duration) async throws -> Int {
+        guard !events.isEmpty else { return 0 }
+        return try await pool.query(
+            """
+            UPDATE auth.event_deliveries SET lease_until = now() + make_interval(secs => $4)
+            WHERE group_name = $1 AND event_id = ANY($2::uuid[]) AND lease_owner = $3 AND lease_until > now() AND status = 'pending'
+            """, group, events.map { $0.uuidString.lowercased() }, owner, lease.timeInterval
+        ).affectedRows
+    }
+
     /// Records a failed attempt: retried after `backoff`, or dead-lettered after `maxAttempts`.
     @discardableResult
     public func fail(group: String, event: UUID, owner: String, error: String, backoff: Duration, maxAttempts: Int) async throws -> Bool {

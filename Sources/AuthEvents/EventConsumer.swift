@@ -110,18 +110,43 @@ public final class EventConsumer: Service, Sendable {
         try await store.advance(group: group)
         let batch = try await store.claim(
             group: group, owner: owner, limit: options.batchSize, lease: options.lease, maxAttempts: options.maxAttempts)
+        // Successful deliveries are marked done together (one statement, not one per event),
+        // flushed before the claim's lease could run out.
+        var done: [UUID] = []
+        var claimedAt = ContinuousClock.now
         for (i, event) in batch.enumerated() {
             if Task.isCancelled {
                 // Shutting down: give the rest back untouched for another worker.
                 for rest in batch[i...] { try? await store.release(group: group, event: rest.id, owner: owner) }
                 break
             }
-            await handle(event)
+            if await handle(event) { done.append(event.id) }
+            if ContinuousClock.now - claimedAt > options.lease / 3 {
+                await completeAll(&done)
+                // The rest of the batch still holds the original lease: renew it with the flush.
+                _ = try? await store.renewAll(group: group, events: batch[(i + 1)...].map(\.id), owner: owner, lease: options.lease)
+                claimedAt = .now
+            }
         }
+        await completeAll(&done)
         return batch.count
     }
 
-    private func handle(_ event: EventEnvelope) async {
+    private func completeAll(_ done: inout [UUID]) async {
+        guard !done.isEmpty else { return }
+        do {
+            let completed = try await store.completeAll(group: group, events: done, owner: owner)
+            if completed < done.count {
+                logger.warning("lease lost before completion; results dropped", metadata: ["count": "\(done.count - completed)"])
+            }
+        } catch {
+            logger.warning("could not mark deliveries done; they will be redelivered", metadata: ["error": "\(error)"])
+        }
+        done.removeAll()
+    }
+
+    /// Runs the handler with lease renewal; true when it succeeded (the caller marks it done).
+    private func handle(_ event: EventEnvelope) async -> Bool {
         let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
             group.addTask {
                 do { return .success(try await self.handler(event)) } catch { return .failure(error) }
@@ -150,9 +175,7 @@ public final class EventConsumer: Service, Sendable {
         do {
             switch outcome {
             case .success:
-                if try await !store.complete(group: group, event: event.id, owner: owner) {
-                    logger.warning("lease lost before completion; result dropped", metadata: ["event": "\(event.id)"])
-                }
+                return true
             case .failure(let error) where error is CancellationError || Task.isCancelled:
                 // Shutdown interrupted the handler: give the event back for another worker.
                 try await store.release(group: group, event: event.id, owner: owner)
@@ -166,6 +189,7 @@ public final class EventConsumer: Service, Sendable {
         } catch {
             logger.warning("could not record the delivery outcome; it will be retried", metadata: ["error": "\(error)"])
         }
+        return false
     }
 
     /// Sleeps until a NOTIFY (or resync) arrives or the poll interval passes.

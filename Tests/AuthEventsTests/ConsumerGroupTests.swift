@@ -135,6 +135,25 @@ import Testing
         }
     }
 
+    @Test func batchCompletionCountsOnlyHeldLeases() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let store = ConsumerGroupStore(pool: pool)
+            let t = type()
+            let g = group()
+            try await store.ensure(group: g, subscriptions: [t], start: .now)
+            let ids = try await append(pool, t, count: 2)
+            try await store.advance(group: g)
+            _ = try await store.claim(group: g, owner: "w", limit: 2, lease: .seconds(30))
+            // One of the two leases runs out and another worker takes that event.
+            try await pool.query("UPDATE auth.event_deliveries SET lease_until = now() - interval '1 second' WHERE event_id = $1", ids[0])
+            #expect(try await store.claim(group: g, owner: "other", limit: 1, lease: .seconds(30)).map(\.id) == [ids[0]])
+            #expect(try await store.renewAll(group: g, events: ids, owner: "w", lease: .seconds(30)) == 1)
+            #expect(try await store.completeAll(group: g, events: ids, owner: "w") == 1)
+            #expect(try await store.complete(group: g, event: ids[0], owner: "other"))
+        }
+    }
+
     @Test func anEventWhoseWorkersKeepDyingIsDeadLettered() async throws {
         let db = try await Self.db.get()
         try await db.withPool { pool in
