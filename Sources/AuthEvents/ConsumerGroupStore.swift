@@ -168,12 +168,12 @@ public struct ConsumerGroupStore: Sendable {
             """, group, event, owner)
     }
 
-    /// Seconds until the group's earliest pending retry is due (nil when none is scheduled).
+    /// Seconds until the group's earliest unclaimed pending delivery is due (nil when none).
     public func secondsUntilNextRetry(group: String) async throws -> Double? {
         try await pool.query(
             """
             SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 AS s FROM auth.event_deliveries
-            WHERE group_name = $1 AND status = 'pending' AND attempts > 0 AND lease_until IS NULL
+            WHERE group_name = $1 AND status = 'pending' AND lease_until IS NULL
             """, group
         ).first?.decode("s", as: Double?.self)
     }

@@ -176,7 +176,7 @@ public final class EventConsumer: Service, Sendable {
             switch outcome {
             case .success:
                 return true
-            case .failure(let error) where error is CancellationError || Task.isCancelled:
+            case .failure where Task.isCancelled:
                 // Shutdown interrupted the handler: give the event back for another worker.
                 try await store.release(group: group, event: event.id, owner: owner)
             case .failure(let error):

@@ -193,6 +193,8 @@ import Testing
     }
 }
 
+struct HandlerFailed: Error {}
+
 /// The consumer library end to end: NOTIFY wake-ups, handlers, retries.
 @Suite struct EventConsumerTests {
     static let db = SuiteDatabase()
@@ -214,7 +216,7 @@ import Testing
                     defer { f = true }
                     return !f
                 }
-                if fail { throw CancellationError() }
+                if fail { throw HandlerFailed() }
                 seen.withLock { $0.append(event.id) }
             }
             let notifier = EventNotifier(pool: pool)
