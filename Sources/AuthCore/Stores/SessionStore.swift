@@ -192,17 +192,6 @@ public struct SessionStore: Sendable {
         return (session, try User(row: user))
     }
 
-    /// A live session with its user (the guard's database check).
-    public func liveSessionWithUser(sessionID: UUID, in db: some PGQueryable) async throws -> (Session, User)? {
-        let rows = try await db.query(
-            "SELECT \(Session.columns) FROM sessions WHERE id = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND expires_at > now()",
-            sessionID)
-        guard let row = rows.first else { return nil }
-        let session = try Session(row: row)
-        guard let user = try await UserStore().find(id: session.userID, in: db) else { return nil }
-        return (session, user)
-    }
-
     /// Live sessions of a user, most recently active first.
     public func list(userID: UUID, in db: some PGQueryable) async throws -> [Session] {
         try await db.query(
