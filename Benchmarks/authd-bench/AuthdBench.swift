@@ -24,9 +24,14 @@ struct AuthdBench {
         let iterations = Int(env["AUTH_BENCH_ITERATIONS"] ?? "") ?? 20_000
         let seconds = Double(env["AUTH_BENCH_SECONDS"] ?? "") ?? 5
         let cores = ProcessInfo.processInfo.activeProcessorCount
+        // AUTH_BENCH_ONLY=db,http,events runs some tables (argon2's baseline always runs).
+        let only = Set((env["AUTH_BENCH_ONLY"] ?? "").split(separator: ",").map(String.init))
+        func wanted(_ section: String) -> Bool { only.isEmpty || only.contains(section) }
         do {
             print("authd-bench: \(cores) cores; \(iterations) queries per database row, \(Int(seconds)) s per HTTP row")
-            BenchTable.print("Database (libpq, pool)", try await DatabaseBench(conninfo: conninfo).run(iterations: iterations))
+            if wanted("db") {
+                BenchTable.print("Database (libpq, pool)", try await DatabaseBench(conninfo: conninfo).run(iterations: iterations))
+            }
 
             let single = try await Argon2Bench.hashesPerSecond(threads: 1, seconds: 3)
             let all = try await Argon2Bench.hashesPerSecond(threads: cores, seconds: 3)
@@ -40,8 +45,12 @@ struct AuthdBench {
             if let authd = env["AUTHD_BIN"], FileManager.default.isExecutableFile(atPath: authd) {
                 let bench = HTTPBench(
                     conninfo: conninfo, authd: authd, selfPath: CommandLine.arguments[0], pgbin: env["AUTH_TEST_PG_BIN"], seconds: seconds)
-                BenchTable.print("HTTP flows (authd serve in its own process, loopback)", try await bench.run(argon2Ceiling: ceiling))
-                BenchTable.print("Events (authd listen in its own process)", try await EventsBench(conninfo: conninfo, authd: authd).run())
+                if wanted("http") {
+                    BenchTable.print("HTTP flows (authd serve in its own process, loopback)", try await bench.run(argon2Ceiling: ceiling))
+                }
+                if wanted("events") {
+                    BenchTable.print("Events (authd listen in its own process)", try await EventsBench(conninfo: conninfo, authd: authd).run())
+                }
             } else {
                 print("\n(AUTHD_BIN not set: HTTP rows skipped)")
             }

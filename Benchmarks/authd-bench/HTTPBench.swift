@@ -154,7 +154,7 @@ struct HTTPBench: Sendable {
         let tenantID: UUID = try row.decode("id")
         try await pool.query("DROP TABLE IF EXISTS \(schema).bench_sessions")
         try await pool.query(
-            "CREATE TABLE \(schema).bench_sessions AS SELECT row_number() OVER () AS n, id FROM \(schema).sessions WHERE revoked_at IS NULL LIMIT 1000")
+            "CREATE TABLE \(schema).bench_sessions AS SELECT row_number() OVER () AS n, id FROM \(schema).sessions WHERE revoked_at IS NULL ORDER BY last_active_at DESC LIMIT \(ProcessInfo.processInfo.environment["AUTH_BENCH_PGBENCH_SESSIONS"] ?? "1000")")
         let count = try await pool.query("SELECT count(*)::int8 AS n FROM \(schema).bench_sessions").first?.decode("n", as: Int.self) ?? 0
         await pool.shutdown()
         guard count > 0 else { return nil }

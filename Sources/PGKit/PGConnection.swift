@@ -10,6 +10,8 @@ import Glibc
 /// that exactly one thread uses a connection at a time (a pool checkout or the listener thread).
 public final class PGConnection: @unchecked Sendable {
     let raw: OpaquePointer
+    /// Statements prepared on this connection's server session (see `PGStatementCache`).
+    private var statements: PGStatementCache
 
     /// Session settings every connection gets, so decoding and logs do not depend on server
     /// defaults: UTC ISO timestamps, and no NOTICE noise (PGKit drops notices anyway).
@@ -17,7 +19,9 @@ public final class PGConnection: @unchecked Sendable {
         "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET client_min_messages = warning; SET bytea_output = 'hex'"
 
     /// Connects with a libpq conninfo string or URI (`host=… dbname=…` or `postgresql://…`).
-    public init(conninfo: String) throws {
+    /// `preparedStatements` caps the statements kept prepared on the server (0: none, e.g.
+    /// behind a pooler in transaction mode that cannot follow them).
+    public init(conninfo: String, preparedStatements: Int = 256) throws {
         guard let c = PQconnectdb(conninfo) else { throw PGError.fromConnection(nil, "connect") }
         guard PQstatus(c) == CONNECTION_OK else {
             let error = PGError.fromConnection(c, "connect")
@@ -27,6 +31,7 @@ public final class PGConnection: @unchecked Sendable {
         // Drop NOTICE/WARNING text libpq would print to stderr (e.g. "drop cascades to …").
         PQsetNoticeProcessor(c, { _, _ in }, nil)
         raw = c
+        statements = PGStatementCache(capacity: preparedStatements)
         try execute(Self.sessionSetup)
     }
 
@@ -44,16 +49,41 @@ public final class PGConnection: @unchecked Sendable {
         return s == PQTRANS_INTRANS || s == PQTRANS_INERROR
     }
 
-    /// Runs one statement with `$n` parameters (extended protocol, unnamed statement).
+    /// Runs one statement with `$n` parameters (extended protocol). A statement run more than
+    /// once on this connection is prepared on the server, so later runs skip parse and plan.
     @discardableResult
     public func query(_ sql: String, _ binds: [PGBind] = []) throws -> PGRows {
         let types = binds.map { Oid($0.oid) }
         let cStrings: [UnsafeMutablePointer<CChar>?] = binds.map { $0.text.flatMap { strdup($0) } }
         defer { cStrings.forEach { free($0) } }
         let values: [UnsafePointer<CChar>?] = cStrings.map { $0.map { UnsafePointer($0) } }
-        let result = PQexecParams(raw, sql, Int32(binds.count), types, values, nil, nil, 0)
-        return try check(result)
+        let count = Int32(binds.count)
+        let key = PGStatementCache.key(sql, binds.map(\.oid))
+        switch statements.plan(key) {
+        case .unnamed:
+            return try check(PQexecParams(raw, sql, count, types, values, nil, nil, 0))
+        case .prepare(let name):
+            _ = try check(PQprepare(raw, name, sql, count, types))
+            statements.prepared(key, as: name)
+            return try executePrepared(name, key: key, count: count, values: values)
+        case .execute(let name):
+            return try executePrepared(name, key: key, count: count, values: values)
+        }
     }
+
+    private func executePrepared(_ name: String, key: String, count: Int32, values: [UnsafePointer<CChar>?]) throws -> PGRows {
+        do {
+            return try check(PQexecPrepared(raw, name, count, values, nil, nil, 0))
+        } catch let error as PGError {
+            // 26000: the statement is gone; 0A000: "cached plan must not change result type"
+            // (a table's columns changed under it). Either way a fresh statement will do.
+            if error.sqlState == "26000" || error.sqlState == "0A000" { statements.forget(key) }
+            throw error
+        }
+    }
+
+    /// How many statements this connection keeps prepared on the server.
+    public var preparedStatementCount: Int { statements.count }
 
     /// Runs SQL text that may hold several statements (simple protocol, no parameters): used for
     /// migration files and fixed session commands, never for values.

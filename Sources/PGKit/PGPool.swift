@@ -20,10 +20,13 @@ public final class PGPool: Sendable {
         public var conninfo: String
         public var size: Int
         public var acquireTimeout: Duration
-        public init(conninfo: String, size: Int = 8, acquireTimeout: Duration = .seconds(10)) {
+        /// Statements each connection keeps prepared on the server (0: none; see `PGStatementCache`).
+        public var preparedStatements: Int
+        public init(conninfo: String, size: Int = 8, acquireTimeout: Duration = .seconds(10), preparedStatements: Int = 256) {
             self.conninfo = conninfo
             self.size = max(1, size)
             self.acquireTimeout = acquireTimeout
+            self.preparedStatements = max(0, preparedStatements)
         }
     }
 
@@ -170,8 +173,8 @@ public final class PGPool: Sendable {
         if case .connection(let c) = grant, c.probeAlive() { return c }
         if case .connection = grant { logger.debug("replacing a broken pooled connection") }
         do {
-            let conninfo = configuration.conninfo
-            return try await threads.runIfActive { try PGConnection(conninfo: conninfo) }
+            let (conninfo, prepared) = (configuration.conninfo, configuration.preparedStatements)
+            return try await threads.runIfActive { try PGConnection(conninfo: conninfo, preparedStatements: prepared) }
         } catch {
             resumeWaiter { $0.slotFreed() }
             throw error

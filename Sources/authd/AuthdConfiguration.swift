@@ -19,6 +19,8 @@ struct AuthdConfiguration: Sendable {
 
     var databaseURL: String
     var poolSize: Int
+    /// Statements each pooled connection keeps prepared (0 behind a transaction-mode pooler).
+    var preparedStatements: Int
     var httpHost: String
     var httpPort: Int
     var environment: Environment
@@ -53,6 +55,10 @@ struct AuthdConfiguration: Sendable {
         }
         let poolSize = config.int(forKey: "auth.database.pool.size", default: 8)
         if !(1...200).contains(poolSize) { problems.append("AUTH_DATABASE_POOL_SIZE must be 1–200 (got \(poolSize))") }
+        let preparedStatements = config.int(forKey: "auth.database.prepared.statements", default: 256)
+        if !(0...10_000).contains(preparedStatements) {
+            problems.append("AUTH_DATABASE_PREPARED_STATEMENTS must be 0–10000 (got \(preparedStatements))")
+        }
         let host = config.string(forKey: "auth.http.host", default: "127.0.0.1")
         let port = config.int(forKey: "auth.http.port", default: 8080)
         if !(0...65535).contains(port) { problems.append("AUTH_HTTP_PORT must be 0–65535 (got \(port))") }
@@ -124,7 +130,7 @@ struct AuthdConfiguration: Sendable {
         }
         guard problems.isEmpty, let environment else { throw ConfigurationProblems(problems: problems) }
         return AuthdConfiguration(
-            databaseURL: databaseURL, poolSize: poolSize, httpHost: host, httpPort: port, environment: environment,
+            databaseURL: databaseURL, poolSize: poolSize, preparedStatements: preparedStatements, httpHost: host, httpPort: port, environment: environment,
             keyring: keyring, keyringIsEphemeral: ephemeral,
             migrationsDirectory: config.string(forKey: "auth.migrations.dir"),
             logLevel: config.string(forKey: "auth.log.level", default: "info"),

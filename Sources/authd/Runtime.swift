@@ -28,7 +28,10 @@ struct Runtime: Sendable {
         }
         let catalog = try MigrationCatalog.load(root: root)
         pool = PGPool(
-            .init(conninfo: configuration.databaseURL, size: poolSize ?? configuration.poolSize), logger: logger)
+            .init(
+                conninfo: configuration.databaseURL, size: poolSize ?? configuration.poolSize,
+                preparedStatements: configuration.preparedStatements),
+            logger: logger)
         registry = TenantRegistry(pool: pool, migrations: catalog)
     }
 

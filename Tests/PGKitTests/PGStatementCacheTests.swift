@@ -1,0 +1,83 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#endif
+import Foundation
+import TestSupport
+import Testing
+@testable import PGKit
+
+/// Prepared statements: which statements get prepared, and that a prepared statement stays
+/// correct when the search path or a table changes under it (real server).
+@Suite struct PGStatementCacheTests {
+    static let db = SuiteDatabase()
+
+    @Test func preparesOnTheSecondRunWithinCapacity() {
+        var cache = PGStatementCache(capacity: 2)
+        let a = PGStatementCache.key("SELECT $1", [25])
+        #expect(cache.plan(a) == .unnamed)
+        guard case .prepare(let name) = cache.plan(a) else {
+            Issue.record("second run should prepare")
+            return
+        }
+        cache.prepared(a, as: name)
+        #expect(cache.plan(a) == .execute(name))
+        // Other parameter types make another statement.
+        #expect(PGStatementCache.key("SELECT $1", [20]) != a)
+        let b = "SELECT 2", c = "SELECT 3"
+        _ = cache.plan(b)
+        if case .prepare(let n) = cache.plan(b) { cache.prepared(b, as: n) }
+        _ = cache.plan(c)
+        #expect(cache.plan(c) == .unnamed, "over capacity: runs unnamed")
+        cache.forget(a)
+        #expect(cache.count == 1)
+        var off = PGStatementCache(capacity: 0)
+        #expect(off.plan(a) == .unnamed && off.plan(a) == .unnamed)
+    }
+
+    @Test func repeatedStatementsRunPreparedWithTheSameResults() async throws {
+        let db = try await Self.db.get()
+        let conn = try PGConnection(conninfo: db.conninfo)
+        for i in 1...5 {
+            let row = try #require(try conn.query("SELECT $1::int8 * 2 AS v", [i.pgBind]).first)
+            #expect(try row.decode("v", as: Int.self) == i * 2)
+        }
+        #expect(conn.preparedStatementCount == 1)
+        let off = try PGConnection(conninfo: db.conninfo, preparedStatements: 0)
+        for _ in 1...3 { try off.query("SELECT 1") }
+        #expect(off.preparedStatementCount == 0)
+    }
+
+    @Test func aPreparedStatementFollowsTheSearchPath() async throws {
+        let db = try await Self.db.get()
+        let conn = try PGConnection(conninfo: db.conninfo)
+        for schema in ["sc_a", "sc_b"] {
+            try conn.execute(
+                "DROP SCHEMA IF EXISTS \(schema) CASCADE; CREATE SCHEMA \(schema); CREATE TABLE \(schema).t (v text); INSERT INTO \(schema).t VALUES ('\(schema)')")
+        }
+        var seen: [String] = []
+        for schema in ["sc_a", "sc_b", "sc_a", "sc_b", "sc_a", "sc_b", "sc_a", "sc_b"] {
+            try conn.execute("BEGIN; SET LOCAL search_path TO \(schema)")
+            seen.append(try conn.query("SELECT v FROM t WHERE v <> $1", ["-".pgBind]).first?.decode("v", as: String.self) ?? "?")
+            try conn.execute("COMMIT")
+        }
+        #expect(seen == ["sc_a", "sc_b", "sc_a", "sc_b", "sc_a", "sc_b", "sc_a", "sc_b"])
+        #expect(conn.preparedStatementCount == 1)
+    }
+
+    @Test func aTableChangedUnderAPreparedStatementCostsOneError() async throws {
+        let db = try await Self.db.get()
+        let conn = try PGConnection(conninfo: db.conninfo)
+        try conn.execute("DROP TABLE IF EXISTS cache_t; CREATE TABLE cache_t (a int); INSERT INTO cache_t VALUES (1)")
+        for _ in 1...3 { _ = try conn.query("SELECT * FROM cache_t WHERE a = $1", [1.pgBind]) }
+        #expect(conn.preparedStatementCount == 1)
+        try conn.execute("ALTER TABLE cache_t ADD COLUMN b int DEFAULT 7")
+        // PostgreSQL refuses to change a prepared statement's result columns: that run fails,
+        // the statement is forgotten, and the next runs see the new column.
+        #expect(throws: PGError.self) { try conn.query("SELECT * FROM cache_t WHERE a = $1", [1.pgBind]) }
+        #expect(conn.preparedStatementCount == 0)
+        for _ in 1...3 {
+            let row = try #require(try conn.query("SELECT * FROM cache_t WHERE a = $1", [1.pgBind]).first)
+            #expect(try row.decode("b", as: Int.self) == 7)
+        }
+    }
+}
