@@ -51,9 +51,16 @@ struct HTTPBench: Sendable {
                 name: "signups/s (8 concurrent)", value: BenchTable.f(signups.perSecond),
                 note: "× \(BenchTable.f(signups.perSecond / argon2Ceiling, 2)) argon2 ceiling; p50 \(BenchTable.f(signups.p50ms)) ms, p99 \(BenchTable.f(signups.p99ms)) ms; \(signups.failed) failed; \(signupCPU)"))
 
+            // Every login opens a session: their refresh tokens feed the refresh row.
+            let sessions = Shared([String]())
+            let accessToken = Shared("")
             let logins = try await driver.run(concurrency: 8, seconds: seconds) { w, i in
-                let (status, _) = try await driver.post(
+                let (status, body) = try await driver.post(
                     "/auth/login", #"{"credentials":{"email":"s\#(run)-\#(w)-\#(i % 3)@bench.test","password":"\#(password)"}}"#)
+                if let refresh = body["refreshToken"] as? String, let access = body["accessToken"] as? String {
+                    sessions.update { $0.append(refresh) }
+                    accessToken.update { $0 = access }
+                }
                 return status == 200
             }
             let loginCPU = cpu.next(ops: logins.ok)
@@ -61,31 +68,43 @@ struct HTTPBench: Sendable {
                 name: "logins/s (8 concurrent)", value: BenchTable.f(logins.perSecond),
                 note: "× \(BenchTable.f(logins.perSecond / argon2Ceiling, 2)) argon2 ceiling (target ≥ 0.9); p50 \(BenchTable.f(logins.p50ms)) ms, p99 \(BenchTable.f(logins.p99ms)) ms; \(loginCPU)"))
 
-            // One session per refresh worker; each refresh hands the next token to the same worker.
+            // 16 connections, each cycling through its share of the login row's sessions with
+            // each session's newest token; pgbench then runs the bare transaction on the same rows.
             let workers = 16
-            var tokens: [String] = []
-            var access = ""
-            for w in 0..<workers {
-                let (_, body) = try await driver.post(
-                    "/auth/login", #"{"credentials":{"email":"s\#(run)-\#(w % 8)-0@bench.test","password":"\#(password)"}}"#)
-                tokens.append(body["refreshToken"] as? String ?? "")
-                access = body["accessToken"] as? String ?? access
-            }
-            let holder = Shared(tokens)
+            let tokens = sessions.current
+            let access = accessToken.current
             _ = cpu.next(ops: 0)
-            let refreshes = try await driver.run(concurrency: workers, seconds: seconds) { w, _ in
-                let (status, body) = try await driver.post("/auth/refresh-token", #"{"refreshToken":"\#(holder.current[w])"}"#)
-                if let next = body["refreshToken"] as? String { holder.update { $0[w] = next } }
-                return status == 200
+            let refreshRow: BenchRow
+            let refreshed: Double
+            if let wrk = RefreshLoad.locate() {
+                let r = try RefreshLoad(wrk: wrk, url: "http://127.0.0.1:\(port)/auth/refresh-token", seconds: seconds)
+                    .run(tokens: tokens, connections: workers)
+                refreshed = r.perSecond
+                refreshRow = BenchRow(
+                    name: "refreshes/s (wrk, 16 conns, \(tokens.count) sessions)", value: BenchTable.f(r.perSecond),
+                    note: "p50 \(r.p50), p99 \(r.p99); \(r.non2xx) non-2xx; \(cpu.next(ops: Int(r.perSecond * seconds))); wrk \(BenchTable.f(r.driverCPU, 0))%")
+            } else {
+                let holder = Shared(Array(tokens.prefix(workers)))
+                let r = try await driver.run(concurrency: min(workers, tokens.count), seconds: seconds) { w, _ in
+                    let (status, body) = try await driver.post("/auth/refresh-token", #"{"refreshToken":"\#(holder.current[w])"}"#)
+                    if let next = body["refreshToken"] as? String { holder.update { $0[w] = next } }
+                    return status == 200
+                }
+                refreshed = r.perSecond
+                refreshRow = BenchRow(
+                    name: "refreshes/s (Swift driver, 16 sessions)", value: BenchTable.f(r.perSecond),
+                    note: "p50 \(BenchTable.f(r.p50ms)) ms, p99 \(BenchTable.f(r.p99ms)) ms; \(r.failed) failed; \(cpu.next(ops: r.ok))")
             }
-            let refreshCPU = cpu.next(ops: refreshes.ok)
-            let pgbench = try await pgbenchRefresh(clients: workers)
-            rows.append(BenchRow(
-                name: "refreshes/s over HTTP (16 concurrent)", value: BenchTable.f(refreshes.perSecond),
-                note: "p50 \(BenchTable.f(refreshes.p50ms)) ms, p99 \(BenchTable.f(refreshes.p99ms)) ms; \(refreshes.failed) failed; \(refreshCPU)"
-                    + (pgbench.map { "; × \(BenchTable.f(refreshes.perSecond / $0, 2)) pgbench (target ≥ 0.6)" } ?? "")))
+            let sessionIDs = tokens.compactMap { t -> String? in
+                let parts = t.split(separator: ".")
+                return parts.count == 7 ? String(parts[3]) : nil
+            }
+            let pgbench = try await pgbenchRefresh(clients: workers, sessionHex: sessionIDs)
+            rows.append(refreshRow)
             if let pgbench {
-                rows.append(BenchRow(name: "pgbench: bare refresh transaction (16 clients)", value: BenchTable.f(pgbench), note: "lock row, rotate, insert outbox row"))
+                rows.append(BenchRow(
+                    name: "pgbench: bare refresh transaction (16 clients)", value: BenchTable.f(pgbench),
+                    note: "same sessions; lock row, rotate, insert outbox row; authd × \(BenchTable.f(refreshed / pgbench, 2)) (target ≥ 0.6)"))
             }
 
             var rssUnderLoad = 0.0
@@ -145,7 +164,7 @@ struct HTTPBench: Sendable {
     }
 
     /// pgbench running the bare refresh transaction on the same sessions; nil without pgbench.
-    func pgbenchRefresh(clients: Int) async throws -> Double? {
+    func pgbenchRefresh(clients: Int, sessionHex: [String]) async throws -> Double? {
         guard let pgbin, FileManager.default.isExecutableFile(atPath: pgbin + "/pgbench") else { return nil }
         let pool = PGPool(.init(conninfo: conninfo, size: 1))
         let tenant = try await pool.query("SELECT id, schema_name FROM auth.tenants WHERE slug = 'default'")
@@ -154,7 +173,8 @@ struct HTTPBench: Sendable {
         let tenantID: UUID = try row.decode("id")
         try await pool.query("DROP TABLE IF EXISTS \(schema).bench_sessions")
         try await pool.query(
-            "CREATE TABLE \(schema).bench_sessions AS SELECT row_number() OVER () AS n, id FROM \(schema).sessions WHERE revoked_at IS NULL ORDER BY last_active_at DESC LIMIT \(ProcessInfo.processInfo.environment["AUTH_BENCH_PGBENCH_SESSIONS"] ?? "1000")")
+            "CREATE TABLE \(schema).bench_sessions AS SELECT row_number() OVER () AS n, id FROM \(schema).sessions WHERE id = ANY($1::uuid[])",
+            sessionHex)
         let count = try await pool.query("SELECT count(*)::int8 AS n FROM \(schema).bench_sessions").first?.decode("n", as: Int.self) ?? 0
         await pool.shutdown()
         guard count > 0 else { return nil }

@@ -1,3 +1,5 @@
+import Crypto
+
 /// The service's master secrets (`AUTH_SECRET_KEY`): comma-separated `id:base64` entries, each at
 /// least 32 random bytes; the first is current, the others are kept to read older ciphertexts
 /// (DESIGN.md §6). Every ciphertext and tag names the key id it was made with.
@@ -6,6 +8,14 @@ public struct Keyring: Sendable, CustomStringConvertible {
     public struct Key: Sendable {
         public let id: String
         public let material: [UInt8]
+        /// The refresh-token tag key, derived once (an HKDF per token would cost more than the HMAC).
+        let refreshTagKey: SymmetricKey
+
+        init(id: String, material: [UInt8]) {
+            self.id = id
+            self.material = material
+            refreshTagKey = SecretSealer.derive(material: material, RefreshToken.tagPurpose)
+        }
     }
 
     /// The minimum key length in bytes.

@@ -20,7 +20,7 @@ public struct RefreshToken: Sendable, Equatable {
     /// The full token as the client holds it.
     public let value: String
 
-    private static let tagPurpose = "refresh-token-tag"
+    static let tagPurpose = "refresh-token-tag"
     private static let sealPurpose = "authd refresh seal v1"
 
     /// Mints a token for a session generation, tagged with the keyring's current key.
@@ -28,7 +28,7 @@ public struct RefreshToken: Sendable, Equatable {
         let key = keyring.current
         let random = Base64URL.encode(try SecureRandom.bytes(32))
         let body = "rt1.\(key.id).\(hex(tenantID)).\(hex(sessionID)).\(generation).\(random)"
-        let tag = HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SecretSealer.derive(key, tagPurpose))
+        let tag = HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: key.refreshTagKey)
         return RefreshToken(
             keyID: key.id, tenantID: tenantID, sessionID: sessionID, generation: generation, body: body,
             value: body + "." + Base64URL.encode(Array(tag)))
@@ -47,7 +47,7 @@ public struct RefreshToken: Sendable, Equatable {
               let tag = Base64URL.decode(String(parts[6])), tag.count == 32
         else { return nil }
         let body = parts[0..<6].joined(separator: ".")
-        guard HMAC<SHA256>.isValidAuthenticationCode(tag, authenticating: Array(body.utf8), using: SecretSealer.derive(key, tagPurpose))
+        guard HMAC<SHA256>.isValidAuthenticationCode(tag, authenticating: Array(body.utf8), using: key.refreshTagKey)
         else { return nil }
         return RefreshToken(keyID: key.id, tenantID: tenant, sessionID: session, generation: generation, body: body, value: value)
     }
@@ -75,14 +75,36 @@ public struct RefreshToken: Sendable, Equatable {
     }
 
     static func hex(_ id: UUID) -> String {
-        String(id.uuidString.lowercased().filter { $0 != "-" })
+        let digits = Array("0123456789abcdef".utf8)
+        return withUnsafeBytes(of: id.uuid) { bytes in
+            String(unsafeUninitializedCapacity: 32) { out in
+                for (i, b) in bytes.enumerated() {
+                    out[2 * i] = digits[Int(b >> 4)]
+                    out[2 * i + 1] = digits[Int(b & 0xF)]
+                }
+                return 32
+            }
+        }
     }
 
     static func uuid(fromHex hex: Substring) -> UUID? {
-        guard hex.count == 32, hex.allSatisfy(\.isHexDigit) else { return nil }
-        let h = Array(hex)
-        let s = String(h[0..<8]) + "-" + String(h[8..<12]) + "-" + String(h[12..<16]) + "-" + String(h[16..<20]) + "-"
-            + String(h[20..<32])
-        return UUID(uuidString: s)
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 32 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for i in 0..<16 {
+            guard let hi = nibble(utf8[2 * i]), let lo = nibble(utf8[2 * i + 1]) else { return nil }
+            bytes[i] = hi << 4 | lo
+        }
+        return UUID(uuid: (
+            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
     }
 }

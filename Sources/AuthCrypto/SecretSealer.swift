@@ -46,8 +46,12 @@ public struct SecretSealer: Sendable {
 
     /// A purpose-specific 256-bit key from a keyring key (also used for HMAC tags).
     public static func derive(_ key: Keyring.Key, _ purpose: String) -> SymmetricKey {
+        derive(material: key.material, purpose)
+    }
+
+    static func derive(material: [UInt8], _ purpose: String) -> SymmetricKey {
         HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: key.material), salt: Array("authd v1".utf8),
+            inputKeyMaterial: SymmetricKey(data: material), salt: Array("authd v1".utf8),
             info: Array(purpose.utf8), outputByteCount: 32)
     }
 }

@@ -126,6 +126,18 @@ public final class PGPool: Sendable {
         }
     }
 
+    /// Runs `body` on one pool thread with a connection outside any transaction: for autocommit
+    /// statements (each its own transaction) on a hot path, in one hop. `body` must leave the
+    /// connection outside a transaction and must not block on anything but its statements.
+    public func withBlockingConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        try await withConnection { lease in
+            try await lease.run { conn in
+                defer { if conn.isOK, conn.inTransaction { _ = try? conn.execute("ROLLBACK") } }
+                return try body(conn)
+            }
+        }
+    }
+
     /// Closes idle connections, fails waiters and stops the threads. Leased connections are
     /// closed when they come back.
     public func shutdown() async {

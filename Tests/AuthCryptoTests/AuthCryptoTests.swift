@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import AuthCrypto
 
@@ -57,5 +58,32 @@ import Testing
         #expect(stronger.needsRehash(encoded))
         #expect(try await stronger.verify("pw", against: encoded))  // old hashes still verify
         await stronger.shutdown()
+    }
+}
+
+@Suite struct RefreshTokenFormatTests {
+    @Test func uuidHexRoundTripsAndRejectsJunk() {
+        for _ in 0..<100 {
+            let id = UUID()
+            let hex = RefreshToken.hex(id)
+            #expect(hex == id.uuidString.lowercased().replacingOccurrences(of: "-", with: ""))
+            #expect(RefreshToken.uuid(fromHex: Substring(hex)) == id)
+            #expect(RefreshToken.uuid(fromHex: Substring(hex.uppercased())) == id)
+        }
+        for junk in ["", "0", String(repeating: "g", count: 32), String(repeating: "0", count: 31), String(repeating: "0", count: 33),
+                     "0000000-00000000000000000000000000", "é" + String(repeating: "0", count: 31)] {
+            #expect(RefreshToken.uuid(fromHex: Substring(junk)) == nil, "\(junk)")
+        }
+    }
+
+    @Test func mintedTokensVerifyAndTamperedOnesDoNot() throws {
+        let ring = try Keyring(parsing: "k1:" + Base64.encode(try SecureRandom.bytes(32)))
+        let token = try RefreshToken.mint(tenantID: UUID(), sessionID: UUID(), generation: 3, keyring: ring)
+        #expect(RefreshToken.verify(token.value, keyring: ring) == token)
+        var bytes = Array(token.value.utf8)
+        bytes[bytes.count - 2] = bytes[bytes.count - 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        #expect(RefreshToken.verify(String(decoding: bytes, as: UTF8.self), keyring: ring) == nil)
+        let other = try Keyring(parsing: "k1:" + Base64.encode(try SecureRandom.bytes(32)))
+        #expect(RefreshToken.verify(token.value, keyring: other) == nil)
     }
 }

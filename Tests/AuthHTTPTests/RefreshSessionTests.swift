@@ -28,6 +28,40 @@ import Testing
         }
     }
 
+    /// The one-statement rotation writes the same event envelope as the transaction path, and a
+    /// role granted between two refreshes reaches both the token and the stored session data.
+    @Test func refreshEventShapeAndRolesGrantedBetweenRefreshes() async throws {
+        try await TestApp.with { app, client in
+            let signup = try await client.signup("ann@example.com")
+            let tenant = try await app.defaultTenant()
+            let claims = try jwtParts(try #require(signup.accessToken)).payload
+            let userID = try #require(claims["sub"]?.stringValue)
+            let sessionID = try #require(claims["sessionId"]?.stringValue)
+            let r1 = try await client.refresh(try #require(signup.refreshToken))
+            #expect(r1.status == .ok)
+            let event = try #require(try await app.events(tenant, type: "auth.refresh_token").first)
+            #expect(event.subject == ["type": .string("session"), "id": .string(sessionID), "userId": .string(userID)])
+            #expect(event.data == ["generation": .int(1)])
+            #expect(try await app.scalar(
+                tenant, "SELECT count(*)::int8 FROM auth.events WHERE type = 'auth.refresh_token' AND actor = jsonb_build_object('type', 'user', 'id', $1::text)",
+                userID) == 1)
+
+            _ = try await app.scalar(
+                tenant,
+                """
+                WITH role AS (INSERT INTO roles (name, permissions) VALUES ('editor', '{posts.write}') RETURNING id)
+                INSERT INTO user_roles (user_id, role_id) SELECT $1::uuid, id FROM role RETURNING 1::int8
+                """, userID)
+            let r2 = try await client.refresh(try #require(r1.refreshToken))
+            #expect(r2.status == .ok)
+            let access2 = try #require(r2.accessToken)
+            #expect(try jwtParts(access2).payload["roles"] == .array([.string("editor")]))
+            #expect(try await app.scalar(
+                tenant, "SELECT count(*)::int8 FROM sessions WHERE id = $1::uuid AND data->'roles' = '[\"editor\"]'::jsonb AND refresh_generation = 2",
+                sessionID) == 1)
+        }
+    }
+
     @Test func previousTokenWithinGraceGetsTheSameAnswer() async throws {
         try await TestApp.with(configure: { $0.refreshGraceWindow = .seconds(30) }) { app, client in
             let first = try #require(try await client.signup("ann@example.com").refreshToken)

@@ -15,7 +15,8 @@ import PGKit
 /// - any other tag-valid token (older generation, or the previous one after the window) is
 ///   reuse: the session is revoked and `auth.refresh_token_reuse_detected` committed before 401.
 ///
-/// Without shaping hooks the common cases (rotate, replay) run their whole transaction in one
+/// Without shaping hooks the rotation of a current token is one autocommit statement (see
+/// `SessionStore.rotateIfCurrent`), and the other common case, a replay, one transaction in one
 /// pool-thread hop; anything else, and every case when hooks are set, takes the async path.
 public struct RefreshFlow: Sendable {
     let env: AuthEnvironment
@@ -64,6 +65,11 @@ public struct RefreshFlow: Sendable {
         guard let token = env.tokens.parseRefresh(presented) else { throw AuthError.refreshTokenInvalid }
         guard let tenant = try? await env.tenants.resolve(id: token.tenantID) else { throw AuthError.refreshTokenInvalid }
         let shaping = SessionShaping(env: env)
+        if shaping.isPure, env.hooks.session.onRefreshed == nil,
+           let response = try await oneStatement(token, tenant: tenant, shaping: shaping)
+        {
+            return response
+        }
         if shaping.isPure, let response = try await fastPath(token, tenant: tenant, shaping: shaping) { return response }
         let outcome: Outcome = try await env.registry.withTenantTransaction(tenant) { tx in
             guard let (state, user, roles, permissions) = try await env.sessions.lockForRefreshWithUser(sessionID: token.sessionID, in: tx),
@@ -109,6 +115,34 @@ public struct RefreshFlow: Sendable {
         case .reuse: throw AuthError.refreshTokenInvalid
         case .expired: throw AuthError.refreshTokenExpired
         }
+    }
+
+    /// The rotation of the current token in one statement, the access token signed after it
+    /// committed; nil when the statement matched nothing (nothing was written).
+    private func oneStatement(_ token: RefreshToken, tenant: Tenant, shaping: SessionShaping) async throws -> AuthResponse? {
+        let next = try env.tokens.mintRefresh(tenantID: tenant.id, sessionID: token.sessionID, generation: token.generation + 1)
+        let rotation = SessionStore.Rotation(
+            sessionID: token.sessionID, generation: next.generation, currentDigest: next.digest, previousDigest: token.digest,
+            sealedCurrent: try token.seal(next: next), keyID: next.keyID, data: [:], idleTimeout: env.settings.sessionIdleTimeout,
+            event: AuthEvent(.refreshToken, tenantID: tenant.id, data: ["generation": .int(next.generation)]))
+        let schema = tenant.schemaName
+        let result = try await env.pool.withBlockingConnection { conn -> (Session, User, SessionShaping.Shape, dataWritten: Bool)? in
+            guard let (session, user, roles, permissions) = try SessionStore.rotateIfCurrent(rotation, schema: schema, on: conn) else {
+                return nil
+            }
+            var rotated = session
+            let shape = shaping.pureShape(user: user, tenant: tenant, roles: roles, permissions: permissions)
+            guard shape.sessionData != session.data else { return (rotated, user, shape, true) }
+            // Roles or the user changed since the last rotation: the session keeps the new shape.
+            // The rotation has committed either way, so a failure here must not lose the token.
+            rotated.data = shape.sessionData
+            let written = (try? SessionStore.writeData(shape.sessionData, sessionID: session.id, generation: next.generation, schema: schema, on: conn)) != nil
+            return (rotated, user, shape, written)
+        }
+        guard let (session, user, shape, dataWritten) = result else { return nil }
+        env.outbox.notifier?.poke()
+        if !dataWritten { env.logger.warning("refresh: session data not rewritten (the next refresh retries)", metadata: ["session": "\(session.id)"]) }
+        return try await issue(session: session, user: user, tenant: tenant, shape: shape, refresh: next.value, shaping: shaping)
     }
 
     /// Rotate or replay in one hop, the access token signed after COMMIT; nil for every other

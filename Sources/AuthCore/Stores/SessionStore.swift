@@ -140,6 +140,62 @@ public struct SessionStore: Sendable {
         return try Session(row: row)
     }
 
+    /// The common refresh as one autocommit statement (its own transaction, one round trip, no
+    /// BEGIN/COMMIT): the session rotates only when `presentedDigest` is its current token at
+    /// `r.generation - 1` and the session and its user are live, and the `auth.refresh_token`
+    /// event is inserted by the same statement only when it did (the INSERT reads the UPDATE's
+    /// rows). A concurrent rotation makes PostgreSQL re-check the row after the other commits, so
+    /// at most one of two racing refreshes matches. Nil: nothing was written — the caller decides
+    /// with the row locked (replay, reuse, expiry, a race lost).
+    ///
+    /// The tables are schema-qualified (`schema` is a tenant schema name) because an autocommit
+    /// statement has no transaction to `SET LOCAL search_path` in. The event's actor and subject
+    /// are built in SQL with the shapes of `AuthEvent.user` and `AuthEvent.session`, since only
+    /// the row knows the user; `r.data` is not written (see `writeData`).
+    static func rotateIfCurrent(_ r: Rotation, schema: String, on conn: PGConnection) throws
+        -> (Session, User, roles: [String], permissions: [String])?
+    {
+        let s = "\"\(schema)\""
+        let rows = try conn.query(
+            """
+            WITH rotated AS (
+                UPDATE \(s).sessions s SET refresh_generation = $2, refresh_digest = $3, previous_refresh_digest = $4,
+                    sealed_refresh = $5, refresh_key_id = $6, rotated_at = now(), last_active_at = now(),
+                    idle_expires_at = least(s.expires_at, now() + make_interval(secs => $7))
+                FROM \(s).users u
+                WHERE s.id = $1 AND s.refresh_generation = $2 - 1 AND s.refresh_digest = $4 AND s.revoked_at IS NULL
+                  AND s.idle_expires_at > now() AND s.expires_at > now() AND u.id = s.user_id AND u.is_active
+                RETURNING \(Self.sessionColumnsOfS), \(User.prefixedColumns)
+            ), event AS (
+                INSERT INTO auth.events (id, type, version, tenant_id, actor, subject, data)
+                SELECT $8, $9, $10, $11, jsonb_build_object('type', 'user', 'id', r.user_id),
+                       jsonb_build_object('type', 'session', 'id', r.id, 'userId', r.user_id), $12
+                FROM rotated r
+            )
+            SELECT r.*,
+                   coalesce((SELECT array_agg(DISTINCT ro.name ORDER BY ro.name) FROM \(s).user_roles ur
+                             JOIN \(s).roles ro ON ro.id = ur.role_id WHERE ur.user_id = r.user_id), '{}') AS stored_roles,
+                   coalesce((SELECT array_agg(DISTINCT p ORDER BY p) FROM \(s).user_roles ur JOIN \(s).roles ro ON ro.id = ur.role_id,
+                             unnest(ro.permissions) p WHERE ur.user_id = r.user_id), '{}') AS stored_permissions
+            FROM rotated r
+            """,
+            [
+                r.sessionID.pgBind, r.generation.pgBind, PGBind.bytea(r.currentDigest), PGBind.bytea(r.previousDigest),
+                PGBind.bytea(r.sealedCurrent), r.keyID.pgBind, r.idleTimeout.timeInterval.pgBind,
+                r.event.id.pgBind, r.event.type.rawValue.pgBind, r.event.version.pgBind, r.event.tenantID.pgBind,
+                PGBind.jsonb(JSONValue.object(r.event.data).jsonText),
+            ])
+        guard let row = rows.first else { return nil }
+        return (try Session(row: row), try User(row: row, prefix: "u_"), try row.decode("stored_roles"), try row.decode("stored_permissions"))
+    }
+
+    /// Rewrites a session's data if it is still at `generation` (autocommit; see `rotateIfCurrent`).
+    static func writeData(_ data: JSONObject, sessionID: UUID, generation: Int, schema: String, on conn: PGConnection) throws {
+        try conn.query(
+            "UPDATE \"\(schema)\".sessions SET data = $2 WHERE id = $1 AND refresh_generation = $3",
+            [sessionID.pgBind, PGBind.jsonb(JSONValue.object(data).jsonText), generation.pgBind])
+    }
+
     /// Revokes one live session; returns it (nil when it was not live).
     @discardableResult
     public func revoke(sessionID: UUID, reason: String, in tx: PGTransaction) async throws -> Session? {
