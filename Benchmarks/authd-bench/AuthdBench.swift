@@ -46,7 +46,7 @@ struct AuthdBench {
                 let bench = HTTPBench(
                     conninfo: conninfo, authd: authd, selfPath: CommandLine.arguments[0], pgbin: env["AUTH_TEST_PG_BIN"], seconds: seconds)
                 if wanted("http") {
-                    BenchTable.print("HTTP flows (authd serve in its own process, loopback)", try await bench.run(argon2Ceiling: ceiling))
+                    BenchTable.print("HTTP flows (authd serve in its own process, loopback)", try await bench.run(argon2Ceiling: ceiling, argon2Measured: all))
                 }
                 if wanted("events") {
                     BenchTable.print("Events (authd listen in its own process)", try await EventsBench(conninfo: conninfo, authd: authd).run())

@@ -15,7 +15,9 @@ struct HTTPBench: Sendable {
     let pgbin: String?
     let seconds: Double
 
-    func run(argon2Ceiling: Double) async throws -> [BenchRow] {
+    /// `argon2Measured`: hashes/s with every core hashing at once (memory bandwidth makes it lower
+    /// than the ceiling); what a login-bound server can reach at best.
+    func run(argon2Ceiling: Double, argon2Measured: Double) async throws -> [BenchRow] {
         let port = ServerProcess.freePort()
         var env = ProcessInfo.processInfo.environment
         env["AUTH_DATABASE_URL"] = conninfo
@@ -49,7 +51,7 @@ struct HTTPBench: Sendable {
             let signupCPU = cpu.next(ops: signups.ok)
             rows.append(BenchRow(
                 name: "signups/s (8 concurrent)", value: BenchTable.f(signups.perSecond),
-                note: "× \(BenchTable.f(signups.perSecond / argon2Ceiling, 2)) argon2 ceiling; p50 \(BenchTable.f(signups.p50ms)) ms, p99 \(BenchTable.f(signups.p99ms)) ms; \(signups.failed) failed; \(signupCPU)"))
+                note: "× \(BenchTable.f(signups.perSecond / argon2Ceiling, 2)) argon2 ceiling, × \(BenchTable.f(signups.perSecond / argon2Measured, 2)) measured; p50 \(BenchTable.f(signups.p50ms)) ms, p99 \(BenchTable.f(signups.p99ms)) ms; \(signups.failed) failed; \(signupCPU)"))
 
             // Every login opens a session: their refresh tokens feed the refresh row.
             let sessions = Shared([String]())
@@ -66,7 +68,7 @@ struct HTTPBench: Sendable {
             let loginCPU = cpu.next(ops: logins.ok)
             rows.append(BenchRow(
                 name: "logins/s (8 concurrent)", value: BenchTable.f(logins.perSecond),
-                note: "× \(BenchTable.f(logins.perSecond / argon2Ceiling, 2)) argon2 ceiling (target ≥ 0.9); p50 \(BenchTable.f(logins.p50ms)) ms, p99 \(BenchTable.f(logins.p99ms)) ms; \(loginCPU)"))
+                note: "× \(BenchTable.f(logins.perSecond / argon2Ceiling, 2)) argon2 ceiling (target ≥ 0.9), × \(BenchTable.f(logins.perSecond / argon2Measured, 2)) argon2 on all cores measured; p50 \(BenchTable.f(logins.p50ms)) ms, p99 \(BenchTable.f(logins.p99ms)) ms; \(loginCPU)"))
 
             // 16 connections, each cycling through its share of the login row's sessions with
             // each session's newest token; pgbench then runs the bare transaction on the same rows.

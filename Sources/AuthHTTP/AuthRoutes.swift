@@ -14,7 +14,8 @@ public struct AuthRoutes: Sendable {
 
     public init(env: AuthEnvironment) {
         self.env = env
-        self.transport = TokenTransport(settings: env.settings, hooks: env.hooks)
+        self.transport = TokenTransport(
+            settings: env.settings, hooks: env.hooks, csrf: CSRFGuard(settings: env.settings, keyring: env.tokens.keyring))
     }
 
     public func register(on router: Router<AuthRequestContext>) {
@@ -33,6 +34,7 @@ public struct AuthRoutes: Sendable {
         auth.get("sessions", use: sessions)
         auth.delete("sessions/:id", use: revokeSession)
         auth.get("client-config", use: clientConfig)
+        auth.get("csrf", use: csrfToken)
     }
 
     // MARK: - public routes
@@ -71,8 +73,12 @@ public struct AuthRoutes: Sendable {
         let auth = Self.authRequest(request, context)
         let mode = try await transport.mode(for: request, auth: auth)
         let body = try await JSONBody.object(request, context: context)
-        guard let token = try transport.refreshToken(request, body: body), !token.isEmpty else {
+        guard let (token, fromCookie) = try transport.refreshToken(request, body: body), !token.isEmpty else {
             throw AuthError.refreshTokenInvalid
+        }
+        if fromCookie {
+            guard let parsed = env.tokens.parseRefresh(token) else { throw AuthError.refreshTokenInvalid }
+            try transport.csrf.check(request, sessionID: parsed.sessionID)
         }
         let response = try await RefreshFlow(env: env).run(token, request: auth)
         return transport.respond(response, mode: mode)
@@ -83,7 +89,15 @@ public struct AuthRoutes: Sendable {
         // the guard refuses (expired token, disabled user), an authentic access token or a
         // refresh token (body or cookie) still ends its session server-side.
         let flow = LogoutFlow(env: env)
-        if let principal = try? await authenticate(request, context) {
+        let principal: Principal?
+        do {
+            principal = try await authenticate(request, context)
+        } catch let error as AuthError where error == .csrfTokenInvalid || error == .csrfOriginRejected {
+            throw error
+        } catch {
+            principal = nil
+        }
+        if let principal {
             try await flow.run(principal)
         } else {
             let auth = Self.authRequest(request, context)
@@ -93,7 +107,14 @@ public struct AuthRoutes: Sendable {
                 expired = try? await env.tokens.verifyAccess(token, allowExpired: true)
             }
             let body = (try? await JSONBody.object(request, context: context)) ?? [:]
-            let refresh = (try? transport.refreshToken(request, body: body)).flatMap { $0 }.flatMap(env.tokens.parseRefresh)
+            let presented = (try? transport.refreshToken(request, body: body)).flatMap { $0 }
+            let refresh = presented.flatMap { env.tokens.parseRefresh($0.token) }
+            // Ending a session named by a cookie is a cookie-authenticated write too.
+            if mode == .cookie, let expired, let session = UUID(uuidString: expired.sessionID) {
+                try transport.csrf.check(request, sessionID: session)
+            } else if presented?.fromCookie == true, let refresh {
+                try transport.csrf.check(request, sessionID: refresh.sessionID)
+            }
             try await flow.run(expiredAccess: expired, refreshToken: refresh)
         }
         return JSONBody.response(.object(["message": .string("Logged out successfully")]), headers: transport.clearingCookies())
@@ -106,6 +127,10 @@ public struct AuthRoutes: Sendable {
             "phoneAuth": .object(["enabled": .bool(true)]),
             "mfa": .object(["enabled": .bool(false)]),
             "accessTokenType": .string(env.settings.accessTokenType.rawValue),
+            "csrf": .object([
+                "enabled": .bool(env.settings.csrfProtection), "headerName": .string(CSRFGuard.headerName),
+                "cookieName": .string(CSRFGuard.cookieName),
+            ]),
             "password": .object(["minLength": .int(env.settings.passwordPolicy.minLength), "maxLength": .int(env.settings.passwordPolicy.maxLength)]),
         ]))
     }
@@ -118,6 +143,18 @@ public struct AuthRoutes: Sendable {
         return JSONBody.response(
             .object(["message": .string("Logged out from all devices"), "revokedSessions": .int(count)]),
             headers: transport.clearingCookies())
+    }
+
+    /// A fresh CSRF token for the caller's session (body and readable cookie).
+    @Sendable func csrfToken(_ request: Request, context: AuthRequestContext) async throws -> Response {
+        let principal = try await authenticate(request, context)
+        let token = try transport.csrf.token(for: principal.session.id)
+        let maxAge = max(0, Int(principal.session.expiresAt.timeIntervalSinceNow))
+        return JSONBody.response(
+            .object([
+                "csrfToken": .string(token), "headerName": .string(CSRFGuard.headerName), "cookieName": .string(CSRFGuard.cookieName),
+            ]),
+            headers: [.setCookie: transport.csrfCookie(token, maxAge: maxAge)])
     }
 
     @Sendable func me(_ request: Request, context: AuthRequestContext) async throws -> Response {
@@ -162,6 +199,8 @@ public struct AuthRoutes: Sendable {
         let mode = try await transport.mode(for: request, auth: auth)
         let principal = try await Authenticator(env: env).authenticate(
             accessToken: try transport.accessToken(request, mode: mode), request: auth)
+        // Cookie mode reads the access token from a cookie: a write then needs its CSRF token.
+        if mode == .cookie { try transport.csrf.check(request, sessionID: principal.session.id) }
         if let named = request.headers[HTTPField.Name("x-tenant-id")!], !named.isEmpty,
            named.lowercased() != principal.tenant.id.uuidString.lowercased(), named != principal.tenant.slug
         {

@@ -1,4 +1,5 @@
 import AuthCore
+import AuthCrypto
 import HTTPTypes
 import Hummingbird
 
@@ -7,6 +8,7 @@ import Hummingbird
 struct TokenTransport: Sendable {
     let settings: AuthSettings
     let hooks: AuthHooks
+    let csrf: CSRFGuard
 
     /// Configuration, then `resolveConfig`, then the `x-access-token-type: cookie` header.
     func mode(for request: Request, auth: AuthRequest) async throws -> AuthSettings.TokenTransport {
@@ -33,10 +35,12 @@ struct TokenTransport: Sendable {
         }
     }
 
-    /// The refresh token: body field, else (cookie mode or not) the `refreshToken` cookie.
-    func refreshToken(_ request: Request, body: JSONObject) throws -> String? {
-        if let fromBody = try JSONBody.string(body, "refreshToken", maxLength: 1024) { return fromBody }
-        return request.cookies["refreshToken"]?.value
+    /// The refresh token: body field, else (cookie mode or not) the `refreshToken` cookie;
+    /// `fromCookie` says which (a cookie-carried token makes the request a CSRF target).
+    func refreshToken(_ request: Request, body: JSONObject) throws -> (token: String, fromCookie: Bool)? {
+        if let fromBody = try JSONBody.string(body, "refreshToken", maxLength: 1024) { return (fromBody, false) }
+        guard let cookie = request.cookies["refreshToken"] else { return nil }
+        return (String(cookie.value), true)
     }
 
     /// An AuthResponse in this mode: cookie mode moves both tokens into httpOnly cookies.
@@ -50,6 +54,13 @@ struct TokenTransport: Sendable {
             guard !response.accessToken.isEmpty else { return JSONBody.response(.object(body)) }
             headers.append(HTTPField(name: .setCookie, value: cookie("accessToken", response.accessToken, path: "/", maxAge: response.accessTokenExpiresIn)))
             headers.append(HTTPField(name: .setCookie, value: cookie("refreshToken", response.refreshToken, path: "/auth", maxAge: response.refreshTokenExpiresIn)))
+            // The CSRF token for the new session's cookie-authenticated writes.
+            if let session = RefreshToken.verify(response.refreshToken, keyring: csrf.keyring)?.sessionID,
+               let token = try? csrf.token(for: session)
+            {
+                body["csrfToken"] = .string(token)
+                headers.append(HTTPField(name: .setCookie, value: csrfCookie(token, maxAge: response.refreshTokenExpiresIn)))
+            }
         }
         return JSONBody.response(.object(body), headers: headers)
     }
@@ -59,7 +70,15 @@ struct TokenTransport: Sendable {
         var headers = HTTPFields()
         headers.append(HTTPField(name: .setCookie, value: cookie("accessToken", "", path: "/", maxAge: 0)))
         headers.append(HTTPField(name: .setCookie, value: cookie("refreshToken", "", path: "/auth", maxAge: 0)))
+        headers.append(HTTPField(name: .setCookie, value: csrfCookie("", maxAge: 0)))
         return headers
+    }
+
+    /// The readable (not HttpOnly) cookie a page copies into `x-csrf-token`.
+    func csrfCookie(_ token: String, maxAge: Int) -> String {
+        var c = "\(CSRFGuard.cookieName)=\(token); Path=/; Max-Age=\(maxAge); SameSite=Lax"
+        if settings.secureCookies { c += "; Secure" }
+        return c
     }
 
     private func cookie(_ name: String, _ value: String, path: String, maxAge: Int) -> String {

@@ -110,6 +110,12 @@ struct AuthdConfiguration: Sendable {
         }
         settings.includePermissionsInToken = config.bool(forKey: "auth.token.include.permissions", default: true)
         settings.secureCookies = environment != .development
+        settings.csrfProtection = config.bool(forKey: "auth.csrf.protection", default: true)
+        settings.csrfAllowedOrigins = config.string(forKey: "auth.csrf.allowed.origins", default: "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        for origin in settings.csrfAllowedOrigins where !(origin.hasPrefix("https://") || origin.hasPrefix("http://")) || origin.hasSuffix("/") {
+            problems.append("AUTH_CSRF_ALLOWED_ORIGINS entries must look like https://host[:port] (got \(origin))")
+        }
 
         let argon2 = PasswordHasher.Parameters(
             memoryKiB: UInt32(clamping: config.int(forKey: "auth.argon2.memory.kib", default: 19_456)),

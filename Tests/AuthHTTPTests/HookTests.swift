@@ -237,7 +237,7 @@ struct Rejected: Error {}
             let web = try await client.call(
                 .post, "/auth/signup", json: .object(["email": .string("ann@example.com"), "password": .string("correct horse battery")]),
                 headers: ["x-app": "web"])
-            #expect(web.accessToken == nil && web.setCookies.count == 2)
+            #expect(web.accessToken == nil && web.setCookies.count == 3, "access, refresh and CSRF cookies")
             let mobile = try await client.login("ann@example.com")
             #expect(mobile.accessToken != nil)
             let stored = try await app.env.registry.withTenantTransaction(try await app.defaultTenant()) { tx in

@@ -219,9 +219,11 @@ import Testing
             #expect(refresh.contains("Path=/auth;") && refresh.contains("HttpOnly"))
             let accessValue = String(access.prefix { $0 != ";" }.dropFirst("accessToken=".count))
             let refreshValue = String(refresh.prefix { $0 != ";" }.dropFirst("refreshToken=".count))
-            // Refresh with the cookie alone.
+            let csrf = try #require(signup.object["csrfToken"]?.stringValue)
+            // Refresh with the cookie alone (plus the CSRF token a cookie-carried credential needs).
             let r = try await client.call(
-                .post, "/auth/refresh-token", headers: ["cookie": "refreshToken=\(refreshValue)", "x-access-token-type": "cookie"])
+                .post, "/auth/refresh-token",
+                headers: ["cookie": "refreshToken=\(refreshValue)", "x-access-token-type": "cookie", "x-csrf-token": csrf])
             #expect(r.status == .ok && r.refreshToken == nil)
             // Cookie mode ignores the Authorization header; header mode ignores the cookie.
             let cookieModeWithHeader = try await client.call(

@@ -24,6 +24,11 @@ public struct AuthSettings: Sendable {
     public var includePermissionsInToken = true
     /// Cookies carry `Secure` (always in production).
     public var secureCookies = true
+    /// Cookie-authenticated writes need an `x-csrf-token` bound to their session and an allowed
+    /// `Origin` (when the browser sends one).
+    public var csrfProtection = true
+    /// Origins (`https://app.example.com`) allowed besides the request's own host.
+    public var csrfAllowedOrigins: [String] = []
     /// Request bodies above this are refused with 413.
     public var maxBodyBytes = 64 * 1024
 

@@ -70,6 +70,12 @@ extension AuthError {
     public static let emailOrPhoneRequired = AuthError(status: 400, code: "EMAIL_OR_PHONE_REQUIRED", message: "Email or phone is required")
     /// 403 `INVALID_TENANT`: a body or header names another tenant than the token.
     public static let invalidTenant = AuthError(status: 403, code: "INVALID_TENANT", message: "Tenant does not match the token")
+    /// 403 `CSRF_TOKEN_INVALID`: a cookie-authenticated write without a valid `x-csrf-token`.
+    public static let csrfTokenInvalid = AuthError(status: 403, code: "CSRF_TOKEN_INVALID", message: "Missing or invalid CSRF token")
+
+    /// 403 `CSRF_ORIGIN_REJECTED`: a cookie-authenticated write from an origin not allowed.
+    public static let csrfOriginRejected = AuthError(status: 403, code: "CSRF_ORIGIN_REJECTED", message: "Request origin not allowed")
+
     /// 404 `USER_NOT_FOUND`.
     public static let userNotFound = AuthError(status: 404, code: "USER_NOT_FOUND", message: "User not found")
 

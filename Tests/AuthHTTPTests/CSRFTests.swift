@@ -1,0 +1,126 @@
+import AuthCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#endif
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import TestSupport
+import Testing
+
+/// CSRF protection of cookie-authenticated writes (DESIGN.md §6).
+@Suite struct CSRFTests {
+    /// A cookie-mode login: the three cookie values and the body's CSRF token.
+    struct CookieSession {
+        var access: String
+        var refresh: String
+        var csrf: String
+
+        var cookieHeader: String { "accessToken=\(access); refreshToken=\(refresh); authd_csrf=\(csrf)" }
+    }
+
+    static func cookieValue(_ reply: Reply, _ name: String) throws -> String {
+        let cookie = try #require(reply.setCookies.first { $0.hasPrefix(name + "=") })
+        return String(cookie.prefix { $0 != ";" }.dropFirst(name.count + 1))
+    }
+
+    static func cookieLogin(_ client: any TestClientProtocol, _ email: String) async throws -> CookieSession {
+        _ = try await client.signup(email)
+        let reply = try await client.login(email, headers: ["x-access-token-type": "cookie"])
+        #expect(reply.status == .ok)
+        let csrf = try cookieValue(reply, "authd_csrf")
+        #expect(reply.object["csrfToken"] == .string(csrf))
+        let raw = try #require(reply.setCookies.first { $0.hasPrefix("authd_csrf=") })
+        #expect(!raw.contains("HttpOnly"), "the page must be able to read it")
+        return CookieSession(access: try cookieValue(reply, "accessToken"), refresh: try cookieValue(reply, "refreshToken"), csrf: csrf)
+    }
+
+    @Test func cookieWritesNeedTheSessionsToken() async throws {
+        try await TestApp.with { app, client in
+            let s = try await Self.cookieLogin(client, "ann@example.com")
+            let cookie = ["cookie": s.cookieHeader, "x-access-token-type": "cookie"]
+            // Reads need no token.
+            #expect(try await client.call(.get, "/auth/me", headers: cookie).status == .ok)
+            // A write without the header, or with a forged one, changes nothing.
+            let missing = try await client.call(.post, "/auth/logout-all", headers: cookie)
+            #expect(missing.status == .forbidden && missing.code == "CSRF_TOKEN_INVALID")
+            var forged = cookie
+            forged["x-csrf-token"] = s.csrf.dropLast(2) + "AA"
+            #expect(try await client.call(.post, "/auth/logout-all", headers: forged).code == "CSRF_TOKEN_INVALID")
+            let tenant = try await app.defaultTenant()
+            #expect(try await app.scalar(tenant, "SELECT count(*)::int8 FROM sessions WHERE revoked_at IS NULL") == 2)
+            // With it, the write goes through.
+            var good = cookie
+            good["x-csrf-token"] = s.csrf
+            #expect(try await client.call(.post, "/auth/logout-all", headers: good).status == .ok)
+            #expect(try await app.scalar(tenant, "SELECT count(*)::int8 FROM sessions WHERE revoked_at IS NULL") == 0)
+        }
+    }
+
+    @Test func aTokenOfAnotherSessionIsRefused() async throws {
+        try await TestApp.with { _, client in
+            let ann = try await Self.cookieLogin(client, "ann@example.com")
+            let bob = try await Self.cookieLogin(client, "bob@example.com")
+            let reply = try await client.call(
+                .post, "/auth/logout-all", headers: ["cookie": ann.cookieHeader, "x-access-token-type": "cookie", "x-csrf-token": bob.csrf])
+            #expect(reply.code == "CSRF_TOKEN_INVALID")
+        }
+    }
+
+    @Test func refreshAndLogoutByCookieAreChecked() async throws {
+        try await TestApp.with { _, client in
+            let s = try await Self.cookieLogin(client, "ann@example.com")
+            let refreshOnly = ["cookie": "refreshToken=\(s.refresh)", "x-access-token-type": "cookie"]
+            let refused = try await client.call(.post, "/auth/refresh-token", headers: refreshOnly)
+            #expect(refused.code == "CSRF_TOKEN_INVALID")
+            var withToken = refreshOnly
+            withToken["x-csrf-token"] = s.csrf
+            let refreshed = try await client.call(.post, "/auth/refresh-token", headers: withToken)
+            #expect(refreshed.status == .ok, "the refused attempt rotated nothing")
+            let next = try Self.cookieValue(refreshed, "refreshToken")
+            let nextCSRF = try Self.cookieValue(refreshed, "authd_csrf")
+            // Logout with only the refresh cookie: refused without the token, done with it.
+            let noToken = try await client.call(.post, "/auth/logout", headers: ["cookie": "refreshToken=\(next)"])
+            #expect(noToken.code == "CSRF_TOKEN_INVALID")
+            let out = try await client.call(.post, "/auth/logout", headers: ["cookie": "refreshToken=\(next)", "x-csrf-token": nextCSRF])
+            #expect(out.status == .ok)
+            #expect(try await client.call(.post, "/auth/refresh-token", headers: ["cookie": "refreshToken=\(next)", "x-csrf-token": nextCSRF]).status
+                == .unauthorized)
+        }
+    }
+
+    @Test func originMustBeOwnHostOrAllowed() async throws {
+        try await TestApp.with(configure: { $0.csrfAllowedOrigins = ["https://app.example.com"] }) { _, client in
+            let s = try await Self.cookieLogin(client, "ann@example.com")
+            func post(origin: String) async throws -> Reply {
+                try await client.call(
+                    .delete, "/auth/sessions/\(UUID().uuidString.lowercased())",
+                    headers: ["cookie": s.cookieHeader, "x-access-token-type": "cookie", "x-csrf-token": s.csrf, "origin": origin])
+            }
+            #expect(try await post(origin: "https://evil.example").code == "CSRF_ORIGIN_REJECTED")
+            #expect(try await post(origin: "null").code == "CSRF_ORIGIN_REJECTED")
+            // Allowed origins get past the CSRF check (the unknown session id is then a 404).
+            #expect(try await post(origin: "https://app.example.com").code != "CSRF_ORIGIN_REJECTED")
+            // Same origin: the test client sends its requests to authority "localhost".
+            #expect(try await post(origin: "http://localhost").code != "CSRF_ORIGIN_REJECTED")
+            #expect(try await post(origin: "http://localhost.evil.example").code == "CSRF_ORIGIN_REJECTED")
+        }
+    }
+
+    @Test func headerModeAndTheCSRFRoute() async throws {
+        try await TestApp.with { _, client in
+            let signup = try await client.signup("ann@example.com")
+            let access = try #require(signup.accessToken)
+            // Bearer tokens are not sent by browsers on their own: no CSRF token needed.
+            #expect(try await client.call(.post, "/auth/logout-all", bearer: access).status == .ok)
+            let s = try await Self.cookieLogin(client, "bob@example.com")
+            let fresh = try await client.call(.get, "/auth/csrf", headers: ["cookie": s.cookieHeader, "x-access-token-type": "cookie"])
+            #expect(fresh.object["headerName"] == .string("x-csrf-token"))
+            let token = try #require(fresh.object["csrfToken"]?.stringValue)
+            #expect(try Self.cookieValue(fresh, "authd_csrf") == token)
+            let ok = try await client.call(
+                .post, "/auth/logout-all", headers: ["cookie": s.cookieHeader, "x-access-token-type": "cookie", "x-csrf-token": token])
+            #expect(ok.status == .ok)
+        }
+    }
+}
