@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import Metrics
 import PGKit
 import ServiceLifecycle
 import Synchronization
@@ -58,6 +59,8 @@ public final class EventConsumer: Service, Sendable {
     let logger: Logger
     /// Whether the group row has been created or refreshed by this worker.
     private let registered = Mutex(false)
+    private let handled: Counter
+    private let failed: Counter
 
     public init(
         group: String, pool: PGPool, listener: PGListener, options: Options = Options(), logger: Logger = Logger(label: "authd.events"),
@@ -70,6 +73,8 @@ public final class EventConsumer: Service, Sendable {
         self.options = options
         self.handler = handler
         self.logger = logger
+        handled = Counter(label: "authd_events_handled_total", dimensions: [("group", group), ("result", "success")])
+        failed = Counter(label: "authd_events_handled_total", dimensions: [("group", group), ("result", "failure")])
     }
 
     public func run() async throws {
@@ -175,11 +180,13 @@ public final class EventConsumer: Service, Sendable {
         do {
             switch outcome {
             case .success:
+                handled.increment()
                 return true
             case .failure where Task.isCancelled:
                 // Shutdown interrupted the handler: give the event back for another worker.
                 try await store.release(group: group, event: event.id, owner: owner)
             case .failure(let error):
+                failed.increment()
                 let exponent = min(event.attempt - 1, 20)
                 let backoff = min(options.baseBackoff * (1 << exponent), options.maxBackoff)
                 try await store.fail(

@@ -16,13 +16,17 @@ public enum AuthHTTPServer {
         }
     }
 
-    /// The router with every route authd serves (`env` nil: health routes only).
+    /// The router with every route authd serves (`env` nil: health routes only; `metrics` nil:
+    /// no `/metrics` route, e.g. when it is served on a port of its own).
     public static func makeRouter(
-        readiness: @escaping HealthRoutes<AuthRequestContext>.ReadinessCheck, env: AuthEnvironment? = nil
+        readiness: @escaping HealthRoutes<AuthRequestContext>.ReadinessCheck, env: AuthEnvironment? = nil,
+        metrics: MetricsRoute? = nil
     ) -> Router<AuthRequestContext> {
         let router = Router(context: AuthRequestContext.self)
+        router.add(middleware: HTTPMetricsMiddleware())
         router.add(middleware: ErrorEnvelopeMiddleware())
         HealthRoutes(readiness: readiness).register(on: router)
+        metrics?.register(on: router)
         if let env { AuthRoutes(env: env).register(on: router) }
         return router
     }
@@ -32,11 +36,12 @@ public enum AuthHTTPServer {
         configuration: Configuration,
         readiness: @escaping HealthRoutes<AuthRequestContext>.ReadinessCheck,
         env: AuthEnvironment?,
+        metrics: MetricsRoute?,
         services: [any Service],
         logger: Logger
     ) -> some ApplicationProtocol {
         Application(
-            router: makeRouter(readiness: readiness, env: env),
+            router: makeRouter(readiness: readiness, env: env, metrics: metrics),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "authd"),
             services: services,
             logger: logger)

@@ -23,6 +23,8 @@ struct AuthdConfiguration: Sendable {
     var preparedStatements: Int
     var httpHost: String
     var httpPort: Int
+    /// `/metrics` on a port of its own (nil: on the main port; `authd listen`: not served).
+    var metricsPort: Int?
     var environment: Environment
     /// Nil only for commands that never touch secrets (migrate, tenant …).
     var keyring: Keyring?
@@ -62,6 +64,10 @@ struct AuthdConfiguration: Sendable {
         let host = config.string(forKey: "auth.http.host", default: "127.0.0.1")
         let port = config.int(forKey: "auth.http.port", default: 8080)
         if !(0...65535).contains(port) { problems.append("AUTH_HTTP_PORT must be 0–65535 (got \(port))") }
+        let metricsPort = config.int(forKey: "auth.metrics.port")
+        if let metricsPort, !(1...65535).contains(metricsPort) || metricsPort == port {
+            problems.append("AUTH_METRICS_PORT must be 1–65535 and differ from AUTH_HTTP_PORT (got \(metricsPort))")
+        }
         let envText = config.string(forKey: "auth.env", default: "production")
         let environment = Environment(rawValue: envText)
         if environment == nil { problems.append("AUTH_ENV must be development or production (got \(envText))") }
@@ -136,7 +142,7 @@ struct AuthdConfiguration: Sendable {
         }
         guard problems.isEmpty, let environment else { throw ConfigurationProblems(problems: problems) }
         return AuthdConfiguration(
-            databaseURL: databaseURL, poolSize: poolSize, preparedStatements: preparedStatements, httpHost: host, httpPort: port, environment: environment,
+            databaseURL: databaseURL, poolSize: poolSize, preparedStatements: preparedStatements, httpHost: host, httpPort: port, metricsPort: metricsPort, environment: environment,
             keyring: keyring, keyringIsEphemeral: ephemeral,
             migrationsDirectory: config.string(forKey: "auth.migrations.dir"),
             logLevel: config.string(forKey: "auth.log.level", default: "info"),

@@ -75,6 +75,7 @@ struct ListenCommand: AsyncParsableCommand {
     }
 
     private func listen(_ http: HTTPClient) async throws {
+        MetricsExporter.bootstrap()
         try await Runtime.run(poolSize: 4) { runtime in
             let listener = try PGListener(conninfo: runtime.configuration.databaseURL, logger: runtime.logger)
             let roleSync = AfterCommitQueue(logger: runtime.logger)
@@ -108,6 +109,9 @@ struct ListenCommand: AsyncParsableCommand {
                 }
                 services.append(
                     EventConsumer(group: group, pool: runtime.pool, listener: listener, options: options, logger: runtime.logger, handler: handler))
+            }
+            if let port = runtime.configuration.metricsPort {
+                services.append(MetricsExporter.server(host: runtime.configuration.httpHost, port: port, logger: runtime.logger))
             }
             runtime.logger.info("listening", metadata: ["consumers": "\(consumers.joined(separator: ","))"])
             try await ServiceGroup(

@@ -15,6 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
     var exampleHooks = false
 
     func run() async throws {
+        MetricsExporter.bootstrap()
         try await Runtime.run(needsKeyring: true, poolSize: nil) { runtime in
             let config = runtime.configuration
             guard let keyring = config.keyring else { throw ConfigurationProblems(problems: ["no keyring"]) }
@@ -53,7 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration: .init(host: config.httpHost, port: config.httpPort),
                 readiness: { try await migrator.status() },
                 env: env,
-                services: services,
+                metrics: config.metricsPort == nil ? MetricsExporter.route : nil,
+                services: services + (config.metricsPort.map { [MetricsExporter.server(host: config.httpHost, port: $0, logger: runtime.logger)] } ?? []),
                 logger: runtime.logger)
             let group = ServiceGroup(
                 configuration: .init(

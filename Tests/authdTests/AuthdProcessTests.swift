@@ -313,6 +313,47 @@ import Testing
             try await call("http://127.0.0.1:\(portB)/auth/me", bearer: token).0 == 401
         }
         #expect(refused)
+        // The metrics of each side say what happened there.
+        let (_, metricsA) = try await call("http://127.0.0.1:\(portA)/metrics")
+        let (_, metricsB) = try await call("http://127.0.0.1:\(portB)/metrics")
+        #expect(metricsA.contains("authd_signups_total 1"), "\(metricsA)")
+        #expect(metricsA.contains("authd_sessions_revoked_total 1"))
+        #expect(metricsB.contains("authd_revocations_received_total 1"), "\(metricsB)")
+        #expect(metricsB.contains(#"authd_guard_lookups_total{source="database"} 1"#))
+    }
+
+    /// `AUTH_METRICS_PORT` moves `/metrics` off the public port.
+    @Test func metricsOnAPortOfTheirOwn() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        let key = "k1:" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let port = Int.random(in: 50_000..<55_000), metricsPort = Int.random(in: 55_000..<60_000)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try AuthdProcessTests.binary())
+        process.arguments = ["serve"]
+        process.environment = AuthdProcessTests.environment(
+            db, ["AUTH_ENV": "production", "AUTH_SECRET_KEY": key, "AUTH_HTTP_PORT": String(port), "AUTH_METRICS_PORT": String(metricsPort),
+                 "AUTH_ARGON2_MEMORY_KIB": "1024", "AUTH_ARGON2_ITERATIONS": "1"])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let up = try await eventually(timeout: .seconds(30), interval: .milliseconds(100)) {
+            let metrics = (try? await call("http://127.0.0.1:\(metricsPort)/metrics"))?.0
+            let ready = (try? await call("http://127.0.0.1:\(port)/health/ready"))?.0
+            return metrics == 200 && ready == 200
+        }
+        #expect(up)
+        _ = try await call(
+            "http://127.0.0.1:\(port)/auth/signup", method: "POST", body: #"{"email":"ann@example.com","password":"correct horse battery"}"#)
+        let (wrong, _) = try await call(
+            "http://127.0.0.1:\(port)/auth/login", method: "POST", body: #"{"credentials":{"email":"ann@example.com","password":"wrong horse battery"}}"#)
+        #expect(wrong == 401)
+        #expect(try await call("http://127.0.0.1:\(port)/metrics").0 == 404)
+        let (status, text) = try await call("http://127.0.0.1:\(metricsPort)/metrics")
+        #expect(status == 200)
+        #expect(text.contains(#"authd_logins_total{result="failure"} 1"#), "\(text)")
+        #expect(text.contains(#"authd_http_requests_total{status="4xx"}"#))
+        #expect(!text.contains("correct horse"), "no secret in metrics")
     }
 }
 

@@ -57,7 +57,9 @@ public final class RevocationSet: Service, Sendable {
                     for await event in subscription {
                         switch event {
                         case .notification(_, let payload, _):
-                            self.insert(payload.split(separator: ",").compactMap { UUID(uuidString: String($0)) })
+                            let ids = payload.split(separator: ",").compactMap { UUID(uuidString: String($0)) }
+                            AuthMetrics.revocationsReceived.increment(by: ids.count)
+                            self.insert(ids)
                         case .resync:
                             await self.reloadLogging(since: nil)
                         }
@@ -73,6 +75,7 @@ public final class RevocationSet: Service, Sendable {
                         try? await Task.sleep(for: Self.rereadInterval)
                         if Task.isCancelled { break }
                         await self.reloadLogging(since: .seconds(30))
+                        AuthMetrics.revocationSetInSync.record(self.isSynced ? 1 : 0)
                         passes += 1
                         // Every ~10 minutes: rows whose tokens have all expired are of no use.
                         if passes % 300 == 0 {

@@ -41,8 +41,10 @@ public struct Authenticator: Sendable {
         let synced = env.revocations?.isSynced == true
         let found: (Session, User)?
         if synced, let cached = env.principals.get(accessToken, now: Date()) {
+            AuthMetrics.guardCacheHits.increment()
             found = cached
         } else {
+            AuthMetrics.guardCacheMisses.increment()
             let sessions = env.sessions
             found = try await env.registry.withTenantReadTransaction(tenant) { conn in
                 try sessions.liveSessionWithUser(sessionID: sessionID, on: conn)

@@ -38,7 +38,9 @@ public struct LoginFlow: Sendable {
 
     public func run(_ input: LoginInput, tenantName: String?, request: AuthRequest) async throws -> AuthResponse {
         do {
-            return try await login(input, tenantName: tenantName, request: request)
+            return try await AuthMetrics.count(AuthMetrics.loginsSucceeded, AuthMetrics.loginsFailed) {
+                try await login(input, tenantName: tenantName, request: request)
+            }
         } catch {
             throw env.mapError(error, context: "login")
         }

@@ -55,7 +55,9 @@ public struct RefreshFlow: Sendable {
 
     public func run(_ presented: String, request: AuthRequest) async throws -> AuthResponse {
         do {
-            return try await refresh(presented, request: request)
+            return try await AuthMetrics.count(AuthMetrics.refreshesSucceeded, AuthMetrics.refreshesFailed) {
+                try await refresh(presented, request: request)
+            }
         } catch {
             throw env.mapError(error, context: "refresh")
         }
@@ -112,7 +114,9 @@ public struct RefreshFlow: Sendable {
         }
         switch outcome {
         case .issued(let response): return response
-        case .reuse: throw AuthError.refreshTokenInvalid
+        case .reuse:
+            AuthMetrics.refreshReuseDetected.increment()
+            throw AuthError.refreshTokenInvalid
         case .expired: throw AuthError.refreshTokenExpired
         }
     }

@@ -47,6 +47,7 @@ struct SessionOpener: Sendable {
             """, session.id, tenant.id, env.settings.accessTokenTTL.timeInterval + 60)
         let (broadcaster, revocations) = (env.broadcaster, env.revocations)
         tx.afterCommit {
+            AuthMetrics.sessionsRevoked.increment()
             revocations?.insert([session.id])
             broadcaster?.broadcast([session.id])
         }

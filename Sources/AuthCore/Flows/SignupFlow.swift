@@ -18,7 +18,9 @@ public struct SignupFlow: Sendable {
 
     public func run(_ rawInput: SignupInput, tenant: Tenant, request: AuthRequest) async throws -> AuthResponse {
         do {
-            return try await signup(rawInput, tenant: tenant, request: request)
+            let response = try await signup(rawInput, tenant: tenant, request: request)
+            AuthMetrics.signups.increment()
+            return response
         } catch {
             throw env.mapError(error, context: "signup")
         }

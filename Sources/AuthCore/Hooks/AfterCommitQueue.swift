@@ -42,7 +42,10 @@ public final class AfterCommitQueue: Service, Sendable {
             defer { s.waiter = nil }
             return (true, s.waiter)
         }
-        if !accepted { logger.warning("after-commit hook queue full; hook dropped") }
+        if !accepted {
+            AuthMetrics.afterCommitDropped.increment()
+            logger.warning("after-commit hook queue full; hook dropped")
+        }
         waiter?.resume()
         return accepted
     }

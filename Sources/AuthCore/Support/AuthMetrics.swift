@@ -1,0 +1,37 @@
+import Metrics
+
+/// authd's own metrics, through swift-metrics (`authd serve` exports them at `/metrics` in the
+/// Prometheus text format; without a bootstrapped backend they cost nothing). Each metric is made
+/// here, once: a name never appears with two label sets, which the Prometheus backend refuses,
+/// and hot paths never look a metric up by name.
+public enum AuthMetrics {
+    static let signups = Counter(label: "authd_signups_total")
+    static let loginsSucceeded = Counter(label: "authd_logins_total", dimensions: [("result", "success")])
+    static let loginsFailed = Counter(label: "authd_logins_total", dimensions: [("result", "failure")])
+    static let refreshesSucceeded = Counter(label: "authd_refreshes_total", dimensions: [("result", "success")])
+    static let refreshesFailed = Counter(label: "authd_refreshes_total", dimensions: [("result", "failure")])
+    static let refreshReuseDetected = Counter(label: "authd_refresh_token_reuse_detected_total")
+    static let sessionsRevoked = Counter(label: "authd_sessions_revoked_total")
+    /// After-commit hooks dropped because their queue was full (the hook never ran).
+    static let afterCommitDropped = Counter(label: "authd_after_commit_hooks_dropped_total")
+    /// Guarded requests answered from memory vs. with a database read.
+    static let guardCacheHits = Counter(label: "authd_guard_lookups_total", dimensions: [("source", "memory")])
+    static let guardCacheMisses = Counter(label: "authd_guard_lookups_total", dimensions: [("source", "database")])
+    /// Session ids received on the revocation channel or reloaded from the table.
+    static let revocationsReceived = Counter(label: "authd_revocations_received_total")
+    /// 1 while this process's revocation set is known to be current, else 0 (the guard then reads
+    /// the database for every request).
+    static let revocationSetInSync = Gauge(label: "authd_revocation_set_in_sync")
+
+    /// Counts one flow outcome.
+    static func count(_ success: Counter, _ failure: Counter, _ body: () async throws -> AuthResponse) async throws -> AuthResponse {
+        do {
+            let response = try await body()
+            success.increment()
+            return response
+        } catch {
+            failure.increment()
+            throw error
+        }
+    }
+}
