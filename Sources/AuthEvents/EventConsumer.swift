@@ -80,27 +80,29 @@ public final class EventConsumer: Service, Sendable {
     public func run() async throws {
         let wakeups = listener.subscribe(to: [EventChannels.events], bufferSize: 16)
         defer { wakeups.cancel() }
-        try? await cancelWhenGracefulShutdown {
-            var failures = 0
-            while !Task.isCancelled {
-                let handled: Int
-                do {
-                    handled = try await self.runOnce()
-                    failures = 0
-                } catch {
-                    // A database hiccup must not end the worker: log, back off, go on.
-                    failures += 1
-                    self.logger.warning("consumer group pass failed; retrying", metadata: ["group": "\(self.group)", "error": "\(error)"])
-                    try? await Task.sleep(for: .milliseconds(min(5_000, 100 * (1 << min(failures, 6)))))
-                    continue
-                }
-                // A full batch means more may be waiting: go again at once.
-                if handled < self.options.batchSize {
-                    // Sleep no longer than until the earliest retry falls due.
-                    let due = (try? await self.store.secondsUntilNextRetry(group: self.group)) ?? nil
-                    let wait = due.map { min(self.options.pollInterval, .milliseconds(Int(max(0, $0) * 1000) + 5)) } ?? self.options.pollInterval
-                    await self.waitForWork(wakeups, timeout: wait)
-                }
+        // Graceful shutdown lets the event in hand finish (its result is recorded) and gives the
+        // rest of the batch back; only cancellation (the service group's shutdown deadline, or a
+        // failing sibling service) interrupts a handler, whose event is then given back too.
+        var failures = 0
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            let handled: Int
+            do {
+                handled = try await self.runOnce()
+                failures = 0
+            } catch {
+                // A database hiccup must not end the worker: log, back off, go on.
+                failures += 1
+                self.logger.warning("consumer group pass failed; retrying", metadata: ["group": "\(self.group)", "error": "\(error)"])
+                let backoff = Duration.milliseconds(min(5_000, 100 * (1 << min(failures, 6))))
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: backoff) }
+                continue
+            }
+            // A full batch means more may be waiting: go again at once.
+            if handled < self.options.batchSize {
+                // Sleep no longer than until the earliest retry falls due.
+                let due = (try? await self.store.secondsUntilNextRetry(group: self.group)) ?? nil
+                let wait = due.map { min(self.options.pollInterval, .milliseconds(Int(max(0, $0) * 1000) + 5)) } ?? self.options.pollInterval
+                try? await cancelWhenGracefulShutdown { await self.waitForWork(wakeups, timeout: wait) }
             }
         }
     }
@@ -120,7 +122,7 @@ public final class EventConsumer: Service, Sendable {
         var done: [UUID] = []
         var claimedAt = ContinuousClock.now
         for (i, event) in batch.enumerated() {
-            if Task.isCancelled {
+            if Task.isCancelled || Task.isShuttingDownGracefully {
                 // Shutting down: give the rest back untouched for another worker.
                 for rest in batch[i...] { try? await store.release(group: group, event: rest.id, owner: owner) }
                 break

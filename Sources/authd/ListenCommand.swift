@@ -114,9 +114,11 @@ struct ListenCommand: AsyncParsableCommand {
                 services.append(MetricsExporter.server(host: runtime.configuration.httpHost, port: port, logger: runtime.logger))
             }
             runtime.logger.info("listening", metadata: ["consumers": "\(consumers.joined(separator: ","))"])
-            try await ServiceGroup(
-                configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger)
-            ).run()
+            var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger)
+            // SIGTERM lets handlers in hand finish; one still running after a lease is cancelled
+            // (its event goes back to the group).
+            group.maximumGracefulShutdownDuration = .seconds(max(5, leaseSeconds))
+            try await ServiceGroup(configuration: group).run()
         }
     }
 }

@@ -7,6 +7,7 @@ import Foundation
 import PGKit
 import Synchronization
 import TestSupport
+import ServiceLifecycle
 import Testing
 
 /// Delivery semantics of consumer groups against a real database (DESIGN.md §5). Each test uses
@@ -237,6 +238,55 @@ struct HandlerFailed: Error {}
                 group.cancelAll()
             }
             await listener.shutdown()
+        }
+    }
+}
+
+extension EventConsumerTests {
+    /// SIGTERM (graceful shutdown) mid-handler: the handler finishes and its delivery is done;
+    /// the rest of the claimed batch is given back unattempted for another worker.
+    @Test func gracefulShutdownFinishesTheEventInHandAndGivesBackTheRest() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let t = "test.\(UUID().uuidString.prefix(8).lowercased())"
+            let name = "g-\(UUID().uuidString.prefix(8).lowercased())"
+            let listener = try PGListener(conninfo: db.conninfo)
+            listener.start()
+            let (started, startedSignal) = AsyncStream.makeStream(of: Void.self)
+            let finished = Mutex<[UUID]>([])
+            let consumer = EventConsumer(
+                group: name, pool: pool, listener: listener, options: .init(subscriptions: [t], start: .oldest, pollInterval: .milliseconds(50))
+            ) { event in
+                startedSignal.yield()
+                try await Task.sleep(for: .milliseconds(500))  // throws if the handler were cancelled
+                finished.withLock { $0.append(event.id) }
+            }
+            let ids = try await pool.withTransaction { tx in
+                let events = (0..<3).map { _ in AuthEvent(AuthEvent.Name(rawValue: t), tenantID: nil) }
+                try await EventOutbox().append(events, in: tx)
+                return events.map(\.id)
+            }
+            let group = ServiceGroup(configuration: .init(services: [consumer], logger: .init(label: "test")))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                var it = started.makeAsyncIterator()
+                _ = await it.next()
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            await listener.shutdown()
+            let handled = finished.withLock { $0 }
+            #expect(handled.count == 1, "the event in hand finished; no other was started")
+            let rows = try await pool.query(
+                "SELECT event_id, status, lease_owner, attempts FROM auth.event_deliveries WHERE group_name = $1", name)
+            var done = 0, givenBack = 0
+            for row in rows {
+                let id: UUID = try row.decode("event_id")
+                let status: String = try row.decode("status")
+                if status == "done" { done += 1; #expect(id == handled.first) }
+                if status == "pending", try row.decode("lease_owner", as: String?.self) == nil { givenBack += 1 }
+            }
+            #expect(done == 1 && givenBack == 2 && rows.count == ids.count)
         }
     }
 }
