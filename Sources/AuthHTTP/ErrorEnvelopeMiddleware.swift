@@ -1,6 +1,7 @@
 import AuthCore
 import Hummingbird
 import Logging
+import PGKit
 
 /// Turns every error into the API.md envelope. `AuthError`s keep their status and code;
 /// Hummingbird's own errors (unknown route, body too large, bad JSON) get a stable code for their
@@ -15,6 +16,10 @@ public struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware
             return try await next(request, context)
         } catch let error as AuthError {
             return ErrorEnvelope(error).response()
+        } catch let error as PGError where error.sqlState == "3F000" || error.sqlState == "42P01" {
+            // A tenant schema dropped under a request in flight (tenant deleted a moment ago).
+            context.logger.warning("tenant tables missing; answering 404", metadata: ["sqlstate": "\(error.sqlState ?? "")"])
+            return ErrorEnvelope(AuthError.tenantNotFound).response()
         } catch let error as HTTPError {
             let status = Int(error.status.code)
             return ErrorEnvelope(

@@ -46,6 +46,37 @@ import Testing
         }
     }
 
+    /// Deleting a tenant is broadcast at COMMIT: every set hears of it and its observers (the
+    /// tenant cache) drop it; a rolled-back deletion says nothing.
+    @Test func tenantDeletionIsBroadcast() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        try await db.withPool { pool in
+            let listener = try PGListener(conninfo: db.conninfo)
+            listener.start()
+            let set = RevocationSet(pool: pool, listener: listener, retention: .seconds(900))
+            let registry = try TestDatabase.registry(pool)
+            let directory = TenantDirectory(registry: registry, ttl: .seconds(3600))
+            set.onTenantDeleted { directory.forget($0) }
+            let slug = TestDatabase.uniqueSlug("gone")
+            let tenant = try await registry.create(slug: slug)
+            let kept = try await registry.create(slug: TestDatabase.uniqueSlug("kept"))
+            #expect(try await directory.resolve(slug).id == tenant.id)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await set.run() }
+                let synced = try await eventually { set.isSynced }
+                #expect(synced)
+                try await registry.delete(slug: slug)
+                let heard = try await eventually(timeout: .seconds(10)) { set.tenantDeleted(tenant.id) }
+                #expect(heard)
+                #expect(!set.tenantDeleted(kept.id))
+                // The cache (TTL one hour here) forgot it: the next lookup reads the registry.
+                await #expect(throws: AuthError.tenantNotFound) { try await directory.resolve(slug) }
+                group.cancelAll()
+            }
+            await listener.shutdown()
+        }
+    }
+
     @Test func manyIdsAreChunkedUnderThePayloadLimit() async throws {
         let db = try await TestDatabases.shared.migrated()
         try await db.withPool { pool in

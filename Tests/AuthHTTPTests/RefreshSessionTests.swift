@@ -62,6 +62,25 @@ import Testing
         }
     }
 
+    /// Tokens of a tenant deleted a moment ago (still in this process's tenant cache) get a 4xx,
+    /// never a 500 from its missing tables.
+    @Test func tokensOfADeletedTenantAreRefusedCleanly() async throws {
+        try await TestApp.with { app, client in
+            let tenant = try await app.tenant("gone")
+            let signup = try await client.signup("ann@example.com", tenant: tenant.slug)
+            let access = try #require(signup.accessToken)
+            let refresh = try #require(signup.refreshToken)
+            #expect(try await client.call(.get, "/auth/me", bearer: access).status == .ok)
+            try await app.env.registry.delete(slug: tenant.slug)
+            let me = try await client.call(.get, "/auth/me", bearer: access)
+            #expect(me.status == .unauthorized, "\(me.raw)")
+            let r = try await client.refresh(refresh)
+            #expect((400..<500).contains(Int(r.status.code)), "\(r.raw)")
+            let login = try await client.login("ann@example.com", tenant: tenant.slug)
+            #expect((400..<500).contains(Int(login.status.code)), "\(login.raw)")
+        }
+    }
+
     @Test func previousTokenWithinGraceGetsTheSameAnswer() async throws {
         try await TestApp.with(configure: { $0.refreshGraceWindow = .seconds(30) }) { app, client in
             let first = try #require(try await client.signup("ann@example.com").refreshToken)

@@ -13,6 +13,9 @@ import Synchronization
 /// reconnect, overflow) it reloads `auth.revocations`, so a missed broadcast is caught up.
 public final class RevocationSet: Service, Sendable {
     private let revoked = Mutex<[UUID: Date]>([:])
+    /// Tenants deleted while tokens naming them may still be presented (`tenant:<id>` broadcasts).
+    private let deletedTenants = Mutex<[UUID: Date]>([:])
+    private let tenantObservers = Mutex<[@Sendable (UUID) -> Void]>([])
     /// When the table was last read successfully; the set counts as in sync only shortly after.
     private let lastReload = Mutex<ContinuousClock.Instant?>(nil)
     /// How often the table is re-read besides the broadcasts (a lost NOTIFY costs at most this).
@@ -36,6 +39,16 @@ public final class RevocationSet: Service, Sendable {
         revoked.withLock { $0[sessionID] != nil }
     }
 
+    /// True when the tenant was deleted (as far as this process has heard).
+    public func tenantDeleted(_ tenantID: UUID) -> Bool {
+        deletedTenants.withLock { $0[tenantID] != nil }
+    }
+
+    /// Calls `observer` with each deleted tenant's id as the broadcast arrives (to drop caches).
+    public func onTenantDeleted(_ observer: @escaping @Sendable (UUID) -> Void) {
+        tenantObservers.withLock { $0.append(observer) }
+    }
+
     /// True while the table was read recently: only then may the guard skip the database.
     public var isSynced: Bool {
         lastReload.withLock { $0.map { ContinuousClock.now - $0 < Self.freshness } ?? false }
@@ -57,9 +70,7 @@ public final class RevocationSet: Service, Sendable {
                     for await event in subscription {
                         switch event {
                         case .notification(_, let payload, _):
-                            let ids = payload.split(separator: ",").compactMap { UUID(uuidString: String($0)) }
-                            AuthMetrics.revocationsReceived.increment(by: ids.count)
-                            self.insert(ids)
+                            self.apply(payload)
                         case .resync:
                             await self.reloadLogging(since: nil)
                         }
@@ -88,6 +99,23 @@ public final class RevocationSet: Service, Sendable {
             }
         }
     }
+
+    /// A broadcast payload: comma-separated session ids, or `tenant:<id>` for a deleted tenant.
+    func apply(_ payload: String) {
+        if payload.hasPrefix(Self.tenantPrefix) {
+            guard let id = UUID(uuidString: String(payload.dropFirst(Self.tenantPrefix.count))) else { return }
+            let until = Date().addingTimeInterval(retention.timeInterval)
+            deletedTenants.withLock { $0[id] = until }
+            for observer in tenantObservers.withLock({ $0 }) { observer(id) }
+            return
+        }
+        let ids = payload.split(separator: ",").compactMap { UUID(uuidString: String($0)) }
+        AuthMetrics.revocationsReceived.increment(by: ids.count)
+        insert(ids)
+    }
+
+    /// The payload prefix of a tenant deletion (sent by `TenantRegistry.delete` inside its transaction).
+    public static let tenantPrefix = "tenant:"
 
     private func reloadLogging(since window: Duration?) async {
         do { try await reload(since: window) } catch {

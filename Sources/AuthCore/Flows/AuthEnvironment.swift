@@ -37,6 +37,7 @@ public struct AuthEnvironment: Sendable {
         self.pool = pool
         self.registry = registry
         self.tenants = TenantDirectory(registry: registry)
+        if let revocations { revocations.onTenantDeleted { [tenants] id in tenants.forget(id) } }
         self.hasher = hasher
         self.tokens = tokens
         self.hooks = hooks

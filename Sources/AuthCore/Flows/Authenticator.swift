@@ -35,7 +35,9 @@ public struct Authenticator: Sendable {
         guard let tenantID = UUID(uuidString: claims.tenantID), let sessionID = UUID(uuidString: claims.sessionID)
         else { throw AuthError.sessionNotFound }
         // Revoked anywhere and broadcast: refused without a database read.
-        if env.revocations?.contains(sessionID) == true { throw AuthError.sessionNotFound }
+        if let revocations = env.revocations, revocations.contains(sessionID) || revocations.tenantDeleted(tenantID) {
+            throw AuthError.sessionNotFound
+        }
         guard let tenant = try? await env.tenants.resolve(id: tenantID) else { throw AuthError.sessionNotFound }
         // With the revocation set in sync, a token seen before needs no database read.
         let synced = env.revocations?.isSynced == true
@@ -46,8 +48,13 @@ public struct Authenticator: Sendable {
         } else {
             AuthMetrics.guardCacheMisses.increment()
             let sessions = env.sessions
-            found = try await env.registry.withTenantReadTransaction(tenant) { conn in
-                try sessions.liveSessionWithUser(sessionID: sessionID, on: conn)
+            do {
+                found = try await env.registry.withTenantReadTransaction(tenant) { conn in
+                    try sessions.liveSessionWithUser(sessionID: sessionID, on: conn)
+                }
+            } catch let error as PGError where error.sqlState == "42P01" || error.sqlState == "3F000" {
+                // The tenant's schema is gone (deleted a moment ago, not yet out of the cache).
+                throw AuthError.sessionNotFound
             }
             if synced, let (session, user) = found, user.isActive {
                 env.principals.put(

@@ -32,6 +32,11 @@ public final class TenantDirectory: Sendable {
         return tenant
     }
 
+    /// Drops every cached entry of a tenant (deleted elsewhere).
+    public func forget(_ id: UUID) {
+        cache.withLock { c in c = c.filter { $0.value.0.id != id } }
+    }
+
     /// The active tenant with this id (from a token's `tenantId` claim).
     public func resolve(id: UUID) async throws -> Tenant {
         try await resolve(id.uuidString.lowercased())

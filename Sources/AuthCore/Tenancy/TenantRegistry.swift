@@ -70,7 +70,13 @@ public struct TenantRegistry: Sendable {
             guard let row = rows.first else { throw AuthError.tenantNotFound }
             let schema: String = try row.decode("schema_name")
             try await tx.execute("DROP SCHEMA IF EXISTS \(try tx.escapeIdentifier(schema)) CASCADE")
-            try await tx.query("DELETE FROM auth.tenants WHERE slug = $1", slug.value)
+            let id = try await tx.query("DELETE FROM auth.tenants WHERE slug = $1 RETURNING id", slug.value).first?.decode("id", as: UUID.self)
+            // Delivered at COMMIT to every running authd: its cached tenant and principals go at once
+            // (a process that misses it stops trusting its caches within the directory's TTL).
+            if let id {
+                try await tx.query(
+                    "SELECT pg_notify($1, $2)", RevocationBroadcaster.channel, RevocationSet.tenantPrefix + id.uuidString.lowercased())
+            }
         }
     }
 
