@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import AuthCore
 import PGKit
 
 /// The SQL of consumer groups (DESIGN.md §5): advancing a group's snapshot into delivery rows,
@@ -40,13 +41,50 @@ public struct ConsumerGroupStore: Sendable {
     /// and nothing is taken twice, and an open transaction elsewhere delays only its own events.
     @discardableResult
     public func advance(group: String) async throws -> Int {
-        try await pool.withTransaction { tx in
-            // Bookkeeping: losing it in a crash only repeats work (at-least-once allows it).
-            try await tx.execute("SET LOCAL synchronous_commit = off")
-            // The lock in its own statement, the snapshot in a later one: a snapshot taken
-            // before waiting for the lock could move the group backwards.
-            try await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('authd.consumer_group.' || $1, 0))", group)
-            let rows = try await tx.query(
+        try Self.checkName(group)
+        return try await pool.withBlockingConnection { conn in try Self.advance(group: group, on: conn) }
+    }
+
+    /// Claims up to `limit` due deliveries for `owner` until `lease` from now, oldest first;
+    /// rows another worker holds are skipped, not waited for.
+    public func claim(group: String, owner: String, limit: Int, lease: Duration, maxAttempts: Int = 8) async throws -> [EventEnvelope] {
+        try Self.checkName(group)
+        return try await pool.withBlockingConnection { conn in
+            try Self.claim(group: group, owner: owner, limit: limit, lease: lease, maxAttempts: maxAttempts, on: conn)
+        }
+    }
+
+    /// `advance` then `claim` in one pool-thread hop: what a worker does on every wake-up, so
+    /// the time from a NOTIFY to the handler is a few round trips and no thread switches.
+    public func advanceAndClaim(group: String, owner: String, limit: Int, lease: Duration, maxAttempts: Int = 8) async throws -> [EventEnvelope] {
+        try Self.checkName(group)
+        return try await pool.withBlockingConnection { conn in
+            try Self.advance(group: group, on: conn)
+            return try Self.claim(group: group, owner: owner, limit: limit, lease: lease, maxAttempts: maxAttempts, on: conn)
+        }
+    }
+
+    /// The name format the table's CHECK enforces, checked first: it lets the advisory-lock
+    /// statement carry the name as a literal and share a round trip with BEGIN.
+    static func checkName(_ group: String) throws {
+        let ok = (1...63).contains(group.utf8.count) && group.utf8.enumerated().allSatisfy { i, c in
+            (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+                || (i > 0 && (c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")))
+        }
+        guard ok else { throw AuthError.invalidInput("group", "1–63 of a-z 0-9 . _ - starting with a letter or digit") }
+    }
+
+    static func advance(group: String, on conn: PGConnection) throws -> Int {
+        // Bookkeeping: losing it in a crash only repeats work (at-least-once allows it). The lock
+        // in its own statement, the snapshot in a later one: a snapshot taken before waiting for
+        // the lock could move the group backwards.
+        try conn.execute(
+            """
+            BEGIN; SET LOCAL synchronous_commit = off;
+            SELECT pg_advisory_xact_lock(hashtextextended('authd.consumer_group.\(group)', 0))
+            """)
+        do {
+            let rows = try conn.query(
                 """
                 WITH g AS (SELECT subscriptions, last_snapshot FROM auth.consumer_groups WHERE name = $1),
                 cur AS (SELECT pg_current_snapshot() AS s),
@@ -65,23 +103,26 @@ public struct ConsumerGroupStore: Sendable {
                     UPDATE auth.consumer_groups SET last_snapshot = cur.s, last_seen_at = now(), status = 'active' FROM cur WHERE name = $1
                 )
                 SELECT count(*)::int8 AS added FROM ins
-                """, group)
+                """, [group.pgBind])
+            let commit = try conn.execute("COMMIT")
+            guard commit.commandStatus == "COMMIT" else { throw PGError(.commitRolledBack, "advance rolled back", sqlState: "25P02") }
             return try rows.first?.decode("added", as: Int.self) ?? 0
+        } catch {
+            if conn.isOK, conn.inTransaction { _ = try? conn.execute("ROLLBACK") }
+            throw error
         }
     }
 
-    /// Claims up to `limit` due deliveries for `owner` until `lease` from now, oldest first;
-    /// rows another worker holds are skipped, not waited for.
-    public func claim(group: String, owner: String, limit: Int, lease: Duration, maxAttempts: Int = 8) async throws -> [EventEnvelope] {
+    static func claim(group: String, owner: String, limit: Int, lease: Duration, maxAttempts: Int, on conn: PGConnection) throws -> [EventEnvelope] {
         // An event whose workers keep dying (lease expired after every attempt) is a poison
         // event: dead-letter it rather than crash the next worker too.
-        try await pool.query(
+        try conn.query(
             """
             UPDATE auth.event_deliveries SET status = 'dead', lease_owner = NULL, lease_until = NULL,
                 last_error = 'lease expired after ' || attempts || ' attempts (worker crashed or hung)'
             WHERE group_name = $1 AND status = 'pending' AND lease_until < now() AND attempts >= $2
-            """, group, maxAttempts)
-        let rows = try await pool.query(
+            """, [group.pgBind, maxAttempts.pgBind])
+        let rows = try conn.query(
             """
             WITH claimed AS (
                 UPDATE auth.event_deliveries d
@@ -98,7 +139,7 @@ public struct ConsumerGroupStore: Sendable {
             )
             SELECT \(EventEnvelope.columns), c.attempts FROM claimed c JOIN auth.events e ON e.id = c.event_id
             ORDER BY e.occurred_at, e.txid
-            """, group, owner, lease.timeInterval, limit)
+            """, [group.pgBind, owner.pgBind, lease.timeInterval.pgBind, limit.pgBind])
         return try rows.map(EventEnvelope.init(row:))
     }
 

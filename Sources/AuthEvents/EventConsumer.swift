@@ -114,8 +114,7 @@ public final class EventConsumer: Service, Sendable {
             try await store.ensure(group: group, subscriptions: options.subscriptions, start: options.start)
             registered.withLock { $0 = true }
         }
-        try await store.advance(group: group)
-        let batch = try await store.claim(
+        let batch = try await store.advanceAndClaim(
             group: group, owner: owner, limit: options.batchSize, lease: options.lease, maxAttempts: options.maxAttempts)
         // Successful deliveries are marked done together (one statement, not one per event),
         // flushed before the claim's lease could run out.
