@@ -15,11 +15,11 @@ struct EventsBench: Sendable {
     final class Listener: @unchecked Sendable {
         let process = Process()
         let pipe = Pipe()
-        let seen = Shared([String: Double]())  // event id → monotonic seconds when read
+        let seen = Shared([String: Double]())  // event id → seconds when read (monotonic, or wall with `wallClock`)
 
-        init(authd: String, conninfo: String, group: String, type: String) throws {
+        init(authd: String, conninfo: String, group: String, type: String, wallClock: Bool = false, start: String = "oldest") throws {
             process.executableURL = URL(fileURLWithPath: authd)
-            process.arguments = ["listen", "--consumer", "log:\(group)", "--subscribe", type, "--start", "oldest", "--lease-seconds", "2"]
+            process.arguments = ["listen", "--consumer", "log:\(group)", "--subscribe", type, "--start", start, "--lease-seconds", "2"]
             var env = ProcessInfo.processInfo.environment
             env["AUTH_DATABASE_URL"] = conninfo
             env["AUTH_LOG_LEVEL"] = "error"
@@ -29,7 +29,7 @@ struct EventsBench: Sendable {
             let seen = self.seen
             let buffer = Shared(Data())
             pipe.fileHandleForReading.readabilityHandler = { handle in
-                let now = EventsBench.monotonic()
+                let now = wallClock ? Date().timeIntervalSince1970 : EventsBench.monotonic()
                 let chunk = handle.availableData
                 var lines: [Data] = []
                 buffer.update { b in
@@ -39,7 +39,13 @@ struct EventsBench: Sendable {
                         b.removeSubrange(b.startIndex...nl)
                     }
                 }
-                for line in lines {
+                for line in lines where wallClock {
+                    // Refresh events carry ids in actor and subject too: parse the envelope.
+                    if let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any], let id = object["id"] as? String {
+                        seen.update { if $0[id] == nil { $0[id] = now } }
+                    }
+                }
+                for line in lines where !wallClock {
                     // Sorted keys, and the bench's events have empty actor/subject/data, so the
                     // first "id" of a line is the envelope's: no full JSON parse per line.
                     if let range = line.range(of: Data(#""id":""#.utf8)), line.distance(from: range.upperBound, to: line.endIndex) >= 36 {
@@ -79,7 +85,8 @@ struct EventsBench: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await notifier.run() }
             defer { group.cancelAll() }
-            rows += try await latency(pool: pool, notifier: notifier)
+            rows += try await latency(pool: pool, notifier: notifier, rate: 200)
+            rows += try await latency(pool: pool, notifier: notifier, rate: 1000)
             rows += try await throughputAndLoss(pool: pool)
         }
         await pool.shutdown()
@@ -88,13 +95,13 @@ struct EventsBench: Sendable {
 
     /// One event per transaction at a steady rate; latency = read from the listener's stdout −
     /// the monotonic time stamped just before COMMIT (same clock across processes).
-    private func latency(pool: PGPool, notifier: EventNotifier) async throws -> [BenchRow] {
+    private func latency(pool: PGPool, notifier: EventNotifier, rate: Double) async throws -> [BenchRow] {
         let type = "bench.latency.\(UUID().uuidString.prefix(6).lowercased())"
         let listener = try Listener(authd: authd, conninfo: conninfo, group: "bench-latency-\(type.suffix(6))", type: type)
         defer { listener.stop() }
         try await Task.sleep(for: .seconds(2))  // the listener connects and creates its group
         let outbox = EventOutbox(notifier: notifier)
-        let rate = 200.0, count = 1000
+        let count = Int(rate * 5)
         var sent: [String: Double] = [:]
         let start = ContinuousClock.now
         for i in 0..<count {

@@ -72,19 +72,31 @@ struct HTTPBench: Sendable {
 
             // 16 connections, each cycling through its share of the login row's sessions with
             // each session's newest token; pgbench then runs the bare transaction on the same rows.
+            // Half the sessions refresh with no consumer running, the other half while `authd
+            // listen` drains the refresh events (a rotated token cannot be sent twice).
             let workers = 16
             let tokens = sessions.current
+            let half = tokens.count / 2
             let access = accessToken.current
             _ = cpu.next(ops: 0)
-            let refreshRow: BenchRow
-            let refreshed: Double
+            var refreshed: Double = 0
             if let wrk = RefreshLoad.locate() {
-                let r = try RefreshLoad(wrk: wrk, url: "http://127.0.0.1:\(port)/auth/refresh-token", seconds: seconds)
-                    .run(tokens: tokens, connections: workers)
-                refreshed = r.perSecond
-                refreshRow = BenchRow(
-                    name: "refreshes/s (wrk, 16 conns, \(tokens.count) sessions)", value: BenchTable.f(r.perSecond),
-                    note: "p50 \(r.p50), p99 \(r.p99); \(r.non2xx) non-2xx; \(cpu.next(ops: Int(r.perSecond * seconds))); wrk \(BenchTable.f(r.driverCPU, 0))%")
+                let load = RefreshLoad(wrk: wrk, url: "http://127.0.0.1:\(port)/auth/refresh-token", seconds: seconds)
+                let quiet = try load.run(tokens: Array(tokens[..<half]), connections: workers)
+                refreshed = quiet.perSecond
+                rows.append(BenchRow(
+                    name: "refreshes/s (wrk, 16 conns, \(half) sessions)", value: BenchTable.f(quiet.perSecond),
+                    note: "no consumer; p50 \(quiet.p50), p99 \(quiet.p99); \(quiet.non2xx) non-2xx; \(cpu.next(ops: Int(quiet.perSecond * seconds))); wrk \(BenchTable.f(quiet.driverCPU, 0))%"))
+                let listener = try EventsBench.Listener(
+                    authd: authd, conninfo: conninfo, group: "bench-refresh-\(run)", type: "auth.refresh_token", wallClock: true, start: "now")
+                defer { listener.stop() }
+                try await Task.sleep(for: .seconds(2))  // it connects and creates its group (from now on)
+                let flowing = try load.run(tokens: Array(tokens[half...]), connections: workers)
+                rows.append(BenchRow(
+                    name: "refreshes/s while authd listen drains the events", value: BenchTable.f(flowing.perSecond),
+                    note: "× \(BenchTable.f(flowing.perSecond / max(quiet.perSecond, 1), 2)) of the row above; p50 \(flowing.p50), p99 \(flowing.p99); \(flowing.non2xx) non-2xx"))
+                try await Task.sleep(for: .seconds(2))
+                rows.append(try await eventLatency(listener.seen.current, rate: flowing.perSecond))
             } else {
                 let holder = Shared(Array(tokens.prefix(workers)))
                 let r = try await driver.run(concurrency: min(workers, tokens.count), seconds: seconds) { w, _ in
@@ -93,21 +105,25 @@ struct HTTPBench: Sendable {
                     return status == 200
                 }
                 refreshed = r.perSecond
-                refreshRow = BenchRow(
-                    name: "refreshes/s (Swift driver, 16 sessions)", value: BenchTable.f(r.perSecond),
-                    note: "p50 \(BenchTable.f(r.p50ms)) ms, p99 \(BenchTable.f(r.p99ms)) ms; \(r.failed) failed; \(cpu.next(ops: r.ok))")
+                rows.append(BenchRow(
+                    name: "refreshes/s (Swift driver, 16 sessions; no wrk)", value: BenchTable.f(r.perSecond),
+                    note: "p50 \(BenchTable.f(r.p50ms)) ms, p99 \(BenchTable.f(r.p99ms)) ms; \(r.failed) failed; \(cpu.next(ops: r.ok))"))
             }
             let sessionIDs = tokens.compactMap { t -> String? in
                 let parts = t.split(separator: ".")
                 return parts.count == 7 ? String(parts[3]) : nil
             }
-            let pgbench = try await pgbenchRefresh(clients: workers, sessionHex: sessionIDs)
-            rows.append(refreshRow)
-            if let pgbench {
+            if let pgbench = try await pgbenchRefresh(clients: workers, sessionHex: sessionIDs, outbox: true) {
                 rows.append(BenchRow(
                     name: "pgbench: bare refresh transaction (16 clients)", value: BenchTable.f(pgbench),
                     note: "same sessions; lock row, rotate, insert outbox row; authd × \(BenchTable.f(refreshed / pgbench, 2)) (target ≥ 0.6)"))
+                if let bare = try await pgbenchRefresh(clients: workers, sessionHex: sessionIDs, outbox: false) {
+                    rows.append(BenchRow(
+                        name: "pgbench: the same without the outbox row", value: BenchTable.f(bare),
+                        note: "the outbox row costs the database × \(BenchTable.f(pgbench / bare, 2)) of this rate"))
+                }
             }
+            rows.append(try await revocationDelay(env: env, client: client, serverA: port, password: password, run: run))
 
             var rssUnderLoad = 0.0
             let me = try await wrk(url: "http://127.0.0.1:\(port)/auth/me", bearer: access) { rssUnderLoad = max(rssUnderLoad, server.rssMiB) }
@@ -131,6 +147,63 @@ struct HTTPBench: Sendable {
         }
         try await client.shutdown()
         return rows
+    }
+
+    /// Commit → handler for the refresh events: the wall time the listener's line was read minus
+    /// the event's `occurred_at` (the refresh statement's start, so its COMMIT is included), read
+    /// back from the database with microseconds.
+    func eventLatency(_ seen: [String: Double], rate: Double) async throws -> BenchRow {
+        let pool = PGPool(.init(conninfo: conninfo, size: 1))
+        let ids = Array(seen.keys)
+        var latencies: [Double] = []
+        do {
+            for chunk in stride(from: 0, to: ids.count, by: 5000).map({ Array(ids[$0..<min($0 + 5000, ids.count)]) }) {
+                let rows = try await pool.query(
+                    "SELECT id::text AS id, extract(epoch FROM occurred_at)::float8 AS t FROM auth.events WHERE id = ANY($1::uuid[])", chunk)
+                for row in rows {
+                    let id: String = try row.decode("id")
+                    let t: Double = try row.decode("t")
+                    if let read = seen[id] { latencies.append((read - t) * 1000) }
+                }
+            }
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+        await pool.shutdown()
+        latencies.sort()
+        return BenchRow(
+            name: "events: commit → handler during that load", value: "p50 \(BenchTable.f(percentile(latencies, 0.5), 2)) ms",
+            note: "p99 \(BenchTable.f(percentile(latencies, 0.99), 2)) ms over \(latencies.count) refresh events at ~\(Int(rate))/s; targets p50 < 2, p99 < 10")
+    }
+
+    /// A second `authd serve` on the same database: a session's token is served from B's memory,
+    /// the session is logged out on A, and B is polled until it refuses the token.
+    func revocationDelay(env: [String: String], client: HTTPClient, serverA: Int, password: String, run: String) async throws -> BenchRow {
+        let portB = ServerProcess.freePort()
+        var envB = env
+        envB["AUTH_HTTP_PORT"] = String(portB)
+        let b = try ServerProcess(executable: authd, arguments: ["serve"], environment: envB, port: portB)
+        defer { b.stop() }
+        try await b.waitReady(client, path: "/health/ready")
+        let a = LoadDriver(client: client, base: "http://127.0.0.1:\(serverA)")
+        let onB = LoadDriver(client: client, base: "http://127.0.0.1:\(portB)")
+        var delays: [Double] = []
+        for i in 0..<100 {
+            let (_, body) = try await a.post(
+                "/auth/login", #"{"credentials":{"email":"s\#(run)-\#(i % 8)-0@bench.test","password":"\#(password)"}}"#)
+            guard let token = body["accessToken"] as? String else { continue }
+            guard try await onB.get("/auth/me", bearer: token) == 200 else { continue }
+            let (status, _) = try await a.post("/auth/logout", "{}", bearer: token)
+            guard status == 200 else { continue }
+            let t0 = ContinuousClock.now
+            while try await onB.get("/auth/me", bearer: token) != 401, elapsed(since: t0) < 5 {}
+            delays.append(elapsed(since: t0) * 1000)
+        }
+        delays.sort()
+        return BenchRow(
+            name: "revocation: logout on A → token refused by B", value: "p50 \(BenchTable.f(percentile(delays, 0.5), 2)) ms",
+            note: "p99 \(BenchTable.f(percentile(delays, 0.99), 2)) ms over \(delays.count) sessions, two authd serve processes (target p99 < 100 ms)")
     }
 
     struct WrkResult {
@@ -166,7 +239,7 @@ struct HTTPBench: Sendable {
     }
 
     /// pgbench running the bare refresh transaction on the same sessions; nil without pgbench.
-    func pgbenchRefresh(clients: Int, sessionHex: [String]) async throws -> Double? {
+    func pgbenchRefresh(clients: Int, sessionHex: [String], outbox: Bool) async throws -> Double? {
         guard let pgbin, FileManager.default.isExecutableFile(atPath: pgbin + "/pgbench") else { return nil }
         let pool = PGPool(.init(conninfo: conninfo, size: 1))
         let tenant = try await pool.query("SELECT id, schema_name FROM auth.tenants WHERE slug = 'default'")
@@ -185,7 +258,7 @@ struct HTTPBench: Sendable {
             BEGIN;
             SELECT refresh_generation FROM \(schema).sessions WHERE id = (SELECT id FROM \(schema).bench_sessions WHERE n = :n) FOR UPDATE;
             UPDATE \(schema).sessions SET refresh_generation = refresh_generation + 1, previous_refresh_digest = refresh_digest, refresh_digest = sha256(random()::text::bytea), sealed_refresh = sha256(random()::text::bytea), rotated_at = now(), last_active_at = now() WHERE id = (SELECT id FROM \(schema).bench_sessions WHERE n = :n);
-            INSERT INTO auth.events (id, type, tenant_id, subject, data) VALUES (gen_random_uuid(), 'auth.refresh_token', '\(tenantID.uuidString.lowercased())', '{}', '{}');
+            \(outbox ? "INSERT INTO auth.events (id, type, tenant_id, subject, data) VALUES (gen_random_uuid(), 'bench.refresh', '\(tenantID.uuidString.lowercased())', '{}', '{}');" : "")
             END;
 
             """
