@@ -242,6 +242,24 @@ public struct ConsumerGroupStore: Sendable {
         return (stale, deleted)
     }
 
+    /// Forgets one-time secrets that are of no more use: expired, or taken by every active group
+    /// (advanced past) with no delivery of the event still pending or dead (a retry would need
+    /// it). Returns how many were purged.
+    @discardableResult
+    public func purgeSecrets() async throws -> Int {
+        try await pool.query(
+            """
+            UPDATE auth.events e SET sealed_secret = NULL
+            WHERE e.sealed_secret IS NOT NULL
+              AND (e.secret_expires_at < now()
+                   OR (NOT EXISTS (SELECT 1 FROM auth.consumer_groups g
+                                   WHERE g.status = 'active' AND NOT pg_visible_in_snapshot(e.txid, g.last_snapshot))
+                       AND NOT EXISTS (SELECT 1 FROM auth.event_deliveries d JOIN auth.consumer_groups g ON g.name = d.group_name
+                                       WHERE d.event_id = e.id AND (d.status = 'dead' OR (d.status = 'pending' AND g.status = 'active')))))
+            """
+        ).affectedRows
+    }
+
     /// Removes a group and its delivery rows (explicit: `authd events drop-group`).
     public func drop(group: String) async throws -> Bool {
         try await pool.query("DELETE FROM auth.consumer_groups WHERE name = $1", group).affectedRows == 1

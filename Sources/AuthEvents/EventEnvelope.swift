@@ -1,4 +1,5 @@
 import AuthCore
+import AuthCrypto
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -19,10 +20,12 @@ public struct EventEnvelope: Sendable, Equatable {
     public let data: JSONObject
     /// 1 on the first delivery to this group.
     public let attempt: Int
+    /// The event's one-time secret, still sealed (nil: none, or purged already).
+    public let sealedSecret: [UInt8]?
 
     static let columns = """
         e.id, e.type, e.version, e.tenant_id, e.occurred_at, e.actor::text AS actor, e.subject::text AS subject, \
-        e.data::text AS data
+        e.data::text AS data, e.sealed_secret
         """
 
     init(row: PGRow) throws {
@@ -35,6 +38,16 @@ public struct EventEnvelope: Sendable, Equatable {
         subject = try JSONValue.parse(try row.decode("subject", as: String.self)).objectValue
         data = try JSONValue.parse(try row.decode("data", as: String.self)).objectValue
         attempt = try row.decode("attempts")
+        sealedSecret = try row.decode("sealed_secret", as: PGBytes?.self)?.bytes
+    }
+
+    /// The one-time secret in clear, for a handler that must deliver it (an e-mail or SMS
+    /// sender); nil when the event has none or it was purged. Throws when `sealer`'s keyring
+    /// lacks the key it was sealed with.
+    public func secret(_ sealer: SecretSealer) throws -> String? {
+        guard let sealedSecret else { return nil }
+        let clear = try sealer.open(sealedSecret, purpose: EventOutbox.secretPurpose, associatedData: EventOutbox.secretAssociatedData(id))
+        return String(decoding: clear, as: UTF8.self)
     }
 
     /// The envelope as JSON (what the webhook and log consumers send).

@@ -1,15 +1,16 @@
 import Logging
 import ServiceLifecycle
 
-/// Runs `ConsumerGroupStore.prune` at an interval (in `authd listen`).
+/// Runs `ConsumerGroupStore.prune` (`authd listen`; nil retention: not at all) and
+/// `purgeSecrets` (also in `authd serve`, so one-time codes go even with no listener) at an interval.
 public struct EventRetention: Service {
     let store: ConsumerGroupStore
-    let retention: Duration
+    let retention: Duration?
     let staleAfter: Duration
     let interval: Duration
     let logger: Logger
 
-    public init(store: ConsumerGroupStore, retention: Duration, staleAfter: Duration, interval: Duration = .seconds(60), logger: Logger) {
+    public init(store: ConsumerGroupStore, retention: Duration?, staleAfter: Duration, interval: Duration = .seconds(60), logger: Logger) {
         self.store = store
         self.retention = retention
         self.staleAfter = staleAfter
@@ -21,9 +22,13 @@ public struct EventRetention: Service {
         try? await cancelWhenGracefulShutdown {
             while true {
                 do {
-                    let (stale, deleted) = try await store.prune(retention: retention, staleAfter: staleAfter)
-                    if stale > 0 || deleted > 0 {
-                        logger.info("event retention", metadata: ["staleGroups": "\(stale)", "deletedEvents": "\(deleted)"])
+                    let purged = try await store.purgeSecrets()
+                    if let retention {
+                        let (stale, deleted) = try await store.prune(retention: retention, staleAfter: staleAfter)
+                        if stale > 0 || deleted > 0 || purged > 0 {
+                            logger.info(
+                                "event retention", metadata: ["staleGroups": "\(stale)", "deletedEvents": "\(deleted)", "purgedSecrets": "\(purged)"])
+                        }
                     }
                 } catch {
                     logger.warning("event retention failed", metadata: ["error": "\(error)"])

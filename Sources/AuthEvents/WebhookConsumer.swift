@@ -43,12 +43,16 @@ public struct WebhookConsumer: Sendable {
     let secret: Secret
     let client: HTTPClient
     let timeout: Duration
+    /// Opens events' one-time secrets so the endpoint (an e-mail/SMS sender) receives them as
+    /// `oneTimeSecret`, inside the signed body; nil: they are left out.
+    let sealer: SecretSealer?
 
-    public init(url: String, secret: Secret, client: HTTPClient, timeout: Duration = .seconds(10)) {
+    public init(url: String, secret: Secret, client: HTTPClient, timeout: Duration = .seconds(10), sealer: SecretSealer? = nil) {
         self.url = url
         self.secret = secret
         self.client = client
         self.timeout = timeout
+        self.sealer = sealer
     }
 
     /// The signature header value for a message.
@@ -62,7 +66,9 @@ public struct WebhookConsumer: Sendable {
     }
 
     func deliver(_ event: EventEnvelope) async throws {
-        let body = JSONValue.object(event.json).jsonText
+        var payload = event.json
+        if let sealer, let clear = try event.secret(sealer) { payload["oneTimeSecret"] = .string(clear) }
+        let body = JSONValue.object(payload).jsonText
         let id = event.id.uuidString.lowercased()
         let timestamp = Int(Date().timeIntervalSince1970)
         var request = HTTPClientRequest(url: url)

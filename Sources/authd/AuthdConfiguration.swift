@@ -74,8 +74,13 @@ struct AuthdConfiguration: Sendable {
 
         var keyring: Keyring?
         var ephemeral = false
-        if needsKeyring {
-            let secret = config.string(forKey: "auth.secret.key", isSecret: true) ?? ""
+        let secret = config.string(forKey: "auth.secret.key", isSecret: true) ?? ""
+        if !needsKeyring, !secret.isEmpty {
+            // Optional here (e.g. `authd listen` opening events' one-time secrets for a webhook).
+            do { keyring = try Keyring(parsing: secret) } catch let CryptoError.invalidKeyring(reason) {
+                problems.append("AUTH_SECRET_KEY is invalid: \(reason)")
+            }
+        } else if needsKeyring {
             if secret.isEmpty {
                 if environment == .development {
                     keyring = try Keyring.ephemeral()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import AuthCore
+import AuthCrypto
 import AuthEvents
 import PGKit
 import ServiceLifecycle
@@ -99,7 +100,10 @@ struct ListenCommand: AsyncParsableCommand {
                         throw ConfigurationProblems(problems: ["AUTH_WEBHOOK_SECRET: \(error)"])
                     }
                     options.subscriptions = subscribe
-                    handler = WebhookConsumer(url: url ?? "", secret: secret, client: http).handler()
+                    // With AUTH_SECRET_KEY the endpoint also gets events' one-time codes (signed body).
+                    handler = WebhookConsumer(
+                        url: url ?? "", secret: secret, client: http,
+                        sealer: runtime.configuration.keyring.map(SecretSealer.init(keyring:))).handler()
                 case "example-login":
                     options.subscriptions = [AuthEvent.Name.loggedIn.rawValue]
                     handler = ExampleLoginConsumer(registry: runtime.registry, roleSync: roleSync, logger: runtime.logger).handler()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AuthCore
 import AuthCrypto
+import AuthEvents
 import AuthHTTP
 import Hummingbird
 import PGKit
@@ -37,6 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
             let revocations = RevocationSet(
                 pool: runtime.pool, listener: listener, retention: config.settings.accessTokenTTL + .seconds(60), logger: runtime.logger)
             var services: [any Service] = [runtime.pool, listener, afterCommit, notifier, broadcaster, revocations]
+            // One-time codes in events are purged once delivered or expired, listener or not.
+            services.append(
+                EventRetention(store: ConsumerGroupStore(pool: runtime.pool), retention: nil, staleAfter: .zero, logger: runtime.logger))
             if status?.isUpToDate == true {
                 let tokens = try await TokenService.start(
                     settings: config.settings, keyring: keyring,

@@ -47,14 +47,16 @@ import Testing
             let secretBytes = try SecureRandom.bytes(32)
             let secret = try WebhookConsumer.Secret("whsec_" + Base64.encode(secretBytes))
             let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            let sealer = SecretSealer(keyring: try Keyring.ephemeral())
             let listener = try PGListener(conninfo: db.conninfo)
             let t = "test.webhook.\(UUID().uuidString.prefix(8).lowercased())"
             let consumer = EventConsumer(
                 group: "wh-\(UUID().uuidString.prefix(8).lowercased())", pool: pool, listener: listener,
                 options: .init(subscriptions: [t], start: .oldest, baseBackoff: .zero),
-                handler: WebhookConsumer(url: "http://127.0.0.1:\(port)/hook", secret: secret, client: http).handler())
-            let event = AuthEvent(AuthEvent.Name(rawValue: t), tenantID: nil, data: ["k": .string("v")])
-            try await pool.withTransaction { tx in try await EventOutbox().append(event, in: tx) }
+                handler: WebhookConsumer(url: "http://127.0.0.1:\(port)/hook", secret: secret, client: http, sealer: sealer).handler())
+            var event = AuthEvent(AuthEvent.Name(rawValue: t), tenantID: nil, data: ["k": .string("v")])
+            event.secret = .init("493817", expiresAt: Date().addingTimeInterval(600))
+            try await pool.withTransaction { tx in try await EventOutbox(sealer: sealer).append(event, in: tx) }
 
             let group = ServiceGroup(configuration: .init(services: [app], logger: .init(label: "test")))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -77,6 +79,7 @@ import Testing
                 for: Array("\(item.id).\(item.timestamp).\(item.body)".utf8), using: SymmetricKey(data: secretBytes))
             #expect(item.signature == "v1," + Base64.encode(Array(mac)))
             #expect(item.body.contains(#""type":"\#(t)""#))
+            #expect(item.body.contains(#""oneTimeSecret":"493817""#), "the code reaches the endpoint inside the signed body")
             #expect(calls.withLock { $0 } == 2)
         }
     }

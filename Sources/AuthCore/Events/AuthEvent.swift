@@ -35,6 +35,19 @@ public struct AuthEvent: Sendable, Equatable {
     public var actor: JSONObject
     public var subject: JSONObject
     public var data: JSONObject
+    /// A one-time code (verification, passwordless, MFA) a consumer must deliver: never in
+    /// `data`; stored only sealed and purged once every group has it or it expired.
+    public var secret: OneTimeSecret?
+
+    /// A secret riding with an event, and until when it is of any use.
+    public struct OneTimeSecret: Sendable, Equatable {
+        public var value: String
+        public var expiresAt: Date
+        public init(_ value: String, expiresAt: Date) {
+            self.value = value
+            self.expiresAt = expiresAt
+        }
+    }
 
     public init(
         _ type: Name, tenantID: UUID?, actor: JSONObject = [:], subject: JSONObject = [:], data: JSONObject = [:],

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import AuthCrypto
 import PGKit
 
 /// Appends events to `auth.events` inside the caller's transaction: rolled back ⇒ no event,
@@ -5,9 +11,21 @@ import PGKit
 public struct EventOutbox: Sendable {
     /// Poked after COMMIT when a transaction appended events (nil: nobody to wake).
     let notifier: EventNotifier?
+    /// Seals events' one-time secrets (nil: an event carrying one is refused).
+    let sealer: SecretSealer?
 
-    public init(notifier: EventNotifier? = nil) {
+    public init(notifier: EventNotifier? = nil, sealer: SecretSealer? = nil) {
         self.notifier = notifier
+        self.sealer = sealer
+    }
+
+    /// The purpose (key derivation label) secrets of events are sealed under.
+    public static let secretPurpose = "authd event secret v1"
+
+    /// The associated data binding a sealed secret to its event (a sealed value moved to
+    /// another row does not open).
+    public static func secretAssociatedData(_ id: UUID) -> [UInt8] {
+        Array("event:\(id.uuidString.lowercased())".utf8)
     }
 
     /// Wakes consumers once `tx` commits (also for events written by statements of their own).
@@ -21,11 +39,22 @@ public struct EventOutbox: Sendable {
     public func append(_ events: [AuthEvent], in tx: PGTransaction) async throws {
         if !events.isEmpty { notifyAfterCommit(tx) }
         for event in events {
+            guard let secret = event.secret else {
+                try await tx.query(
+                    """
+                    INSERT INTO auth.events (id, type, version, tenant_id, actor, subject, data)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    """, Self.binds(event))
+                continue
+            }
+            guard let sealer else { throw AuthError.internalError("an event carries a one-time secret but the outbox has no sealer") }
+            let sealed = try sealer.seal(
+                Array(secret.value.utf8), purpose: Self.secretPurpose, associatedData: Self.secretAssociatedData(event.id))
             try await tx.query(
                 """
-                INSERT INTO auth.events (id, type, version, tenant_id, actor, subject, data)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
-                """, Self.binds(event))
+                INSERT INTO auth.events (id, type, version, tenant_id, actor, subject, data, sealed_secret, secret_expires_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                """, Self.binds(event) + [PGBind.bytea(sealed), secret.expiresAt])
         }
     }
 

@@ -33,7 +33,7 @@ public struct AuthEnvironment: Sendable {
     ) {
         self.broadcaster = broadcaster
         self.revocations = revocations
-        self.outbox = EventOutbox(notifier: notifier)
+        self.outbox = EventOutbox(notifier: notifier, sealer: SecretSealer(keyring: tokens.keyring))
         self.pool = pool
         self.registry = registry
         self.tenants = TenantDirectory(registry: registry)
