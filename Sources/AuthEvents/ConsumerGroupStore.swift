@@ -54,13 +54,20 @@ public struct ConsumerGroupStore: Sendable {
         }
     }
 
-    /// `advance` then `claim` in one pool-thread hop: what a worker does on every wake-up, so
-    /// the time from a NOTIFY to the handler is a few round trips and no thread switches.
-    public func advanceAndClaim(group: String, owner: String, limit: Int, lease: Duration, maxAttempts: Int = 8) async throws -> [EventEnvelope] {
+    /// `completeAll(done)`, `advance` and `claim` in one pool-thread hop: what a worker does on
+    /// every pass, so the time from a NOTIFY to the handler is a few round trips and no thread
+    /// switches, and the previous batch's results ride along. Returns how many of `done` were
+    /// still held (and are now done), the new batch, and — when it is empty — the seconds until
+    /// the earliest retry falls due (how long the worker may sleep).
+    public func completeAdvanceAndClaim(
+        group: String, owner: String, done: [UUID] = [], limit: Int, lease: Duration, maxAttempts: Int = 8
+    ) async throws -> (completed: Int, batch: [EventEnvelope], nextRetry: Double?) {
         try Self.checkName(group)
         return try await pool.withBlockingConnection { conn in
+            let completed = done.isEmpty ? 0 : try Self.completeAll(group: group, events: done, owner: owner, on: conn)
             try Self.advance(group: group, on: conn)
-            return try Self.claim(group: group, owner: owner, limit: limit, lease: lease, maxAttempts: maxAttempts, on: conn)
+            let batch = try Self.claim(group: group, owner: owner, limit: limit, lease: lease, maxAttempts: maxAttempts, on: conn)
+            return (completed, batch, batch.isEmpty ? try Self.secondsUntilNextRetry(group: group, on: conn) : nil)
         }
     }
 
@@ -168,11 +175,15 @@ public struct ConsumerGroupStore: Sendable {
     /// returns how many were.
     public func completeAll(group: String, events: [UUID], owner: String) async throws -> Int {
         guard !events.isEmpty else { return 0 }
-        return try await pool.query(
+        return try await pool.withBlockingConnection { conn in try Self.completeAll(group: group, events: events, owner: owner, on: conn) }
+    }
+
+    static func completeAll(group: String, events: [UUID], owner: String, on conn: PGConnection) throws -> Int {
+        try conn.query(
             """
             UPDATE auth.event_deliveries SET status = 'done', done_at = now(), lease_owner = NULL, lease_until = NULL
             WHERE group_name = $1 AND event_id = ANY($2::uuid[]) AND lease_owner = $3 AND lease_until > now() AND status = 'pending'
-            """, group, events.map { $0.uuidString.lowercased() }, owner
+            """, [group.pgBind, events.map { $0.uuidString.lowercased() }.pgBind, owner.pgBind]
         ).affectedRows
     }
 
@@ -210,12 +221,25 @@ public struct ConsumerGroupStore: Sendable {
     }
 
     /// Seconds until the group's earliest unclaimed pending delivery is due (nil when none).
+    /// `completeAll(done)` and `secondsUntilNextRetry` in one hop: what a worker does before it
+    /// sleeps. Returns how many of `done` were still held, and the seconds until the next retry.
+    public func completeAndNextRetry(group: String, owner: String, done: [UUID]) async throws -> (completed: Int, nextRetry: Double?) {
+        try await pool.withBlockingConnection { conn in
+            let completed = done.isEmpty ? 0 : try Self.completeAll(group: group, events: done, owner: owner, on: conn)
+            return (completed, try Self.secondsUntilNextRetry(group: group, on: conn))
+        }
+    }
+
     public func secondsUntilNextRetry(group: String) async throws -> Double? {
-        try await pool.query(
+        try await pool.withBlockingConnection { conn in try Self.secondsUntilNextRetry(group: group, on: conn) }
+    }
+
+    static func secondsUntilNextRetry(group: String, on conn: PGConnection) throws -> Double? {
+        try conn.query(
             """
             SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 AS s FROM auth.event_deliveries
             WHERE group_name = $1 AND status = 'pending' AND lease_until IS NULL
-            """, group
+            """, [group.pgBind]
         ).first?.decode("s", as: Double?.self)
     }
 

@@ -84,38 +84,69 @@ public final class EventConsumer: Service, Sendable {
         // rest of the batch back; only cancellation (the service group's shutdown deadline, or a
         // failing sibling service) interrupts a handler, whose event is then given back too.
         var failures = 0
+        // Results of a full batch, marked done by the next pass's first statement.
+        var pending: [UUID] = []
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let handled: Int
+            let nextRetry: Double?
             do {
-                handled = try await self.runOnce()
+                (handled, pending, nextRetry) = try await self.pass(completing: pending)
                 failures = 0
             } catch {
-                // A database hiccup must not end the worker: log, back off, go on.
+                // A database hiccup must not end the worker: log, back off, go on. Results not
+                // recorded are redelivered (at least once).
+                pending = []
                 failures += 1
                 self.logger.warning("consumer group pass failed; retrying", metadata: ["group": "\(self.group)", "error": "\(error)"])
                 let backoff = Duration.milliseconds(min(5_000, 100 * (1 << min(failures, 6))))
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: backoff) }
                 continue
             }
-            // A full batch means more may be waiting: go again at once.
+            // A full batch: more may be waiting, go again at once (its results ride along).
+            // Otherwise record the results, then sleep until a NOTIFY, the poll interval, or the
+            // earliest retry.
             if handled < self.options.batchSize {
-                // Sleep no longer than until the earliest retry falls due.
-                let due = (try? await self.store.secondsUntilNextRetry(group: self.group)) ?? nil
+                var due = nextRetry
+                if handled > 0 {  // results to record, and maybe a failure whose retry is due soon
+                    do {
+                        let (completed, next) = try await self.store.completeAndNextRetry(group: self.group, owner: self.owner, done: pending)
+                        if completed < pending.count {
+                            self.logger.warning("lease lost before completion; results dropped", metadata: ["count": "\(pending.count - completed)"])
+                        }
+                        due = next
+                    } catch {
+                        self.logger.warning("could not mark deliveries done; they will be redelivered", metadata: ["error": "\(error)"])
+                    }
+                    pending = []
+                }
                 let wait = due.map { min(self.options.pollInterval, .milliseconds(Int(max(0, $0) * 1000) + 5)) } ?? self.options.pollInterval
                 try? await cancelWhenGracefulShutdown { await self.waitForWork(wakeups, timeout: wait) }
             }
         }
+        await completeAll(&pending)
     }
 
     /// Advances the group and handles one batch; returns how many events were claimed.
     @discardableResult
     public func runOnce() async throws -> Int {
+        var (count, done, _) = try await pass(completing: [])
+        await completeAll(&done)
+        return count
+    }
+
+    /// Records `completing`, advances, claims and handles one batch; returns how many events were
+    /// claimed, the ids handled successfully (not yet marked done), and when nothing was claimed
+    /// the seconds until the earliest retry.
+    private func pass(completing: [UUID]) async throws -> (Int, [UUID], Double?) {
         if !registered.withLock({ $0 }) {
             try await store.ensure(group: group, subscriptions: options.subscriptions, start: options.start)
             registered.withLock { $0 = true }
         }
-        let batch = try await store.advanceAndClaim(
-            group: group, owner: owner, limit: options.batchSize, lease: options.lease, maxAttempts: options.maxAttempts)
+        let (completed, batch, nextRetry) = try await store.completeAdvanceAndClaim(
+            group: group, owner: owner, done: completing, limit: options.batchSize, lease: options.lease, maxAttempts: options.maxAttempts)
+        if completed < completing.count {
+            logger.warning("lease lost before completion; results dropped", metadata: ["count": "\(completing.count - completed)"])
+        }
         // Successful deliveries are marked done together (one statement, not one per event),
         // flushed before the claim's lease could run out.
         var done: [UUID] = []
@@ -134,8 +165,7 @@ public final class EventConsumer: Service, Sendable {
                 claimedAt = .now
             }
         }
-        await completeAll(&done)
-        return batch.count
+        return (batch.count, done, nextRetry)
     }
 
     private func completeAll(_ done: inout [UUID]) async {
