@@ -18,8 +18,15 @@ struct EventsBench: Sendable {
         let seen = Shared([String: Double]())  // event id → seconds when read (monotonic, or wall with `wallClock`)
 
         init(authd: String, conninfo: String, group: String, type: String, wallClock: Bool = false, start: String = "oldest") throws {
-            process.executableURL = URL(fileURLWithPath: authd)
-            process.arguments = ["listen", "--consumer", "log:\(group)", "--subscribe", type, "--start", start, "--lease-seconds", "2"]
+            let arguments = ["listen", "--consumer", "log:\(group)", "--subscribe", type, "--start", start, "--lease-seconds", "2"]
+            if let nice = ProcessInfo.processInfo.environment["AUTH_BENCH_LISTEN_NICE"], Int(nice) != nil {
+                // An experiment knob: the listener at another scheduling priority (e.g. -10).
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/nice")
+                process.arguments = ["-n", nice, authd] + arguments
+            } else {
+                process.executableURL = URL(fileURLWithPath: authd)
+                process.arguments = arguments
+            }
             var env = ProcessInfo.processInfo.environment
             env["AUTH_DATABASE_URL"] = conninfo
             env["AUTH_LOG_LEVEL"] = "error"

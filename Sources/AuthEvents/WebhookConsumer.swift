@@ -30,11 +30,13 @@ public struct WebhookConsumer: Sendable {
     public enum WebhookError: Error, CustomStringConvertible {
         case invalidSecret
         case rejected(status: Int)
+        case noKeyringForSecret
 
         public var description: String {
             switch self {
             case .invalidSecret: "webhook secret must be whsec_ + base64 of at least 24 bytes"
             case .rejected(let status): "endpoint answered \(status)"
+            case .noKeyringForSecret: "the event carries a one-time secret and authd listen has no AUTH_SECRET_KEY to open it"
             }
         }
     }
@@ -67,7 +69,12 @@ public struct WebhookConsumer: Sendable {
 
     func deliver(_ event: EventEnvelope) async throws {
         var payload = event.json
-        if let sealer, let clear = try event.secret(sealer) { payload["oneTimeSecret"] = .string(clear) }
+        if event.sealedSecret != nil {
+            // A code the endpoint exists to deliver: without the keyring, fail (retry, then dead
+            // letter, visible in `authd events status`) rather than send it without the code.
+            guard let sealer else { throw WebhookError.noKeyringForSecret }
+            if let clear = try event.secret(sealer) { payload["oneTimeSecret"] = .string(clear) }
+        }
         let body = JSONValue.object(payload).jsonText
         let id = event.id.uuidString.lowercased()
         let timestamp = Int(Date().timeIntervalSince1970)

@@ -145,11 +145,25 @@ public struct AuthRoutes: Sendable {
             headers: transport.clearingCookies())
     }
 
-    /// A fresh CSRF token for the caller's session (body and readable cookie).
+    /// A fresh CSRF token for the caller's session (body and readable cookie). The session is
+    /// the access token's, else the refresh cookie's (path /auth reaches here): a client that lost
+    /// its `authd_csrf` cookie after its access token expired can still get one and refresh. A
+    /// GET changes nothing, and another origin cannot read the answer.
     @Sendable func csrfToken(_ request: Request, context: AuthRequestContext) async throws -> Response {
-        let principal = try await authenticate(request, context)
-        let token = try transport.csrf.token(for: principal.session.id)
-        let maxAge = max(0, Int(principal.session.expiresAt.timeIntervalSinceNow))
+        let sessionID: UUID
+        let maxAge: Int
+        do {
+            let principal = try await authenticate(request, context)
+            sessionID = principal.session.id
+            maxAge = max(0, Int(principal.session.expiresAt.timeIntervalSinceNow))
+        } catch {
+            guard let cookie = request.cookies["refreshToken"], let refresh = env.tokens.parseRefresh(String(cookie.value)) else {
+                throw error
+            }
+            sessionID = refresh.sessionID
+            maxAge = env.settings.sessionAbsoluteLifetime.wholeSeconds
+        }
+        let token = try transport.csrf.token(for: sessionID)
         return JSONBody.response(
             .object([
                 "csrfToken": .string(token), "headerName": .string(CSRFGuard.headerName), "cookieName": .string(CSRFGuard.cookieName),

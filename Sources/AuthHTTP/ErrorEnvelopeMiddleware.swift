@@ -17,8 +17,9 @@ public struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware
         } catch let error as AuthError {
             return ErrorEnvelope(error).response()
         } catch let error as PGError where error.sqlState == "3F000" || error.sqlState == "42P01" {
-            // A tenant schema dropped under a request in flight (tenant deleted a moment ago).
-            context.logger.warning("tenant tables missing; answering 404", metadata: ["sqlstate": "\(error.sqlState ?? "")"])
+            // A tenant schema dropped under a request in flight (tenant deleted a moment ago). Logged
+            // as an error: the same codes from a missing global table would be a real fault.
+            context.logger.error("tables missing (tenant deleted, or a fault); answering 404", metadata: ["error": "\(error)"])
             return ErrorEnvelope(AuthError.tenantNotFound).response()
         } catch let error as HTTPError {
             let status = Int(error.status.code)

@@ -59,10 +59,13 @@ public final class PGConnection: @unchecked Sendable {
         let values: [UnsafePointer<CChar>?] = cStrings.map { $0.map { UnsafePointer($0) } }
         let count = Int32(binds.count)
         let key = PGStatementCache.key(sql, binds.map(\.oid))
-        switch statements.plan(key) {
+        switch statements.plan(key, idle: PQtransactionStatus(raw) == PQTRANS_IDLE) {
         case .unnamed:
             return try check(PQexecParams(raw, sql, count, types, values, nil, nil, 0))
-        case .prepare(let name):
+        case .prepare(let name, let evicting):
+            // Outside a transaction (see `plan`): a failure here cannot abort anything. The
+            // names are our own `pgkit_N`.
+            for old in evicting { _ = try? check(PQexec(raw, "DEALLOCATE \(old)")) }
             _ = try check(PQprepare(raw, name, sql, count, types))
             statements.prepared(key, as: name)
             return try executePrepared(name, key: key, count: count, values: values)
@@ -77,7 +80,7 @@ public final class PGConnection: @unchecked Sendable {
         } catch let error as PGError {
             // 26000: the statement is gone; 0A000: "cached plan must not change result type"
             // (a table's columns changed under it). Either way a fresh statement will do.
-            if error.sqlState == "26000" || error.sqlState == "0A000" { statements.forget(key) }
+            if error.sqlState == "26000" || error.sqlState == "0A000" { statements.forget(key, exists: error.sqlState == "0A000") }
             throw error
         }
     }

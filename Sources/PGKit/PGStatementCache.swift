@@ -2,25 +2,30 @@
 /// skips parsing and planning (PostgreSQL re-plans it by itself when a table it uses changes or
 /// when `search_path` differs from the one it was planned under, so tenant switching is safe).
 ///
-/// A statement is prepared on its second run, not its first: one-off SQL (migrations, DDL,
-/// statements with a schema name inside) never takes a server-side slot. At most `capacity`
-/// statements are prepared per connection; past that, statements run unnamed as before.
+/// A statement is prepared on its second run, not its first: one-off SQL (migrations, DDL) never
+/// takes a server-side slot. At most `capacity` statements stay prepared per connection; when
+/// the connection is outside a transaction the least recently used one makes room (the caller
+/// deallocates it), inside one a statement that finds no room runs unnamed as before.
 /// Not thread-safe: it belongs to one `PGConnection`, used by one thread at a time.
 struct PGStatementCache {
     /// What to do with a statement about to run.
     enum Plan: Equatable {
         /// Run it unnamed (`PQexecParams`).
         case unnamed
-        /// Prepare it under this name, then run it.
-        case prepare(String)
+        /// Deallocate `evicting` (server-side names), prepare it under `name`, then run it.
+        case prepare(String, evicting: [String])
         /// Run the statement prepared under this name.
         case execute(String)
     }
 
     let capacity: Int
-    private var names: [String: String] = [:]
+    private var names: [String: (name: String, lastUse: UInt64)] = [:]
     private var seenOnce: Set<String> = []
+    /// Prepared on the server but no longer used (their result type changed): dropped at the
+    /// next chance outside a transaction.
+    private var stale: [String] = []
     private var counter = 0
+    private var clock: UInt64 = 0
 
     init(capacity: Int = 256) {
         self.capacity = capacity
@@ -32,30 +37,51 @@ struct PGStatementCache {
     }
 
     /// Decides how to run `key`; a `.prepare` must be confirmed with `prepared(_:as:)`.
-    mutating func plan(_ key: String) -> Plan {
+    /// `idle`: the connection is outside any transaction, so deallocating is safe.
+    mutating func plan(_ key: String, idle: Bool = true) -> Plan {
         guard capacity > 0 else { return .unnamed }
-        if let name = names[key] { return .execute(name) }
-        guard names.count < capacity else { return .unnamed }
+        clock &+= 1
+        if let entry = names[key] {
+            names[key] = (entry.name, clock)
+            return .execute(entry.name)
+        }
         if seenOnce.remove(key) == nil {
             // Bounded: forgetting first sightings only delays a statement's preparation.
             if seenOnce.count >= capacity * 4 { seenOnce.removeAll(keepingCapacity: true) }
             seenOnce.insert(key)
             return .unnamed
         }
+        var evicting: [String] = []
+        if idle {
+            evicting = stale
+            stale.removeAll()
+        }
+        if names.count >= capacity {
+            guard idle, let oldest = names.min(by: { $0.value.lastUse < $1.value.lastUse }) else {
+                stale += evicting  // not now after all
+                seenOnce.insert(key)  // still a candidate: its next run outside a transaction prepares it
+                return .unnamed
+            }
+            names[oldest.key] = nil
+            evicting.append(oldest.value.name)
+        }
         counter += 1
-        return .prepare("pgkit_\(counter)")
+        return .prepare("pgkit_\(counter)", evicting: evicting)
     }
 
     /// Records that the server holds `key` as `name`.
     mutating func prepared(_ key: String, as name: String) {
-        names[key] = name
+        clock &+= 1
+        names[key] = (name, clock)
     }
 
-    /// Forgets `key` (its server statement failed in a way a fresh one may not).
-    mutating func forget(_ key: String) {
-        names[key] = nil
+    /// Forgets `key`: its server statement failed in a way a fresh one may not. `exists`: the
+    /// server still holds it (deallocated later).
+    mutating func forget(_ key: String, exists: Bool) {
+        guard let entry = names.removeValue(forKey: key) else { return }
+        if exists { stale.append(entry.name) }
     }
 
-    /// How many statements are prepared on the server.
+    /// How many statements are prepared on the server for current use.
     var count: Int { names.count }
 }

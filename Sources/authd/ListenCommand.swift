@@ -86,6 +86,7 @@ struct ListenCommand: AsyncParsableCommand {
                     store: ConsumerGroupStore(pool: runtime.pool), retention: .seconds(retentionHours * 3600),
                     staleAfter: .seconds(staleGroupHours * 3600), logger: runtime.logger),
             ]
+            var consumerList: [EventConsumer] = []
             for spec in consumers {
                 let (kind, group, url) = Self.parse(spec)
                 var options = EventConsumer.Options(start: start == "oldest" ? .oldest : .now, lease: .seconds(leaseSeconds))
@@ -111,9 +112,10 @@ struct ListenCommand: AsyncParsableCommand {
                     options.subscriptions = subscribe
                     handler = LogConsumer.handler()
                 }
-                services.append(
+                consumerList.append(
                     EventConsumer(group: group, pool: runtime.pool, listener: listener, options: options, logger: runtime.logger, handler: handler))
             }
+            services.append(ConsumerSet(consumerList))
             if let port = runtime.configuration.metricsPort {
                 services.append(MetricsExporter.server(host: runtime.configuration.httpHost, port: port, logger: runtime.logger))
             }

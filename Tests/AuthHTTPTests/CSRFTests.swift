@@ -89,6 +89,21 @@ import Testing
         }
     }
 
+    /// A client that lost its CSRF cookie once its access token expired gets a token for the
+    /// session its refresh cookie names, and can refresh again.
+    @Test func theRefreshCookieAloneCanFetchAToken() async throws {
+        try await TestApp.with { _, client in
+            let s = try await Self.cookieLogin(client, "ann@example.com")
+            let fresh = try await client.call(.get, "/auth/csrf", headers: ["cookie": "refreshToken=\(s.refresh)"])
+            #expect(fresh.status == .ok)
+            let token = try #require(fresh.object["csrfToken"]?.stringValue)
+            let refreshed = try await client.call(
+                .post, "/auth/refresh-token", headers: ["cookie": "refreshToken=\(s.refresh)", "x-access-token-type": "cookie", "x-csrf-token": token])
+            #expect(refreshed.status == .ok)
+            #expect(try await client.call(.get, "/auth/csrf").status == .unauthorized, "no session at all: 401")
+        }
+    }
+
     @Test func originMustBeOwnHostOrAllowed() async throws {
         try await TestApp.with(configure: { $0.csrfAllowedOrigins = ["https://app.example.com"] }) { _, client in
             let s = try await Self.cookieLogin(client, "ann@example.com")

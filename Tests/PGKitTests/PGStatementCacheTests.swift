@@ -11,27 +11,54 @@ import Testing
 @Suite struct PGStatementCacheTests {
     static let db = SuiteDatabase()
 
-    @Test func preparesOnTheSecondRunWithinCapacity() {
+    @Test func preparesOnTheSecondRunAndEvictsTheLeastRecentlyUsedWhenIdle() {
         var cache = PGStatementCache(capacity: 2)
         let a = PGStatementCache.key("SELECT $1", [25])
         #expect(cache.plan(a) == .unnamed)
-        guard case .prepare(let name) = cache.plan(a) else {
+        guard case .prepare(let nameA, let none) = cache.plan(a) else {
             Issue.record("second run should prepare")
             return
         }
-        cache.prepared(a, as: name)
-        #expect(cache.plan(a) == .execute(name))
+        #expect(none.isEmpty)
+        cache.prepared(a, as: nameA)
+        #expect(cache.plan(a) == .execute(nameA))
         // Other parameter types make another statement.
         #expect(PGStatementCache.key("SELECT $1", [20]) != a)
         let b = "SELECT 2", c = "SELECT 3"
         _ = cache.plan(b)
-        if case .prepare(let n) = cache.plan(b) { cache.prepared(b, as: n) }
+        if case .prepare(let n, _) = cache.plan(b) { cache.prepared(b, as: n) }
+        #expect(cache.plan(b) != .unnamed)
         _ = cache.plan(c)
-        #expect(cache.plan(c) == .unnamed, "over capacity: runs unnamed")
-        cache.forget(a)
+        // Full: inside a transaction c runs unnamed; outside, the least recently used (a) goes.
+        #expect(cache.plan(c, idle: false) == .unnamed)
+        guard case .prepare(let nameC, let evicted) = cache.plan(c, idle: true) else {
+            Issue.record("idle: should make room")
+            return
+        }
+        #expect(evicted == [nameA])
+        cache.prepared(c, as: nameC)
+        #expect(cache.count == 2)
+        // A statement whose result type changed is dropped on the server at the next chance.
+        cache.forget(c, exists: true)
         #expect(cache.count == 1)
+        _ = cache.plan(a)
+        if case .prepare(_, let dropped) = cache.plan(a, idle: true) { #expect(dropped == [nameC]) } else { Issue.record("should prepare") }
         var off = PGStatementCache(capacity: 0)
         #expect(off.plan(a) == .unnamed && off.plan(a) == .unnamed)
+    }
+
+    @Test func aFullCacheDeallocatesWhatItEvicts() async throws {
+        let db = try await Self.db.get()
+        let conn = try PGConnection(conninfo: db.conninfo, preparedStatements: 2)
+        for round in 1...3 {
+            for k in 1...3 {
+                let row = try #require(try conn.query("SELECT $1::int8 + \(k) AS v", [round.pgBind]).first)
+                #expect(try row.decode("v", as: Int.self) == round + k)
+            }
+        }
+        #expect(conn.preparedStatementCount == 2)
+        let onServer = try #require(try conn.query("SELECT count(*)::int8 AS n FROM pg_prepared_statements").first)
+        #expect(try onServer.decode("n", as: Int.self) == 2)
     }
 
     @Test func repeatedStatementsRunPreparedWithTheSameResults() async throws {

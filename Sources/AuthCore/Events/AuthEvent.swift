@@ -40,13 +40,17 @@ public struct AuthEvent: Sendable, Equatable {
     public var secret: OneTimeSecret?
 
     /// A secret riding with an event, and until when it is of any use.
-    public struct OneTimeSecret: Sendable, Equatable {
+    public struct OneTimeSecret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
         public var value: String
         public var expiresAt: Date
         public init(_ value: String, expiresAt: Date) {
             self.value = value
             self.expiresAt = expiresAt
         }
+
+        /// Never the value: an event logged or printed must not show its code.
+        public var description: String { "OneTimeSecret(redacted, expires \(expiresAt))" }
+        public var debugDescription: String { description }
     }
 
     public init(

@@ -58,7 +58,9 @@ public struct EventOutbox: Sendable {
         }
     }
 
-    /// The seven `$n` values of an event, in the column order of the INSERT above.
+    /// The seven `$n` values of an event, in the column order of the INSERT above. Statements
+    /// that insert an event of their own (session create, rotation) use these too: their events
+    /// never carry a secret (only `append` seals one; these binds leave it out).
     static func binds(_ event: AuthEvent) -> [any PGEncodable] {
         [
             event.id, event.type.rawValue, event.version, event.tenantID,

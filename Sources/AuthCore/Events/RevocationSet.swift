@@ -145,5 +145,6 @@ public final class RevocationSet: Service, Sendable {
         revoked.withLock { set in
             if set.count > 1024 { set = set.filter { $0.value > now } }
         }
+        deletedTenants.withLock { set in set = set.filter { $0.value > now } }
     }
 }
