@@ -64,10 +64,12 @@ public struct ConsumerGroupStore: Sendable {
     ) async throws -> (completed: Int, batch: [EventEnvelope], nextRetry: Double?) {
         try Self.checkName(group)
         return try await pool.withBlockingConnection { conn in
-            let completed = done.isEmpty ? 0 : try Self.completeAll(group: group, events: done, owner: owner, on: conn)
-            try Self.advance(group: group, on: conn)
-            let batch = try Self.claim(group: group, owner: owner, limit: limit, lease: lease, maxAttempts: maxAttempts, on: conn)
-            return (completed, batch, batch.isEmpty ? try Self.secondsUntilNextRetry(group: group, on: conn) : nil)
+            try Self.bookkeeping(conn, lockGroup: group) {
+                let completed = done.isEmpty ? 0 : try Self.completeAll(group: group, events: done, owner: owner, on: conn)
+                _ = try Self.advanceStatement(group: group, on: conn)
+                let batch = try Self.claim(group: group, owner: owner, limit: limit, lease: lease, maxAttempts: maxAttempts, on: conn)
+                return (completed, batch, batch.isEmpty ? try Self.secondsUntilNextRetry(group: group, on: conn) : nil)
+            }
         }
     }
 
@@ -81,43 +83,55 @@ public struct ConsumerGroupStore: Sendable {
         guard ok else { throw AuthError.invalidInput("group", "1–63 of a-z 0-9 . _ - starting with a letter or digit") }
     }
 
-    static func advance(group: String, on conn: PGConnection) throws -> Int {
-        // Bookkeeping: losing it in a crash only repeats work (at-least-once allows it). The lock
-        // in its own statement, the snapshot in a later one: a snapshot taken before waiting for
-        // the lock could move the group backwards.
-        try conn.execute(
-            """
-            BEGIN; SET LOCAL synchronous_commit = off;
-            SELECT pg_advisory_xact_lock(hashtextextended('authd.consumer_group.\(group)', 0))
-            """)
+    /// Runs `body` in one transaction whose COMMIT does not wait for the WAL flush: snapshots,
+    /// claims and completions are bookkeeping — a crash that loses the last of them only repeats
+    /// deliveries (at least once allows it) — and on a busy server each flush wait costs
+    /// milliseconds of event latency. With `lockGroup`, the group's advisory lock is taken in the
+    /// same round trip as BEGIN (the name is checked by `checkName`, so it can be a literal).
+    static func bookkeeping<T>(_ conn: PGConnection, lockGroup: String? = nil, _ body: () throws -> T) throws -> T {
+        var begin = "BEGIN; SET LOCAL synchronous_commit = off"
+        if let group = lockGroup { begin += "; SELECT pg_advisory_xact_lock(hashtextextended('authd.consumer_group.\(group)', 0))" }
+        try conn.execute(begin)
         do {
-            let rows = try conn.query(
-                """
-                WITH g AS (SELECT subscriptions, last_snapshot FROM auth.consumer_groups WHERE name = $1),
-                cur AS (SELECT pg_current_snapshot() AS s),
-                ins AS (
-                    INSERT INTO auth.event_deliveries (group_name, event_id)
-                    SELECT $1, e.id FROM auth.events e, g, cur
-                    WHERE e.txid >= pg_snapshot_xmin(g.last_snapshot)
-                      AND pg_visible_in_snapshot(e.txid, cur.s)
-                      AND NOT pg_visible_in_snapshot(e.txid, g.last_snapshot)
-                      AND EXISTS (SELECT 1 FROM unnest(g.subscriptions) p
-                                  WHERE p = '*' OR p = e.type OR (right(p, 2) = '.*' AND starts_with(e.type, left(p, -1))))
-                    ON CONFLICT DO NOTHING
-                    RETURNING 1
-                ),
-                upd AS (
-                    UPDATE auth.consumer_groups SET last_snapshot = cur.s, last_seen_at = now(), status = 'active' FROM cur WHERE name = $1
-                )
-                SELECT count(*)::int8 AS added FROM ins
-                """, [group.pgBind])
+            let value = try body()
             let commit = try conn.execute("COMMIT")
-            guard commit.commandStatus == "COMMIT" else { throw PGError(.commitRolledBack, "advance rolled back", sqlState: "25P02") }
-            return try rows.first?.decode("added", as: Int.self) ?? 0
+            guard commit.commandStatus == "COMMIT" else { throw PGError(.commitRolledBack, "bookkeeping rolled back", sqlState: "25P02") }
+            return value
         } catch {
             if conn.isOK, conn.inTransaction { _ = try? conn.execute("ROLLBACK") }
             throw error
         }
+    }
+
+    /// Turns newly visible events into delivery rows. Call inside `bookkeeping(lockGroup:)`: the
+    /// lock in its own statement, the snapshot in this later one — a snapshot taken before
+    /// waiting for the lock could move the group backwards.
+    static func advanceStatement(group: String, on conn: PGConnection) throws -> Int {
+        let rows = try conn.query(
+            """
+            WITH g AS (SELECT subscriptions, last_snapshot FROM auth.consumer_groups WHERE name = $1),
+            cur AS (SELECT pg_current_snapshot() AS s),
+            ins AS (
+                INSERT INTO auth.event_deliveries (group_name, event_id)
+                SELECT $1, e.id FROM auth.events e, g, cur
+                WHERE e.txid >= pg_snapshot_xmin(g.last_snapshot)
+                  AND pg_visible_in_snapshot(e.txid, cur.s)
+                  AND NOT pg_visible_in_snapshot(e.txid, g.last_snapshot)
+                  AND EXISTS (SELECT 1 FROM unnest(g.subscriptions) p
+                              WHERE p = '*' OR p = e.type OR (right(p, 2) = '.*' AND starts_with(e.type, left(p, -1))))
+                ON CONFLICT DO NOTHING
+                RETURNING 1
+            ),
+            upd AS (
+                UPDATE auth.consumer_groups SET last_snapshot = cur.s, last_seen_at = now(), status = 'active' FROM cur WHERE name = $1
+            )
+            SELECT count(*)::int8 AS added FROM ins
+            """, [group.pgBind])
+        return try rows.first?.decode("added", as: Int.self) ?? 0
+    }
+
+    static func advance(group: String, on conn: PGConnection) throws -> Int {
+        try bookkeeping(conn, lockGroup: group) { try advanceStatement(group: group, on: conn) }
     }
 
     static func claim(group: String, owner: String, limit: Int, lease: Duration, maxAttempts: Int, on conn: PGConnection) throws -> [EventEnvelope] {
@@ -225,8 +239,10 @@ public struct ConsumerGroupStore: Sendable {
     /// sleeps. Returns how many of `done` were still held, and the seconds until the next retry.
     public func completeAndNextRetry(group: String, owner: String, done: [UUID]) async throws -> (completed: Int, nextRetry: Double?) {
         try await pool.withBlockingConnection { conn in
-            let completed = done.isEmpty ? 0 : try Self.completeAll(group: group, events: done, owner: owner, on: conn)
-            return (completed, try Self.secondsUntilNextRetry(group: group, on: conn))
+            try Self.bookkeeping(conn) {
+                let completed = done.isEmpty ? 0 : try Self.completeAll(group: group, events: done, owner: owner, on: conn)
+                return (completed, try Self.secondsUntilNextRetry(group: group, on: conn))
+            }
         }
     }
 
