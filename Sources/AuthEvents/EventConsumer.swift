@@ -147,23 +147,47 @@ public final class EventConsumer: Service, Sendable {
         if completed < completing.count {
             logger.warning("lease lost before completion; results dropped", metadata: ["count": "\(completing.count - completed)"])
         }
-        // Successful deliveries are marked done together (one statement, not one per event),
-        // flushed before the claim's lease could run out.
+        guard !batch.isEmpty else { return (0, [], nextRetry) }
+        // Handlers run one after another in this task; one renewal loop keeps the leases of the
+        // batch's unfinished deliveries (a task per event cost more than a short handler).
+        // Successful deliveries are marked done together (one statement, not one per event).
+        let held = HeldLeases(batch.map(\.id))
         var done: [UUID] = []
-        var claimedAt = ContinuousClock.now
-        for (i, event) in batch.enumerated() {
-            if Task.isCancelled || Task.isShuttingDownGracefully {
-                // Shutting down: give the rest back untouched for another worker.
-                for rest in batch[i...] { try? await store.release(group: group, event: rest.id, owner: owner) }
-                break
+        await withTaskGroup(of: Void.self) { renewal in
+            renewal.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.options.lease / 3)
+                    if Task.isCancelled { break }
+                    let ids = Array(held.ids.withLock { $0 })
+                    if ids.isEmpty { continue }
+                    let renewed = (try? await self.store.renewAll(group: self.group, events: ids, owner: self.owner, lease: self.options.lease)) ?? 0
+                    if renewed < ids.count {
+                        self.logger.warning("lease lost while handling", metadata: ["group": "\(self.group)", "count": "\(ids.count - renewed)"])
+                    }
+                }
             }
-            if await handle(event) { done.append(event.id) }
-            if ContinuousClock.now - claimedAt > options.lease / 3 {
-                await completeAll(&done)
-                // The rest of the batch still holds the original lease: renew it with the flush.
-                _ = try? await store.renewAll(group: group, events: batch[(i + 1)...].map(\.id), owner: owner, lease: options.lease)
-                claimedAt = .now
+            var flushedAt = ContinuousClock.now
+            for (i, event) in batch.enumerated() {
+                if Task.isCancelled || Task.isShuttingDownGracefully {
+                    // Shutting down: give the rest back untouched for another worker.
+                    for rest in batch[i...] { try? await store.release(group: group, event: rest.id, owner: owner) }
+                    held.ids.withLock { $0.subtract(batch[i...].map(\.id)) }
+                    break
+                }
+                if await handle(event) {
+                    done.append(event.id)  // still held (renewed) until marked done
+                } else {
+                    _ = held.ids.withLock { $0.remove(event.id) }  // failed or given back: no longer ours
+                }
+                // A long batch flushes its results before their leases could matter.
+                if ContinuousClock.now - flushedAt > options.lease / 3 {
+                    let flushed = done
+                    await completeAll(&done)
+                    held.ids.withLock { $0.subtract(flushed) }
+                    flushedAt = .now
+                }
             }
+            renewal.cancelAll()
         }
         return (batch.count, done, nextRetry)
     }
@@ -181,32 +205,15 @@ public final class EventConsumer: Service, Sendable {
         done.removeAll()
     }
 
-    /// Runs the handler with lease renewal; true when it succeeded (the caller marks it done).
+    /// Runs the handler (its lease is renewed by the batch's loop); true when it succeeded (the
+    /// caller marks it done), else the failure or the interruption is recorded here.
     private func handle(_ event: EventEnvelope) async -> Bool {
-        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
-            group.addTask {
-                do { return .success(try await self.handler(event)) } catch { return .failure(error) }
-            }
-            group.addTask {
-                // Renew at a third of the lease while the handler runs.
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: self.options.lease / 3)
-                    if Task.isCancelled { break }
-                    if (try? await self.store.renew(group: self.group, event: event.id, owner: self.owner, lease: self.options.lease)) != true {
-                        self.logger.warning("lease lost while handling", metadata: ["event": "\(event.id)", "group": "\(self.group)"])
-                        break
-                    }
-                }
-                return nil
-            }
-            var result: Result<Void, any Error> = .success(())
-            for await r in group {
-                if let r {
-                    result = r
-                    group.cancelAll()
-                }
-            }
-            return result
+        let outcome: Result<Void, any Error>
+        do {
+            try await handler(event)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
         }
         do {
             switch outcome {
@@ -242,4 +249,10 @@ public final class EventConsumer: Service, Sendable {
             group.cancelAll()
         }
     }
+}
+
+/// The deliveries of a batch whose leases a worker still needs (shared with its renewal loop).
+private final class HeldLeases: Sendable {
+    let ids: Mutex<Set<UUID>>
+    init(_ ids: [UUID]) { self.ids = Mutex(Set(ids)) }
 }

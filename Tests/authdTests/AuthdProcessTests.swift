@@ -38,21 +38,37 @@ import Testing
         return env
     }
 
-    /// Runs authd to completion on a helper thread (Process.waitUntilExit blocks).
+    /// Runs authd to completion. Its output goes to files, not pipes, and its exit is polled:
+    /// reading a pipe to EOF blocked a cooperative thread until every holder of the pipe's write
+    /// end exited — and an `authd serve` another test spawned at the same moment inherited it, so
+    /// two such reads stalled the whole (2-thread) pool and the run hung.
     static func run(_ args: [String], env: [String: String]) async throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binary())
         process.arguments = args
         process.environment = env
-        let out = Pipe(), err = Pipe()
+        let base = NSTemporaryDirectory() + "authd-run-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // Read both pipes to EOF before waiting, so a chatty child never blocks on a full pipe.
-        async let o = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        async let e = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
-        let (stdout, stderr) = await (o, e)
-        await Task.detached { process.waitUntilExit() }.value
+        try? out.close()
+        try? err.close()
+        let deadline = ContinuousClock.now + .seconds(120)
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning {
+            process.terminate()
+            throw TestSetupError("authd \(args.joined(separator: " ")) did not exit within 120 s")
+        }
+        let stdout = FileManager.default.contents(atPath: base + ".out") ?? Data()
+        let stderr = FileManager.default.contents(atPath: base + ".err") ?? Data()
         return Result(
             status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
             stderr: String(decoding: stderr, as: UTF8.self))
@@ -235,7 +251,7 @@ import Testing
             let some = try await eventually(timeout: .seconds(30)) { delivered([first]).count >= 10 }
             #expect(some)
             kill(worker.processIdentifier, SIGKILL)
-            worker.waitUntilExit()
+            while worker.isRunning { try await Task.sleep(for: .milliseconds(20)) }  // never block a pool thread
             // Committed while no listener runs: only the table remembers them.
             ids += try await append(pool, type, count: 50)
             let restarted = try startListener(db, type: type, output: second)
