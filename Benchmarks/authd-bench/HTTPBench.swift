@@ -226,9 +226,7 @@ struct HTTPBench: Sendable {
 
     /// Runs wrk for `seconds`, sampling while it runs; nil when wrk is missing.
     func wrk(url: String, bearer: String?, sample: () -> Void) async throws -> WrkResult? {
-        guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            return nil
-        }
+        guard let wrk = RefreshLoad.locate() else { return nil }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: wrk)
         var args = ["-t2", "-c32", "-d\(Int(seconds))s", "--latency"]
@@ -242,10 +240,7 @@ struct HTTPBench: Sendable {
             try await Task.sleep(for: .milliseconds(250))
         }
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        func field(_ prefix: String) -> String? {
-            text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix(prefix) }?
-                .split(separator: " ", omittingEmptySubsequences: true).last.map(String.init)
-        }
+        let field = { RefreshLoad.field($0, in: text) }
         let non2xx = text.contains("Non-2xx") ? " (non-2xx answers!)" : ""
         return WrkResult(rps: Double(field("Requests/sec:") ?? "") ?? 0, p50: (field("50%") ?? "?") + non2xx, p99: field("99%") ?? "?")
     }

@@ -67,13 +67,16 @@ struct RefreshLoad {
         p.waitUntilExit()
         let wall = started.duration(to: .now)
         let driverCPU = (Self.childrenCPUSeconds() - before) / (Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18) * 100
-        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        func field(_ prefix: String) -> String? {
-            lines.first { $0.hasPrefix(prefix) }?.split(separator: " ", omittingEmptySubsequences: true).last.map(String.init)
-        }
+        let field = { Self.field($0, in: text) }
         return Result(
             perSecond: Double(field("Requests/sec:") ?? "") ?? 0, p50: field("50%") ?? "?", p99: field("99%") ?? "?",
             non2xx: Int(field("Non-2xx or 3xx responses:") ?? "") ?? 0, driverCPU: driverCPU)
+    }
+
+    /// The last word of wrk's output line starting with `prefix` ("Requests/sec:", "50%", …).
+    static func field(_ prefix: String, in text: String) -> String? {
+        text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix(prefix) }?
+            .split(separator: " ", omittingEmptySubsequences: true).last.map(String.init)
     }
 
     /// CPU seconds of this process's waited-for children.

@@ -110,9 +110,7 @@ public final class EventConsumer: Service, Sendable {
                 if handled > 0 {  // results to record, and maybe a failure whose retry is due soon
                     do {
                         let (completed, next) = try await self.store.completeAndNextRetry(group: self.group, owner: self.owner, done: pending)
-                        if completed < pending.count {
-                            self.logger.warning("lease lost before completion; results dropped", metadata: ["count": "\(pending.count - completed)"])
-                        }
+                        self.reportLost(pending.count - completed)
                         due = next
                     } catch {
                         self.logger.warning("could not mark deliveries done; they will be redelivered", metadata: ["error": "\(error)"])
@@ -144,9 +142,7 @@ public final class EventConsumer: Service, Sendable {
         }
         let (completed, batch, nextRetry) = try await store.completeAdvanceAndClaim(
             group: group, owner: owner, done: completing, limit: options.batchSize, lease: options.lease, maxAttempts: options.maxAttempts)
-        if completed < completing.count {
-            logger.warning("lease lost before completion; results dropped", metadata: ["count": "\(completing.count - completed)"])
-        }
+        reportLost(completing.count - completed)
         guard !batch.isEmpty else { return (0, [], nextRetry) }
         // Handlers run one after another in this task; one renewal loop keeps the leases of the
         // batch's unfinished deliveries (a task per event cost more than a short handler).
@@ -192,13 +188,16 @@ public final class EventConsumer: Service, Sendable {
         return (batch.count, done, nextRetry)
     }
 
+    /// Results whose lease ran out before they were recorded (another worker will redo them).
+    private func reportLost(_ count: Int) {
+        if count > 0 { logger.warning("lease lost before completion; results dropped", metadata: ["count": "\(count)"]) }
+    }
+
     private func completeAll(_ done: inout [UUID]) async {
         guard !done.isEmpty else { return }
         do {
             let completed = try await store.completeAll(group: group, events: done, owner: owner)
-            if completed < done.count {
-                logger.warning("lease lost before completion; results dropped", metadata: ["count": "\(done.count - completed)"])
-            }
+            reportLost(done.count - completed)
         } catch {
             logger.warning("could not mark deliveries done; they will be redelivered", metadata: ["error": "\(error)"])
         }

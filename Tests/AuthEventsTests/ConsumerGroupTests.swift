@@ -18,6 +18,17 @@ import Testing
     func type() -> String { "test.\(UUID().uuidString.prefix(8).lowercased())" }
     func group() -> String { "g-\(UUID().uuidString.prefix(8).lowercased())" }
 
+    /// A fresh group on a fresh event type, `count` events committed and advanced into it.
+    func advancedGroup(_ pool: PGPool, count: Int = 1) async throws -> (store: ConsumerGroupStore, group: String, ids: [UUID]) {
+        let store = ConsumerGroupStore(pool: pool)
+        let t = type()
+        let g = group()
+        try await store.ensure(group: g, subscriptions: [t], start: .now)
+        let ids = try await append(pool, t, count: count)
+        try await store.advance(group: g)
+        return (store, g, ids)
+    }
+
     func append(_ pool: PGPool, _ type: String, count: Int = 1) async throws -> [UUID] {
         try await pool.withTransaction { tx in
             let events = (0..<count).map { _ in AuthEvent(AuthEvent.Name(rawValue: type), tenantID: nil) }
@@ -80,12 +91,7 @@ import Testing
     @Test func twoWorkersNeverHoldTheSameEvent() async throws {
         let db = try await Self.db.get()
         try await db.withPool { pool in
-            let store = ConsumerGroupStore(pool: pool)
-            let t = type()
-            let g = group()
-            try await store.ensure(group: g, subscriptions: [t], start: .now)
-            let ids = try await append(pool, t, count: 40)
-            try await store.advance(group: g)
+            let (store, g, ids) = try await advancedGroup(pool, count: 40)
             async let x = store.claim(group: g, owner: "x", limit: 25, lease: .seconds(30))
             async let y = store.claim(group: g, owner: "y", limit: 25, lease: .seconds(30))
             let (cx, cy) = try await (x, y)
@@ -97,12 +103,7 @@ import Testing
     @Test func aWorkerWhoseLeaseExpiredCannotMarkDone() async throws {
         let db = try await Self.db.get()
         try await db.withPool { pool in
-            let store = ConsumerGroupStore(pool: pool)
-            let t = type()
-            let g = group()
-            try await store.ensure(group: g, subscriptions: [t], start: .now)
-            let ids = try await append(pool, t)
-            try await store.advance(group: g)
+            let (store, g, ids) = try await advancedGroup(pool)
             #expect(try await store.claim(group: g, owner: "slow", limit: 1, lease: .milliseconds(200)).map(\.id) == ids)
             try await Task.sleep(for: .milliseconds(400))
             let retaken = try await store.claim(group: g, owner: "fast", limit: 1, lease: .seconds(30))
@@ -117,12 +118,8 @@ import Testing
     @Test func failuresBackOffThenDeadLetterAndRetryRequeues() async throws {
         let db = try await Self.db.get()
         try await db.withPool { pool in
-            let store = ConsumerGroupStore(pool: pool)
-            let t = type()
-            let g = group()
-            try await store.ensure(group: g, subscriptions: [t], start: .now)
-            let id = try await append(pool, t)[0]
-            try await store.advance(group: g)
+            let (store, g, ids) = try await advancedGroup(pool)
+            let id = ids[0]
             for attempt in 1...3 {
                 let claimed = try await store.claim(group: g, owner: "w", limit: 1, lease: .seconds(30))
                 #expect(claimed.first?.attempt == attempt)
@@ -139,12 +136,7 @@ import Testing
     @Test func batchCompletionCountsOnlyHeldLeases() async throws {
         let db = try await Self.db.get()
         try await db.withPool { pool in
-            let store = ConsumerGroupStore(pool: pool)
-            let t = type()
-            let g = group()
-            try await store.ensure(group: g, subscriptions: [t], start: .now)
-            let ids = try await append(pool, t, count: 2)
-            try await store.advance(group: g)
+            let (store, g, ids) = try await advancedGroup(pool, count: 2)
             _ = try await store.claim(group: g, owner: "w", limit: 2, lease: .seconds(30))
             // One of the two leases runs out and another worker takes that event.
             try await pool.query("UPDATE auth.event_deliveries SET lease_until = now() - interval '1 second' WHERE event_id = $1", ids[0])
@@ -158,12 +150,8 @@ import Testing
     @Test func anEventWhoseWorkersKeepDyingIsDeadLettered() async throws {
         let db = try await Self.db.get()
         try await db.withPool { pool in
-            let store = ConsumerGroupStore(pool: pool)
-            let t = type()
-            let g = group()
-            try await store.ensure(group: g, subscriptions: [t], start: .now)
-            let id = try await append(pool, t)[0]
-            try await store.advance(group: g)
+            let (store, g, ids) = try await advancedGroup(pool)
+            let id = ids[0]
             for _ in 0..<2 {
                 // Claimed, then the worker "dies": the lease simply runs out.
                 #expect(try await store.claim(group: g, owner: "crashy", limit: 1, lease: .milliseconds(100), maxAttempts: 2).map(\.id) == [id])
