@@ -37,7 +37,6 @@ let package = Package(
             name: "PGKit",
             dependencies: [
                 "CLibPQ", "COpenSSL",
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

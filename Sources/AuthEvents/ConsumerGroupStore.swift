@@ -189,7 +189,10 @@ public struct ConsumerGroupStore: Sendable {
     /// returns how many were.
     public func completeAll(group: String, events: [UUID], owner: String) async throws -> Int {
         guard !events.isEmpty else { return 0 }
-        return try await pool.withBlockingConnection { conn in try Self.completeAll(group: group, events: events, owner: owner, on: conn) }
+        // Results are recorded even while shutting down (cancelled): they count while the lease holds.
+        return try await pool.withBlockingConnection(ignoringCancellation: true) { conn in
+            try Self.completeAll(group: group, events: events, owner: owner, on: conn)
+        }
     }
 
     static func completeAll(group: String, events: [UUID], owner: String, on conn: PGConnection) throws -> Int {
@@ -215,23 +218,25 @@ public struct ConsumerGroupStore: Sendable {
     /// Records a failed attempt: retried after `backoff`, or dead-lettered after `maxAttempts`.
     @discardableResult
     public func fail(group: String, event: UUID, owner: String, error: String, backoff: Duration, maxAttempts: Int) async throws -> Bool {
-        try await pool.query(
+        try await pool.queryIgnoringCancellation(
             """
             UPDATE auth.event_deliveries SET lease_owner = NULL, lease_until = NULL, last_error = left($4, 2000),
                 next_attempt_at = now() + make_interval(secs => $5),
                 status = CASE WHEN attempts >= $6 THEN 'dead' ELSE 'pending' END
             WHERE group_name = $1 AND event_id = $2 AND lease_owner = $3 AND lease_until > now() AND status = 'pending'
-            """, group, event, owner, error, backoff.timeInterval, maxAttempts
+            """, [group, event, owner, error, backoff.timeInterval, maxAttempts]
         ).affectedRows == 1
     }
 
-    /// Gives a claim back unprocessed (graceful shutdown), without counting the attempt.
+    /// Gives a claim back unprocessed (shutdown), without counting the attempt. Runs even from a
+    /// cancelled task: a give-back that is skipped leaves the lease held and the attempt counted,
+    /// and enough interrupted shutdowns would dead-letter an event whose handler never failed.
     public func release(group: String, event: UUID, owner: String) async throws {
-        try await pool.query(
+        try await pool.queryIgnoringCancellation(
             """
             UPDATE auth.event_deliveries SET lease_owner = NULL, lease_until = NULL, attempts = greatest(attempts - 1, 0)
             WHERE group_name = $1 AND event_id = $2 AND lease_owner = $3 AND status = 'pending'
-            """, group, event, owner)
+            """, [group, event, owner])
     }
 
     /// Seconds until the group's earliest unclaimed pending delivery is due (nil when none).

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// One libpq connection. Every method blocks: call them only from a PGKit thread (the pool's
-/// thread pool or the listener's own thread), never from the cooperative pool.
+/// `PGThread` of the connection, or the listener's own thread), never from the cooperative pool.
 ///
 /// `@unchecked Sendable` because `PGconn*` is a raw pointer; the invariant that makes it safe is
 /// that exactly one thread uses a connection at a time (a pool checkout or the listener thread).
@@ -12,6 +12,9 @@ public final class PGConnection: @unchecked Sendable {
     let raw: OpaquePointer
     /// Statements prepared on this connection's server session (see `PGStatementCache`).
     private var statements: PGStatementCache
+    /// Statements the server has answered on this connection (successfully or with an error):
+    /// if a failure leaves it unchanged, nothing reached the server (see `PGSlot`).
+    private(set) var answered = 0
 
     /// Session settings every connection gets, so decoding and logs do not depend on server
     /// defaults: UTC ISO timestamps, and no NOTICE noise (PGKit drops notices anyway).
@@ -22,6 +25,7 @@ public final class PGConnection: @unchecked Sendable {
     /// `preparedStatements` caps the statements kept prepared on the server (0: none, e.g.
     /// behind a pooler in transaction mode that cannot follow them).
     public init(conninfo: String, preparedStatements: Int = 256) throws {
+        guard !conninfo.utf8.contains(0) else { throw PGError(.invalidParameter, "connection string contains a NUL character") }
         guard let c = PQconnectdb(conninfo) else { throw PGError.fromConnection(nil, "connect") }
         guard PQstatus(c) == CONNECTION_OK else {
             let error = PGError.fromConnection(c, "connect")
@@ -49,34 +53,127 @@ public final class PGConnection: @unchecked Sendable {
         return s == PQTRANS_INTRANS || s == PQTRANS_INERROR
     }
 
-    /// Runs one statement with `$n` parameters (extended protocol). A statement run more than
-    /// once on this connection is prepared on the server, so later runs skip parse and plan.
+    /// Runs one statement with `$n` parameters (extended protocol). With `prepare`, a statement
+    /// run more than once on this connection is prepared on the server, so later runs skip parse
+    /// and plan; statements whose text varies (a quoted identifier in it) pass `prepare: false`
+    /// so they never take a slot. A string parameter holding NUL is refused before anything is
+    /// sent (`PGError.Kind.invalidParameter`): libpq would cut it off there.
     @discardableResult
-    public func query(_ sql: String, _ binds: [PGBind] = []) throws -> PGRows {
-        let types = binds.map { Oid($0.oid) }
-        let cStrings: [UnsafeMutablePointer<CChar>?] = binds.map { $0.text.flatMap { strdup($0) } }
-        defer { cStrings.forEach { free($0) } }
-        let values: [UnsafePointer<CChar>?] = cStrings.map { $0.map { UnsafePointer($0) } }
-        let count = Int32(binds.count)
+    public func query(_ sql: String, _ binds: [PGBind] = [], prepare: Bool = true) throws -> PGRows {
+        try Self.checkSendable(sql, binds)
         let key = PGStatementCache.key(sql, binds.map(\.oid))
-        switch statements.plan(key, idle: PQtransactionStatus(raw) == PQTRANS_IDLE) {
-        case .unnamed:
-            return try check(PQexecParams(raw, sql, count, types, values, nil, nil, 0))
-        case .prepare(let name, let evicting):
-            // Outside a transaction (see `plan`): a failure here cannot abort anything. The
-            // names are our own `pgkit_N`.
-            for old in evicting { _ = try? check(PQexec(raw, "DEALLOCATE \(old)")) }
-            _ = try check(PQprepare(raw, name, sql, count, types))
-            statements.prepared(key, as: name)
-            return try executePrepared(name, key: key, count: count, values: values)
-        case .execute(let name):
-            return try executePrepared(name, key: key, count: count, values: values)
+        let plan = prepare ? statements.plan(key, idle: PQtransactionStatus(raw) == PQTRANS_IDLE) : .unnamed
+        return try withParameters(binds) { types, values, count in
+            switch plan {
+            case .unnamed:
+                return try exchange { PQsendQueryParams(raw, sql, count, types, values, nil, nil, 0) }
+            case .prepare(let name, let evicting):
+                // Outside a transaction (see `PGStatementCache.plan`): a failure here cannot abort
+                // anything. The names are our own `pgkit_N`.
+                for old in evicting { _ = try? exchange { PQsendQuery(raw, "DEALLOCATE \(old)") } }
+                _ = try exchange { PQsendPrepare(raw, name, sql, count, types) }
+                statements.prepared(key, as: name)
+                return try executePrepared(name, key: key, count: count, values: values)
+            case .execute(let name):
+                return try executePrepared(name, key: key, count: count, values: values)
+            }
         }
+    }
+
+    /// Runs one statement as its own transaction with `searchPath` as its schema, in one round
+    /// trip: `set_config('search_path', …, true)` and the statement are pipelined before one Sync,
+    /// so they share one implicit transaction and the path ends with it. The statement's text is
+    /// the same for every schema, so it stays prepared across tenants (PostgreSQL re-plans it
+    /// for the path in force). Autocommit only: the connection must be outside a transaction.
+    public func query(_ sql: String, _ binds: [PGBind], searchPath: String) throws -> PGRows {
+        guard PQtransactionStatus(raw) == PQTRANS_IDLE else {
+            throw PGError(.misuse, "a schema-scoped autocommit statement was run inside a transaction")
+        }
+        try Self.checkSendable(sql, binds)
+        let statements: [(sql: String, binds: [PGBind])] = [
+            ("SELECT set_config('search_path', $1, true)", [PGBind(oid: PGOID.text, text: try escapeIdentifier(searchPath))]),
+            (sql, binds),
+        ]
+        let results = try pipeline(statements)
+        return try results[results.count - 1].get()
+    }
+
+    /// Sends `items` in one pipeline before one Sync — one implicit transaction, one round trip —
+    /// and returns each statement's outcome; throws the first error. A statement due for
+    /// preparation is prepared inside the pipeline, after the statements before it (so its names
+    /// resolve under a search path they set).
+    private func pipeline(_ items: [(sql: String, binds: [PGBind])]) throws -> [Result<PGRows, PGError>] {
+        var plans: [(key: String, plan: PGStatementCache.Plan)] = []
+        for item in items {
+            let key = PGStatementCache.key(item.sql, item.binds.map(\.oid))
+            let plan = statements.plan(key, idle: true)
+            if case .prepare(_, let evicting) = plan {
+                for old in evicting { _ = try? exchange { PQsendQuery(raw, "DEALLOCATE \(old)") } }
+            }
+            plans.append((key, plan))
+        }
+        guard PQenterPipelineMode(raw) == 1 else { throw PGError.fromConnection(raw, "pipeline", notExecuted: true) }
+        defer { _ = PQexitPipelineMode(raw) }
+        for (item, (_, plan)) in zip(items, plans) {
+            let sent = withParameters(item.binds) { types, values, count -> Bool in
+                switch plan {
+                case .unnamed:
+                    return PQsendQueryParams(raw, item.sql, count, types, values, nil, nil, 0) == 1
+                case .execute(let name):
+                    return PQsendQueryPrepared(raw, name, count, values, nil, nil, 0) == 1
+                case .prepare(let name, _):
+                    return PQsendPrepare(raw, name, item.sql, count, types) == 1
+                        && PQsendQueryPrepared(raw, name, count, values, nil, nil, 0) == 1
+                }
+            }
+            guard sent else { throw PGError.fromConnection(raw, "pipeline send", notExecuted: true) }
+        }
+        guard PQpipelineSync(raw) == 1 else { throw PGError.fromConnection(raw, "pipeline sync", notExecuted: true) }
+        // One result per command (a preparation is a command of its own), each followed by NULL,
+        // then the Sync's own result.
+        var results: [Result<PGRows, PGError>] = []
+        while true {
+            guard let result = PQgetResult(raw) else {
+                if PQstatus(raw) == CONNECTION_BAD { break }
+                continue
+            }
+            defer { PQclear(result) }
+            let status = PQresultStatus(result)
+            if status == PGRES_PIPELINE_SYNC { break }
+            if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK {
+                results.append(.success(PGRows(result: result)))
+            } else if status == PGRES_PIPELINE_ABORTED {
+                results.append(.failure(PGError(.server, "not run: an earlier statement of its pipeline failed")))
+            } else {
+                results.append(.failure(PGError.fromResult(result, connection: raw)))
+                if PQstatus(raw) == CONNECTION_BAD { break }
+            }
+        }
+        // Match results to statements: a `.prepare` plan produced two (prepare, execute).
+        var outcomes: [Result<PGRows, PGError>] = []
+        var next = 0
+        for (key, plan) in plans {
+            if case .prepare(let name, _) = plan {
+                if next < results.count, case .success = results[next] { statements.prepared(key, as: name) }
+                next += 1
+            }
+            outcomes.append(next < results.count ? results[next] : .failure(PGError.fromConnection(raw, "pipeline ended early")))
+            next += 1
+        }
+        // The first error the server reported (or the early end), as for a single statement.
+        for outcome in results + outcomes {
+            if case .failure(let failure) = outcome {
+                if !failure.notExecuted { answered += 1 }
+                throw failure
+            }
+        }
+        answered += 1
+        return outcomes
     }
 
     private func executePrepared(_ name: String, key: String, count: Int32, values: [UnsafePointer<CChar>?]) throws -> PGRows {
         do {
-            return try check(PQexecPrepared(raw, name, count, values, nil, nil, 0))
+            return try exchange { PQsendQueryPrepared(raw, name, count, values, nil, nil, 0) }
         } catch let error as PGError {
             // 26000: the statement is gone; 0A000: "cached plan must not change result type"
             // (a table's columns changed under it). Either way a fresh statement will do.
@@ -85,18 +182,39 @@ public final class PGConnection: @unchecked Sendable {
         }
     }
 
+    /// Text parameters as C strings for the duration of `body`.
+    private func withParameters<T>(
+        _ binds: [PGBind], _ body: (_ types: [Oid], _ values: [UnsafePointer<CChar>?], _ count: Int32) throws -> T
+    ) rethrows -> T {
+        let cStrings: [UnsafeMutablePointer<CChar>?] = binds.map { $0.text.flatMap { strdup($0) } }
+        defer { cStrings.forEach { free($0) } }
+        return try body(binds.map { Oid($0.oid) }, cStrings.map { $0.map { UnsafePointer($0) } }, Int32(binds.count))
+    }
+
+    /// Refuses what libpq would silently truncate: a NUL in a parameter or in the SQL itself.
+    static func checkSendable(_ sql: String, _ binds: [PGBind]) throws {
+        for (i, bind) in binds.enumerated() where bind.text?.utf8.contains(0) == true {
+            throw PGError(
+                .invalidParameter, "parameter $\(i + 1) contains a NUL character, which a PostgreSQL string cannot hold",
+                notExecuted: true)
+        }
+        if sql.utf8.contains(0) { throw PGError(.misuse, "SQL text contains a NUL character", notExecuted: true) }
+    }
+
     /// How many statements this connection keeps prepared on the server.
     public var preparedStatementCount: Int { statements.count }
 
     /// Runs SQL text that may hold several statements (simple protocol, no parameters): used for
-    /// migration files and fixed session commands, never for values.
+    /// migration files and fixed session commands, never for values. Never prepared.
     @discardableResult
     public func execute(_ sql: String) throws -> PGRows {
-        try check(PQexec(raw, sql))
+        try Self.checkSendable(sql, [])
+        return try exchange { PQsendQuery(raw, sql) }
     }
 
     /// Quotes an identifier (schema or channel name) with libpq's own escaping.
     public func escapeIdentifier(_ name: String) throws -> String {
+        guard !name.utf8.contains(0) else { throw PGError(.invalidParameter, "identifier contains a NUL character") }
         guard let p = PQescapeIdentifier(raw, name, name.utf8.count) else {
             throw PGError.fromConnection(raw, "escape identifier")
         }
@@ -141,13 +259,33 @@ public final class PGConnection: @unchecked Sendable {
         return out
     }
 
-    private func check(_ result: OpaquePointer?) throws -> PGRows {
-        guard let result else { throw PGError.fromConnection(raw, "query") }
-        defer { PQclear(result) }
-        let status = PQresultStatus(result)
-        if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY {
-            return PGRows(result: result)
+    /// Sends one command and reads all its results (several for multi-statement text): returns
+    /// the last, throws the first error. Unlike `PQexec`, which keeps only the last result, this
+    /// sees the server's own error even when the connection closed right after it — a session
+    /// ended by the server (`57P01`) before the command arrived is known not to have run it.
+    private func exchange(_ send: () -> Int32) throws -> PGRows {
+        guard send() == 1 else {
+            // Nothing left: libpq could not send the command (a broken connection, or misuse).
+            throw PGError.fromConnection(raw, "send", notExecuted: PQstatus(raw) == CONNECTION_BAD)
         }
-        throw PGError.fromResult(result, connection: raw)
+        var last: PGRows?
+        var failure: PGError?
+        while let result = PQgetResult(raw) {
+            defer { PQclear(result) }
+            let status = PQresultStatus(result)
+            if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY {
+                last = PGRows(result: result)
+            } else if failure == nil {
+                failure = PGError.fromResult(result, connection: raw)
+            }
+            if PQstatus(raw) == CONNECTION_BAD { break }
+        }
+        if let failure {
+            if !failure.notExecuted { answered += 1 }
+            throw failure
+        }
+        guard let last else { throw PGError.fromConnection(raw, "no result", notExecuted: false) }
+        answered += 1
+        return last
     }
 }

@@ -1,28 +1,35 @@
-import NIOPosix
 import Synchronization
 
 /// A connection held by one task for the length of a `withConnection` closure.
 ///
-/// Each call hops to the pool's threads for the blocking libpq work. The lease refuses calls
-/// after its closure returned (the connection may already serve someone else) and refuses two
-/// calls at once (one `PGconn` must never be used by two threads).
+/// The closure runs with the connection's own thread as its preferred executor, so statements
+/// issued from it need no thread switch (see `PGThread`). The lease refuses calls after its
+/// closure returned (the connection may already serve someone else) and refuses two calls at
+/// once (one `PGconn` must never be used by two threads).
 public final class PGLease: PGQueryable {
-    let connection: PGConnection
-    let threads: NIOThreadPool
-    private let state = Mutex<(ended: Bool, busy: Bool)>((false, false))
+    let slot: PGSlot
+    private let state = Mutex<(ended: Bool, busy: Bool, used: Bool)>((false, false, false))
 
-    init(connection: PGConnection, threads: NIOThreadPool) {
-        self.connection = connection
-        self.threads = threads
+    init(slot: PGSlot) {
+        self.slot = slot
     }
 
     /// The server process id of the leased connection.
-    public var backendPID: Int32 { connection.backendPID }
+    public var backendPID: Int32 { slot.connection.backendPID }
+
+    /// The connection (on the lease's thread only).
+    var connection: PGConnection { slot.connection }
 
     @discardableResult
     public func query(_ sql: String, _ binds: [any PGEncodable]) async throws -> PGRows {
         let values = binds.map(\.pgBind)
         return try await run { try $0.query(sql, values) }
+    }
+
+    @discardableResult
+    public func queryUnprepared(_ sql: String, _ binds: [any PGEncodable]) async throws -> PGRows {
+        let values = binds.map(\.pgBind)
+        return try await run { try $0.query(sql, values, prepare: false) }
     }
 
     /// Runs SQL text that may hold several statements and no parameters (migration files).
@@ -32,20 +39,25 @@ public final class PGLease: PGQueryable {
     }
 
     /// Quotes an identifier with libpq's escaping (no round trip).
-    public func escapeIdentifier(_ name: String) throws -> String {
-        try connection.escapeIdentifier(name)
+    public func escapeIdentifier(_ name: String) async throws -> String {
+        try await run { try $0.escapeIdentifier(name) }
     }
 
-    /// Runs a blocking closure on the pool's threads with exclusive use of the connection.
+    /// Runs a blocking closure on the connection's thread with exclusive use of the connection.
+    /// It always runs, even for a cancelled task, so cleanup statements are never skipped. The
+    /// first call of a lease is sent again once on a fresh connection if the connection turned
+    /// out dead before anything reached the server (see `PGSlot.run`).
     func run<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        try state.withLock { s in
+        let first = try state.withLock { s -> Bool in
             if s.ended { throw PGError(.misuse, "connection used after its withConnection/withTransaction closure returned") }
             if s.busy { throw PGError(.misuse, "one connection used by two tasks at once") }
             s.busy = true
+            defer { s.used = true }
+            return !s.used
         }
         defer { state.withLock { $0.busy = false } }
-        let connection = self.connection
-        return try await threads.runIfActive { try body(connection) }
+        let slot = self.slot
+        return try await slot.thread.run { try slot.run(body, mayRetry: first) }
     }
 
     /// Refuses further calls, and waits for a call still in flight (one started by a task the
@@ -65,8 +77,8 @@ extension PGLease {
     /// advisory lock on it); same semantics as `PGPool.withTransaction`.
     @discardableResult
     public func withTransaction<T>(
-        isolation: PGIsolationLevel = .readCommitted, _ body: (PGTransaction) async throws -> T
+        isolation: PGIsolationLevel = .readCommitted, searchPath: String? = nil, _ body: (PGTransaction) async throws -> T
     ) async throws -> T {
-        try await PGTransaction.run(on: self, isolation: isolation, body)
+        try await PGTransaction.run(on: self, isolation: isolation, searchPath: searchPath, body)
     }
 }

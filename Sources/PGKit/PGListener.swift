@@ -14,8 +14,9 @@ import Glibc
 ///
 /// Only that thread touches the connection. It waits in `poll(2)` on the libpq socket and on a
 /// wake-up pipe, so shutdown and new subscriptions reach it at once rather than after a timeout.
-/// When the connection breaks it reconnects with exponential backoff, re-issues LISTEN, and sends
-/// every subscriber `.resync(.reconnected)`: NOTIFYs sent meanwhile are gone, the tables are not.
+/// When the connection breaks it reconnects with exponential backoff (reset only once LISTEN
+/// succeeded again), re-issues LISTEN, and sends every subscriber `.resync(.reconnected)`:
+/// NOTIFYs sent meanwhile are gone, the tables are not.
 public final class PGListener: Sendable {
     /// Reconnect backoff bounds.
     public struct Backoff: Sendable {
@@ -141,15 +142,20 @@ public final class PGListener: Sendable {
         var lost = false
         while !shared.withLock({ $0.stopping }) {
             if connection == nil {
+                // Always wait before reconnecting: a server that accepts connections but refuses
+                // LISTEN (a standby during failover) must not be hammered in a tight loop.
+                if lost {
+                    waitForWake(timeout: delay)
+                    delay = min(delay * 2, backoff.maximum)
+                    if shared.withLock({ $0.stopping }) { break }
+                }
                 do {
                     connection = try PGConnection(conninfo: conninfo)
                     listening = []
-                    delay = backoff.initial
                     shared.withLock { $0.connections += 1 }
                 } catch {
                     logger.warning("LISTEN connection failed; retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
-                    waitForWake(timeout: delay)
-                    delay = min(delay * 2, backoff.maximum)
+                    lost = true
                     continue
                 }
             }
@@ -164,6 +170,8 @@ public final class PGListener: Sendable {
                     try conn.execute("UNLISTEN \(try conn.escapeIdentifier(channel))")
                 }
                 listening = wanted
+                // Only a connection that LISTENs is a working one: the backoff starts over here.
+                delay = backoff.initial
                 if lost {
                     lost = false
                     logger.info("LISTEN connection re-established")
@@ -174,7 +182,7 @@ public final class PGListener: Sendable {
                 try waitForInput(conn)
                 dispatch(conn.drainNotifications())
             } catch {
-                logger.warning("LISTEN connection lost; reconnecting", metadata: ["error": "\(error)"])
+                logger.warning("LISTEN connection lost; reconnecting", metadata: ["error": "\(error)", "delay": "\(delay)"])
                 connection = nil
                 lost = true
             }

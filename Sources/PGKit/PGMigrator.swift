@@ -18,7 +18,9 @@ public struct PGMigrator: Sendable {
     /// The newest version this migrator knows (nil when it has none).
     public var latestVersion: String? { migrations.last?.version }
 
-    /// Runs `body` holding the global migration lock on `lease`'s session.
+    /// Runs `body` holding the global migration lock on `lease`'s session. The unlock is sent
+    /// whatever happened, cancellation included (lease statements always run): a pooled
+    /// connection must never keep the lock after its holder is gone.
     public static func withMigrationLock<T>(on lease: PGLease, _ body: () async throws -> T) async throws -> T {
         try await lease.query("SELECT pg_advisory_lock($1)", lockKey)
         do {
@@ -35,7 +37,7 @@ public struct PGMigrator: Sendable {
     /// Returns the migrations applied now. The caller holds the migration lock.
     @discardableResult
     public func migrate(schema: String, on lease: PGLease) async throws -> [PGMigration] {
-        let quoted = try lease.escapeIdentifier(schema)
+        let quoted = try await lease.escapeIdentifier(schema)
         try await lease.execute(Self.bookkeepingDDL(quoted))
         let pending = try await pendingMigrations(schema: schema, on: lease)
         for migration in pending {
@@ -52,7 +54,7 @@ public struct PGMigrator: Sendable {
     @discardableResult
     public func migrate(schema: String, in tx: PGTransaction) async throws -> [PGMigration] {
         try await tx.query("SELECT pg_advisory_xact_lock($1)", Self.lockKey)
-        let quoted = try tx.escapeIdentifier(schema)
+        let quoted = try await tx.escapeIdentifier(schema)
         try await tx.execute(Self.bookkeepingDDL(quoted))
         let pending = try await pendingMigrations(schema: schema, on: tx)
         for migration in pending { try await apply(migration, schema: quoted, in: tx) }
@@ -65,8 +67,9 @@ public struct PGMigrator: Sendable {
         let exists = try await db.query(
             "SELECT to_regclass(format('%I.schema_migrations', $1::text)) IS NOT NULL AS present", schema)
         guard try exists.first?.decode("present", as: Bool.self) == true else { return migrations }
-        let rows = try await db.query(
-            "SELECT version, checksum FROM \(try Self.quote(schema)).schema_migrations")
+        // The schema's name is in the text: never prepared (one statement per schema otherwise).
+        let rows = try await db.queryUnprepared(
+            "SELECT version, checksum FROM \(try Self.quote(schema)).schema_migrations", [])
         var applied: [String: String] = [:]
         for row in rows { applied[try row.decode("version")] = try row.decode("checksum", as: String.self) }
         var pending: [PGMigration] = []
@@ -95,9 +98,9 @@ public struct PGMigrator: Sendable {
             error.message = "migration \(migration.name) failed: \(error.message)"
             throw error
         }
-        try await tx.query(
+        try await tx.queryUnprepared(
             "INSERT INTO \(quoted).schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-            migration.version, migration.name, migration.checksum)
+            [migration.version, migration.name, migration.checksum])
     }
 
     static func bookkeepingDDL(_ quoted: String) -> String {

@@ -1,19 +1,21 @@
 import Logging
-import NIOPosix
 import ServiceLifecycle
 import Synchronization
 #if canImport(Dispatch)
 import Dispatch
 #endif
 
-/// A bounded pool of libpq connections with its own threads for the blocking calls.
+/// A bounded pool of libpq connections, each living on a thread of its own.
 ///
 /// - at most `size` connections; a task that finds none free parks and is served in arrival
 ///   order, or gets `PGError(.acquireTimeout)` after `acquireTimeout`;
 /// - an idle connection is probed (a non-blocking `poll` on its socket) before it is handed out,
-///   and a broken one is replaced, so a backend killed while idle costs no failed query;
-/// - all libpq calls run on a dedicated `NIOThreadPool` with one thread per connection, never on
-///   the cooperative pool (libpq blocks its thread for every round trip).
+///   and a broken one is replaced, so a backend killed while idle costs no failed query; the
+///   first statement of a lease is sent once more on a fresh connection when the old one turns
+///   out dead before anything reached the server;
+/// - every connection has its own `PGThread`: libpq blocks it, never the cooperative pool, and
+///   a `withConnection` body runs there as its preferred executor, so a transaction's
+///   statements cost no thread switches.
 public final class PGPool: Sendable {
     /// Pool settings.
     public struct Configuration: Sendable {
@@ -30,43 +32,47 @@ public final class PGPool: Sendable {
         }
     }
 
-    typealias Machine = PGPoolStateMachine<PGConnection>
+    typealias Machine = PGPoolStateMachine<PGSlot>
     typealias Grant = Machine.Grant
 
     struct State: ~Copyable {
         var machine: Machine
         var continuations: [Int: CheckedContinuation<Grant, any Error>] = [:]
         var nextWaiterID = 0
+        /// Threads not yet given to a slot (one per slot the pool may still open).
+        var freeThreads: [PGThread]
     }
 
     public let configuration: Configuration
-    let threads: NIOThreadPool
     let logger: Logger
     private let state: Mutex<State>
 
-    /// Creates the pool and starts its threads; connections are opened lazily.
+    /// Creates the pool and its threads; connections are opened lazily.
     public init(_ configuration: Configuration, logger: Logger = Logger(label: "authd.pg")) {
         self.configuration = configuration
         self.logger = logger
-        self.threads = NIOThreadPool(numberOfThreads: configuration.size)
-        self.threads.start()
-        self.state = Mutex(State(machine: Machine(capacity: configuration.size)))
+        let threads = (0..<configuration.size).map { PGThread(name: "authd-pg-\($0)") }
+        self.state = Mutex(State(machine: Machine(capacity: configuration.size), freeThreads: threads))
     }
 
-    /// Runs `body` with a connection leased for its whole duration.
-    public func withConnection<T>(_ body: (PGLease) async throws -> T) async throws -> T {
-        let connection = try await acquire()
-        let lease = PGLease(connection: connection, threads: threads)
-        do {
-            let value = try await body(lease)
-            await lease.end()
-            release(connection)
-            return value
-        } catch {
-            await lease.end()
-            release(connection)
-            throw error
+    /// Runs `body` with a connection leased for its whole duration, on the connection's thread.
+    /// `ignoringCancellation`: wait for a connection even if the task is cancelled — for cleanup
+    /// that must happen (giving work back, releasing a lock); statements themselves always run.
+    public func withConnection<T>(ignoringCancellation: Bool = false, _ body: (PGLease) async throws -> T) async throws -> T {
+        let slot = try await acquire(ignoringCancellation: ignoringCancellation)
+        let lease = PGLease(slot: slot)
+        let outcome: Result<T, any Error> = await withTaskExecutorPreference(slot.thread) {
+            do {
+                let value = try await body(lease)
+                await lease.end()
+                return .success(value)
+            } catch {
+                await lease.end()
+                return .failure(error)
+            }
         }
+        release(slot)
+        return try outcome.get()
     }
 
     /// Runs one autocommit statement on any free connection.
@@ -75,62 +81,56 @@ public final class PGPool: Sendable {
         try await withConnection { try await $0.query(sql, binds) }
     }
 
+    /// Runs one autocommit statement, never prepared (see `PGQueryable.queryUnprepared`).
+    @discardableResult
+    public func queryUnprepared(_ sql: String, _ binds: [any PGEncodable] = []) async throws -> PGRows {
+        try await withConnection { try await $0.queryUnprepared(sql, binds) }
+    }
+
+    /// Runs one autocommit statement even if the task is cancelled (cleanup).
+    @discardableResult
+    public func queryIgnoringCancellation(_ sql: String, _ binds: [any PGEncodable]) async throws -> PGRows {
+        try await withConnection(ignoringCancellation: true) { try await $0.query(sql, binds) }
+    }
+
     /// Runs `body` inside `BEGIN … COMMIT` on one connection; see `PGTransaction`.
     ///
     /// Any error thrown by `body` rolls the transaction back and is rethrown. A `COMMIT` that the
     /// server answers with `ROLLBACK` (an earlier statement failed and the error was swallowed)
     /// throws `PGError(.commitRolledBack)`. `afterCommit` actions run only after a real COMMIT.
+    /// `searchPath`: the transaction's only schema (transaction-local, quoted by libpq).
     @discardableResult
     public func withTransaction<T>(
         isolation: PGIsolationLevel = .readCommitted,
         searchPath: String? = nil,
+        readOnly: Bool = false,
         _ body: (PGTransaction) async throws -> T
     ) async throws -> T {
         try await withConnection { lease in
-            try await PGTransaction.run(on: lease, isolation: isolation, searchPath: searchPath, body)
+            try await PGTransaction.run(on: lease, isolation: isolation, searchPath: searchPath, readOnly: readOnly, body)
         }
     }
 
-    /// A short read-only transaction run entirely on one pool thread (see
-    /// `withBlockingTransaction`). For hot read paths such as the guard.
+    /// A transaction whose statements run in one closure on the connection's thread.
+    public func withBlockingTransaction<T: Sendable>(
+        searchPath: String? = nil, readOnly: Bool = false, _ body: @escaping @Sendable (PGConnection) throws -> T
+    ) async throws -> T {
+        try await withTransaction(searchPath: searchPath, readOnly: readOnly) { tx in try await tx.blocking(body) }
+    }
+
+    /// A read-only transaction whose statements run in one closure on the connection's thread.
     public func withBlockingReadTransaction<T: Sendable>(
         searchPath: String? = nil, _ body: @escaping @Sendable (PGConnection) throws -> T
     ) async throws -> T {
         try await withBlockingTransaction(searchPath: searchPath, readOnly: true, body)
     }
 
-    /// A transaction run entirely on one pool thread: BEGIN (with the optional transaction-local
-    /// search path), `body`, COMMIT — one hop instead of one per statement, so a hot path's
-    /// transaction is not stretched by scheduling between its statements. `body` must only run
-    /// statements on the connection (and CPU work); it must not block on anything else. The
-    /// COMMIT-answers-ROLLBACK case throws as in `withTransaction`.
-    public func withBlockingTransaction<T: Sendable>(
-        searchPath: String? = nil, readOnly: Bool = false, _ body: @escaping @Sendable (PGConnection) throws -> T
+    /// Runs `body` with a connection outside any transaction, on the connection's thread. `body`
+    /// must leave the connection outside a transaction.
+    public func withBlockingConnection<T: Sendable>(
+        ignoringCancellation: Bool = false, _ body: @escaping @Sendable (PGConnection) throws -> T
     ) async throws -> T {
-        try await withConnection { lease in
-            try await lease.run { conn in
-                try conn.execute(try PGTransaction.begin(.readCommitted, searchPath: searchPath, readOnly: readOnly, on: conn))
-                let value: T
-                do {
-                    value = try body(conn)
-                } catch {
-                    if conn.isOK { _ = try? conn.execute("ROLLBACK") }
-                    throw error
-                }
-                let commit = try conn.execute("COMMIT")
-                guard commit.commandStatus == "COMMIT" else {
-                    throw PGError(.commitRolledBack, "transaction was rolled back: COMMIT answered \(commit.commandStatus)", sqlState: "25P02")
-                }
-                return value
-            }
-        }
-    }
-
-    /// Runs `body` on one pool thread with a connection outside any transaction: for autocommit
-    /// statements (each its own transaction) on a hot path, in one hop. `body` must leave the
-    /// connection outside a transaction and must not block on anything but its statements.
-    public func withBlockingConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        try await withConnection { lease in
+        try await withConnection(ignoringCancellation: ignoringCancellation) { lease in
             try await lease.run { conn in
                 defer { if conn.isOK, conn.inTransaction { _ = try? conn.execute("ROLLBACK") } }
                 return try body(conn)
@@ -138,98 +138,132 @@ public final class PGPool: Sendable {
         }
     }
 
-    /// Closes idle connections, fails waiters and stops the threads. Leased connections are
-    /// closed when they come back.
+    /// Closes idle connections, fails waiters and stops the threads of idle and unused slots.
+    /// Leased connections are closed, and their threads stopped, when they come back.
     public func shutdown() async {
-        let (idle, waiters) = state.withLock { s in
+        let (idle, waiters, threads) = state.withLock { s in
             let (idle, ids) = s.machine.shutDown()
             let conts = ids.compactMap { s.continuations.removeValue(forKey: $0) }
-            return (idle, conts)
+            defer { s.freeThreads = [] }
+            return (idle, conts, s.freeThreads)
         }
         for waiter in waiters { waiter.resume(throwing: PGError(.shutDown, "pool is shut down")) }
-        _ = idle  // dropped here: deinit closes them
-        try? await threads.shutdownGracefully()
+        // Dropping an idle slot closes its connection (deinit); its thread ends once idle.
+        for slot in idle { slot.thread.stop() }
+        for thread in threads { thread.stop() }
     }
 
     // MARK: - acquire / release
 
-    func acquire() async throws -> PGConnection {
+    func acquire(ignoringCancellation: Bool = false) async throws -> PGSlot {
         let id = state.withLock { s in
             s.nextWaiterID += 1
             return s.nextWaiterID
         }
-        let grant = try await waitForGrant(id: id)
-        return try await connection(from: grant)
+        let grant = try await waitForGrant(id: id, ignoringCancellation: ignoringCancellation)
+        return try await slot(from: grant)
     }
 
-    func release(_ connection: PGConnection) {
-        // A connection left inside a transaction block is never reused: its state is unknown.
-        let broken = !connection.isOK || connection.inTransaction
-        resumeWaiter { $0.release(connection, broken: broken) }
+    func release(_ slot: PGSlot) {
+        // A connection left inside a transaction block is never reused as it is: its state is
+        // unknown. The slot keeps its thread and opens a new connection for its next holder.
+        if !slot.connection.isOK || slot.connection.inTransaction { slot.mustReconnect = true }
+        let close = resumeWaiter { $0.machine.release(slot, broken: false) }
+        close?.thread.stop()
     }
 
     /// Applies a state change and, in the same critical section, takes the continuation of the
     /// waiter it serves, so a waiter is resumed exactly once even if it is cancelled meanwhile.
-    private func resumeWaiter(_ change: (inout Machine) -> Machine.ReleaseAction) {
-        let served: (CheckedContinuation<Grant, any Error>, Grant)? = state.withLock { s in
-            guard case .resume(let waiter, let grant) = change(&s.machine) else { return nil }
-            guard let continuation = s.continuations.removeValue(forKey: waiter) else { return nil }
-            return (continuation, grant)
+    /// Returns a slot to close (the pool shut down while it was leased).
+    @discardableResult
+    private func resumeWaiter(_ change: (inout State) -> Machine.ReleaseAction) -> PGSlot? {
+        let (served, close): ((CheckedContinuation<Grant, any Error>, Grant)?, PGSlot?) = state.withLock { s in
+            switch change(&s) {
+            case .resume(let waiter, let grant):
+                guard let continuation = s.continuations.removeValue(forKey: waiter) else { return (nil, nil) }
+                return ((continuation, grant), nil)
+            case .close(let slot): return (nil, slot)
+            case .none: return (nil, nil)
+            }
         }
-        // .close and dropped broken connections are finished by PGConnection's deinit.
         if let (continuation, grant) = served { continuation.resume(returning: grant) }
+        return close
     }
 
-    /// Turns a grant into a usable connection: probes an idle one, opens one in a free slot.
-    private func connection(from grant: Grant) async throws -> PGConnection {
-        if case .connection(let c) = grant, c.probeAlive() { return c }
-        if case .connection = grant { logger.debug("replacing a broken pooled connection") }
-        do {
-            let (conninfo, prepared) = (configuration.conninfo, configuration.preparedStatements)
-            return try await threads.runIfActive { try PGConnection(conninfo: conninfo, preparedStatements: prepared) }
-        } catch {
-            resumeWaiter { $0.slotFreed() }
-            throw error
+    /// Turns a grant into a usable slot: an idle one is checked (and its connection replaced if
+    /// it broke), a free place gets a thread and a new connection.
+    private func slot(from grant: Grant) async throws -> PGSlot {
+        switch grant {
+        case .connection(let slot):
+            do {
+                try await slot.thread.run { try slot.prepareForLease() }
+                return slot
+            } catch {
+                // The database is unreachable: the slot goes back (it reconnects next time).
+                slot.mustReconnect = true
+                release(slot)
+                throw error
+            }
+        case .open:
+            guard let thread = state.withLock({ $0.freeThreads.popLast() }) else {
+                // Cannot happen: a slot in use holds a thread, and there are `size` of each.
+                resumeWaiter { $0.machine.slotFreed() }
+                throw PGError(.misuse, "pool has no thread for a new connection")
+            }
+            do {
+                let (conninfo, prepared) = (configuration.conninfo, configuration.preparedStatements)
+                return try await thread.run {
+                    try PGSlot(thread: thread) { try PGConnection(conninfo: conninfo, preparedStatements: prepared) }
+                }
+            } catch {
+                resumeWaiter { s in
+                    s.freeThreads.append(thread)
+                    return s.machine.slotFreed()
+                }
+                throw error
+            }
         }
     }
 
-    private func waitForGrant(id: Int) async throws -> Grant {
+    private func waitForGrant(id: Int, ignoringCancellation: Bool) async throws -> Grant {
         // Fast path: no parking, no timer.
         let immediate: Grant? = try state.withLock { s in
             if s.machine.isShutDown { throw PGError(.shutDown, "pool is shut down") }
             return s.machine.acquireWithoutWaiting()
         }
         if let immediate { return immediate }
-        return try await park(id: id)
-    }
-
-    /// Parks until a release serves this waiter, the acquire timeout passes, or the task is
-    /// cancelled. Whichever comes first removes the waiter under the lock and resumes it, so it
-    /// is resumed exactly once and no grant is ever lost.
-    private func park(id: Int) async throws -> Grant {
-        let timeout = configuration.acquireTimeout
+        if ignoringCancellation { return try await park(id: id, honourCancellation: false) }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
-                let action: Machine.AcquireAction = state.withLock { s in
-                    if Task.isCancelled { return .shutDown }
-                    let action = s.machine.acquire(waiter: id)
-                    if case .wait = action { s.continuations[id] = continuation }
-                    return action
-                }
-                switch action {
-                case .grant(let g): continuation.resume(returning: g)
-                case .shutDown:
-                    continuation.resume(throwing: Task.isCancelled ? CancellationError() : PGError(.shutDown, "pool is shut down"))
-                case .wait:
-                    // A dispatch timer rather than a sleeping child task: parking stays cheap.
-                    let nanos = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-                    DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanos))) { [weak self] in
-                        self?.abandon(waiter: id, with: PGError(.acquireTimeout, "no database connection free within \(timeout)"))
-                    }
-                }
-            }
+            try await park(id: id, honourCancellation: true)
         } onCancel: {
             abandon(waiter: id, with: CancellationError())
+        }
+    }
+
+    /// Parks until a release serves this waiter, the acquire timeout passes, or (when honoured)
+    /// the task is cancelled. Whichever comes first removes the waiter under the lock and
+    /// resumes it, so it is resumed exactly once and no grant is ever lost.
+    private func park(id: Int, honourCancellation: Bool) async throws -> Grant {
+        let timeout = configuration.acquireTimeout
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
+            let action: Machine.AcquireAction = state.withLock { s in
+                if honourCancellation, Task.isCancelled { return .shutDown }
+                let action = s.machine.acquire(waiter: id)
+                if case .wait = action { s.continuations[id] = continuation }
+                return action
+            }
+            switch action {
+            case .grant(let g): continuation.resume(returning: g)
+            case .shutDown:
+                let cancelled = honourCancellation && Task.isCancelled
+                continuation.resume(throwing: cancelled ? CancellationError() : PGError(.shutDown, "pool is shut down"))
+            case .wait:
+                // A dispatch timer rather than a sleeping child task: parking stays cheap.
+                let nanos = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanos))) { [weak self] in
+                    self?.abandon(waiter: id, with: PGError(.acquireTimeout, "no database connection free within \(timeout)"))
+                }
+            }
         }
     }
 

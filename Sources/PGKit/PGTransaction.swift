@@ -27,6 +27,12 @@ public final class PGTransaction: PGQueryable {
         return try await lease.query(sql, binds)
     }
 
+    @discardableResult
+    public func queryUnprepared(_ sql: String, _ binds: [any PGEncodable]) async throws -> PGRows {
+        try checkOpen()
+        return try await lease.queryUnprepared(sql, binds)
+    }
+
     /// Runs SQL text that may hold several statements and no parameters (migration files).
     @discardableResult
     public func execute(_ sql: String) async throws -> PGRows {
@@ -34,21 +40,15 @@ public final class PGTransaction: PGQueryable {
         return try await lease.execute(sql)
     }
 
-    private func checkOpen() throws {
+    func checkOpen() throws {
         if closed.withLock({ $0 }) {
             throw PGError(.misuse, "transaction handle used after its withTransaction closure returned")
         }
     }
 
-    /// Runs several statements on the transaction's connection in one hop to its thread.
-    public func blocking<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        try checkOpen()
-        return try await lease.run(body)
-    }
-
     /// Quotes an identifier with libpq's escaping.
-    public func escapeIdentifier(_ name: String) throws -> String {
-        try lease.escapeIdentifier(name)
+    public func escapeIdentifier(_ name: String) async throws -> String {
+        try await lease.escapeIdentifier(name)
     }
 
     /// Registers work to run only after this transaction commits.
@@ -58,10 +58,11 @@ public final class PGTransaction: PGQueryable {
 
     /// BEGIN, body, COMMIT — or ROLLBACK on any error; see `PGPool.withTransaction`.
     static func run<T>(
-        on lease: PGLease, isolation: PGIsolationLevel, searchPath: String? = nil, _ body: (PGTransaction) async throws -> T
+        on lease: PGLease, isolation: PGIsolationLevel, searchPath: String? = nil, readOnly: Bool = false,
+        _ body: (PGTransaction) async throws -> T
     ) async throws -> T {
         // BEGIN and the transaction-local search path travel in one round trip.
-        try await lease.run { conn in try conn.execute(try Self.begin(isolation, searchPath: searchPath, on: conn)) }
+        try await lease.run { conn in try conn.execute(try Self.begin(isolation, searchPath: searchPath, readOnly: readOnly, on: conn)) }
         let tx = PGTransaction(lease: lease)
         let value: T
         do {
@@ -97,9 +98,20 @@ public final class PGTransaction: PGQueryable {
         return sql
     }
 
+    /// Sent even when the task is cancelled (`PGLease.run` never skips work). If the connection
+    /// broke, the server has already rolled back, and the pool replaces the connection.
     private static func rollback(_ lease: PGLease) async {
-        // If the connection broke, the server has already rolled back; the pool drops it.
-        guard lease.connection.isOK else { return }
-        _ = try? await lease.execute("ROLLBACK")
+        _ = try? await lease.run { conn in
+            guard conn.isOK, conn.inTransaction else { return }
+            try conn.execute("ROLLBACK")
+        }
+    }
+}
+
+extension PGTransaction {
+    /// Runs several statements on the transaction's connection in one closure.
+    public func blocking<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        try checkOpen()
+        return try await lease.run(body)
     }
 }

@@ -312,3 +312,45 @@ extension EventConsumerTests {
         }
     }
 }
+
+extension EventConsumerTests {
+    /// Cancellation (the shutdown deadline) interrupts a handler: its event and the rest of the
+    /// batch go back with their attempts uncounted. Before, the give-back ran through a thread
+    /// pool that skips a cancelled task's work: leases stayed held and attempts counted, so a
+    /// few interrupted shutdowns dead-lettered an event whose handler never failed.
+    @Test func cancelledHandlerGivesItsBatchBackUncounted() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let t = "test.\(UUID().uuidString.prefix(8).lowercased())"
+            let name = "g-\(UUID().uuidString.prefix(8).lowercased())"
+            let listener = try PGListener(conninfo: db.conninfo)
+            listener.start()
+            let (started, startedSignal) = AsyncStream.makeStream(of: Void.self)
+            let consumer = EventConsumer(
+                group: name, pool: pool, listener: listener, options: .init(subscriptions: [t], start: .oldest, pollInterval: .milliseconds(50))
+            ) { _ in
+                startedSignal.yield()
+                try await Task.sleep(for: .seconds(60))  // until cancelled
+            }
+            try await pool.withTransaction { tx in
+                try await EventOutbox().append((0..<3).map { _ in AuthEvent(AuthEvent.Name(rawValue: t), tenantID: nil) }, in: tx)
+            }
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await consumer.run() }
+                var it = started.makeAsyncIterator()
+                _ = await it.next()
+                tasks.cancelAll()
+                try? await tasks.waitForAll()
+            }
+            await listener.shutdown()
+            let rows = try await pool.query(
+                "SELECT status, lease_owner, attempts FROM auth.event_deliveries WHERE group_name = $1", name)
+            #expect(rows.count == 3)
+            for row in rows {
+                #expect(try row.decode("status", as: String.self) == "pending")
+                #expect(try row.decode("lease_owner", as: String?.self) == nil, "given back")
+                #expect(try row.decode("attempts", as: Int.self) == 0, "an interrupted attempt does not count")
+            }
+        }
+    }
+}

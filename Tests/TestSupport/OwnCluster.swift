@@ -23,6 +23,18 @@ public final class OwnCluster: Sendable {
         return cluster
     }
 
+    /// A hot standby of `primary` (pg_basebackup, streaming), started on a port of its own: it
+    /// takes connections and reads, and refuses writes and LISTEN ("during recovery").
+    public static func startStandby(of primary: OwnCluster) async throws -> OwnCluster {
+        let cluster = try OwnCluster()
+        if getuid() == 0 { try await run("/usr/bin/chown", ["postgres:postgres", cluster.directory]) }
+        try await cluster.run("pg_basebackup", [
+            "-D", cluster.directory + "/data", "-h", primary.directory, "-p", String(primary.port), "-U", "postgres", "-R", "-X", "stream",
+        ])
+        try await cluster.start()
+        return cluster
+    }
+
     private init() throws {
         guard let bin = ProcessInfo.processInfo.environment["AUTH_TEST_PG_BIN"], !bin.isEmpty else {
             throw TestSetupError("AUTH_TEST_PG_BIN is not set: run the tests with `make test`")

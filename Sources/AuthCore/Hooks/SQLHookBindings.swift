@@ -84,11 +84,15 @@ public struct SQLHookBindings: Sendable {
         var body = payload
         body["hook"] = .string(point.rawValue)
         body["tenant"] = .object(["id": .string(tenant.id.uuidString.lowercased()), "slug": .string(tenant.slug)])
-        let target = "\(try tx.escapeIdentifier(fn.schema)).\(try tx.escapeIdentifier(fn.name))"
+        let schema = try await tx.escapeIdentifier(fn.schema)
+        let name = try await tx.escapeIdentifier(fn.name)
+        let target = "\(schema).\(name)"
         do {
             let saved = try await tx.query("SELECT current_setting('statement_timeout') AS t").first?.decode("t", as: String.self) ?? "0"
             try await tx.query("SELECT set_config('statement_timeout', $1, true)", "\(Int(timeout.timeInterval * 1000))")
-            let rows = try await tx.query("SELECT (\(target)($1::jsonb))::text AS result", PGBind.jsonb(JSONValue.object(body).jsonText))
+            // The function's name is in the text, which may differ per tenant: never prepared.
+            let rows = try await tx.queryUnprepared(
+                "SELECT (\(target)($1::jsonb))::text AS result", [PGBind.jsonb(JSONValue.object(body).jsonText)])
             try await tx.query("SELECT set_config('statement_timeout', $1, true)", saved)
             guard let text = try rows.first?.decode("result", as: String?.self) else { return [:] }
             return try JSONValue.parse(text).objectValue

@@ -38,7 +38,8 @@ public struct TenantRegistry: Sendable {
             throw AuthError.tenantAlreadyExists
         }
         guard let row = rows.first else { throw PGError(.decoding, "INSERT … RETURNING gave no row") }
-        try await tx.execute("CREATE SCHEMA \(try tx.escapeIdentifier(schema))")
+        let quoted = try await tx.escapeIdentifier(schema)
+        try await tx.execute("CREATE SCHEMA \(quoted)")
         try await migrations.tenant.migrate(schema: schema, in: tx)
         return try Tenant(row: row)
     }
@@ -69,7 +70,8 @@ public struct TenantRegistry: Sendable {
                 "SELECT schema_name FROM auth.tenants WHERE slug = $1 FOR UPDATE", slug.value)
             guard let row = rows.first else { throw AuthError.tenantNotFound }
             let schema: String = try row.decode("schema_name")
-            try await tx.execute("DROP SCHEMA IF EXISTS \(try tx.escapeIdentifier(schema)) CASCADE")
+            let quoted = try await tx.escapeIdentifier(schema)
+            try await tx.execute("DROP SCHEMA IF EXISTS \(quoted) CASCADE")
             let id = try await tx.query("DELETE FROM auth.tenants WHERE slug = $1 RETURNING id", slug.value).first?.decode("id", as: UUID.self)
             // Delivered at COMMIT to every running authd: its cached tenant and principals go at once
             // (a process that misses it stops trusting its caches within the directory's TTL).
