@@ -13,7 +13,7 @@ trap cleanup EXIT
 port=$(free_port $((56000 + RANDOM % 4000)))
 pg_init "$dir"
 # Durability is pointless for a throwaway cluster; connections: parallel suites, ≤ 4 each.
-pg_start "$dir" "$port" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300
+pg_start "$dir" "$port" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500
 echo "==> test cluster: $dir (port $port)"
 
 export AUTH_TEST_DATABASE_URL=$(pg_conninfo "$dir" "$port")

@@ -87,7 +87,7 @@ struct EventsBench: Sendable {
 
     func run() async throws -> [BenchRow] {
         let pool = PGPool(.init(conninfo: conninfo, size: 4))
-        let notifier = EventNotifier(pool: pool)
+        let notifier = EventNotifier(db: AuthDatabase(pool: pool))
         var rows: [BenchRow] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await notifier.run() }

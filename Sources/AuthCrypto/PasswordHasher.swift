@@ -19,6 +19,27 @@ public final class PasswordHasher: Sendable {
             self.iterations = iterations
             self.parallelism = parallelism
         }
+
+        /// The cost of an encoded `$argon2id$v=19$m=…,t=…,p=…$…` string (nil for anything else,
+        /// argon2i/argon2d included).
+        public init?(encoded: String) {
+            let fields = encoded.split(separator: "$", omittingEmptySubsequences: false)
+            guard fields.count == 6, fields[1] == "argon2id", fields[2] == "v=19" else { return nil }
+            var values: [Substring: UInt32] = [:]
+            for pair in fields[3].split(separator: ",") {
+                let kv = pair.split(separator: "=", maxSplits: 1)
+                guard kv.count == 2, let v = UInt32(kv[1]) else { return nil }
+                values[kv[0]] = v
+            }
+            guard let m = values["m"], let t = values["t"], let p = values["p"] else { return nil }
+            self.init(memoryKiB: m, iterations: t, parallelism: p)
+        }
+
+        /// At least one of OWASP's argon2id settings (Password Storage Cheat Sheet): m=47104 KiB
+        /// with t=1, 19456/2, 12288/3, 9216/4 or 7168/5.
+        public var meetsOWASPMinimum: Bool {
+            [(47_104, 1), (19_456, 2), (12_288, 3), (9_216, 4), (7_168, 5)].contains { memoryKiB >= $0.0 && iterations >= $0.1 }
+        }
     }
 
     public let parameters: Parameters
@@ -49,9 +70,12 @@ public final class PasswordHasher: Sendable {
         }
     }
 
-    /// True when `encoded` was made with other parameters than the current ones (rehash it).
+    /// True when `encoded` is weaker than the current parameters — less memory or fewer passes,
+    /// or not argon2id — so it is rehashed at the next login. A stronger hash (set up with
+    /// higher costs, or imported) is kept: rehashing never downgrades.
     public func needsRehash(_ encoded: String) -> Bool {
-        !encoded.hasPrefix("$argon2id$v=19$m=\(parameters.memoryKiB),t=\(parameters.iterations),p=\(parameters.parallelism)$")
+        guard let stored = Parameters(encoded: encoded) else { return true }
+        return stored.memoryKiB < parameters.memoryKiB || stored.iterations < parameters.iterations
     }
 
     /// Stops the hashing threads.

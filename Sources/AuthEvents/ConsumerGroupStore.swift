@@ -39,42 +39,40 @@ public struct ConsumerGroupStore: Sendable {
     /// delivery row, and stores the new snapshot. An event becomes visible exactly once — in the
     /// first snapshot taken after its transaction committed — so a late commit is never skipped
     /// and nothing is taken twice, and an open transaction elsewhere delays only its own events.
+    /// Refused (`SnapshotsNeedReset`) when the database's transaction ids went backwards.
     @discardableResult
     public func advance(group: String) async throws -> Int {
         try Self.checkName(group)
-        return try await pool.withBlockingConnection { conn in try Self.advance(group: group, on: conn) }
+        return try await pool.withTransaction(Self.bookkeeping(lock: group)) { tx in try await Self.advanceStatement(group: group, on: tx) }
     }
 
     /// Claims up to `limit` due deliveries for `owner` until `lease` from now, oldest first;
     /// rows another worker holds are skipped, not waited for.
     public func claim(group: String, owner: String, limit: Int, lease: Duration, maxAttempts: Int = 8) async throws -> [EventEnvelope] {
         try Self.checkName(group)
-        return try await pool.withBlockingConnection { conn in
-            try Self.claim(group: group, owner: owner, limit: limit, lease: lease, maxAttempts: maxAttempts, on: conn)
+        return try await pool.withConnection { lease_ in
+            try await Self.claim(group: group, owner: owner, limit: limit, lease: lease, maxAttempts: maxAttempts, on: lease_)
         }
     }
 
-    /// `completeAll(done)`, `advance` and `claim` in one pool-thread hop: what a worker does on
-    /// every pass, so the time from a NOTIFY to the handler is a few round trips and no thread
-    /// switches, and the previous batch's results ride along. Returns how many of `done` were
-    /// still held (and are now done), the new batch, and — when it is empty — the seconds until
-    /// the earliest retry falls due (how long the worker may sleep).
+    /// `completeAll(done)`, `advance` and `claim` in one transaction: what a worker does on every
+    /// pass, so the time from a NOTIFY to the handler is a few round trips, and the previous
+    /// batch's results ride along. Returns how many of `done` were still held (and are now done),
+    /// the new batch, and — when it is empty — the seconds until the earliest retry falls due
+    /// (how long the worker may sleep).
     public func completeAdvanceAndClaim(
         group: String, owner: String, done: [UUID] = [], limit: Int, lease: Duration, maxAttempts: Int = 8
     ) async throws -> (completed: Int, batch: [EventEnvelope], nextRetry: Double?) {
         try Self.checkName(group)
-        return try await pool.withBlockingConnection { conn in
-            try Self.bookkeeping(conn, lockGroup: group) {
-                let completed = done.isEmpty ? 0 : try Self.completeAll(group: group, events: done, owner: owner, on: conn)
-                _ = try Self.advanceStatement(group: group, on: conn)
-                let batch = try Self.claim(group: group, owner: owner, limit: limit, lease: lease, maxAttempts: maxAttempts, on: conn)
-                return (completed, batch, batch.isEmpty ? try Self.secondsUntilNextRetry(group: group, on: conn) : nil)
-            }
+        return try await pool.withTransaction(Self.bookkeeping(lock: group)) { tx in
+            let completed = done.isEmpty ? 0 : try await Self.completeAll(group: group, events: done, owner: owner, on: tx)
+            _ = try await Self.advanceStatement(group: group, on: tx)
+            let batch = try await Self.claim(group: group, owner: owner, limit: limit, lease: lease, maxAttempts: maxAttempts, on: tx)
+            return (completed, batch, batch.isEmpty ? try await Self.secondsUntilNextRetry(group: group, on: tx) : nil)
         }
     }
 
-    /// The name format the table's CHECK enforces, checked first: it lets the advisory-lock
-    /// statement carry the name as a literal and share a round trip with BEGIN.
+    /// The name format the table's CHECK enforces, checked before anything is sent.
     static func checkName(_ group: String) throws {
         let ok = (1...63).contains(group.utf8.count) && group.utf8.enumerated().allSatisfy { i, c in
             (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
@@ -83,38 +81,32 @@ public struct ConsumerGroupStore: Sendable {
         guard ok else { throw AuthError.invalidInput("group", "1–63 of a-z 0-9 . _ - starting with a letter or digit") }
     }
 
-    /// Runs `body` in one transaction whose COMMIT does not wait for the WAL flush: snapshots,
-    /// claims and completions are bookkeeping — a crash that loses the last of them only repeats
-    /// deliveries (at least once allows it) — and on a busy server each flush wait costs
-    /// milliseconds of event latency. With `lockGroup`, the group's advisory lock is taken in the
-    /// same round trip as BEGIN (the name is checked by `checkName`, so it can be a literal).
-    static func bookkeeping<T>(_ conn: PGConnection, lockGroup: String? = nil, _ body: () throws -> T) throws -> T {
-        var begin = "BEGIN; SET LOCAL synchronous_commit = off"
-        if let group = lockGroup { begin += "; SELECT pg_advisory_xact_lock(hashtextextended('authd.consumer_group.\(group)', 0))" }
-        try conn.execute(begin)
-        do {
-            let value = try body()
-            let commit = try conn.execute("COMMIT")
-            guard commit.commandStatus == "COMMIT" else { throw PGError(.commitRolledBack, "bookkeeping rolled back", sqlState: "25P02") }
-            return value
-        } catch {
-            if conn.isOK, conn.inTransaction { _ = try? conn.execute("ROLLBACK") }
-            throw error
-        }
+    /// A bookkeeping transaction: its COMMIT does not wait for the WAL flush — snapshots, claims
+    /// and completions are bookkeeping: a crash that loses the last of them only repeats
+    /// deliveries (at least once allows it), and on a busy server each flush wait costs
+    /// milliseconds of event latency. With `lock`, the group's advisory lock is taken in the
+    /// same round trip as BEGIN, in a statement before any snapshot (see `advanceStatement`).
+    static func bookkeeping(lock group: String? = nil) -> PGTransactionOptions {
+        PGTransactionOptions(synchronousCommit: false, advisoryLock: group.map { "authd.consumer_group.\($0)" })
     }
 
-    /// Turns newly visible events into delivery rows. Call inside `bookkeeping(lockGroup:)`: the
-    /// lock in its own statement, the snapshot in this later one — a snapshot taken before
-    /// waiting for the lock could move the group backwards.
-    static func advanceStatement(group: String, on conn: PGConnection) throws -> Int {
-        let rows = try conn.query(
+    /// Turns newly visible events into delivery rows. Call inside `bookkeeping(lock:)`: the lock
+    /// in its own statement, the snapshot in this later one — a snapshot taken before waiting for
+    /// the lock could move the group backwards. When the current snapshot lies wholly below the
+    /// stored one, transaction ids went backwards (a dump restored into a new cluster): storing
+    /// it would skip every event written since for good, so the advance is refused until
+    /// `authd events reset-snapshots` re-bases the groups.
+    static func advanceStatement(group: String, on db: some PGQueryable) async throws -> Int {
+        let rows = try await db.query(
             """
             WITH g AS (SELECT subscriptions, last_snapshot FROM auth.consumer_groups WHERE name = $1),
             cur AS (SELECT pg_current_snapshot() AS s),
+            check_order AS (SELECT pg_snapshot_xmax(cur.s) < pg_snapshot_xmin(g.last_snapshot) AS backwards FROM g, cur),
             ins AS (
                 INSERT INTO auth.event_deliveries (group_name, event_id)
-                SELECT $1, e.id FROM auth.events e, g, cur
-                WHERE e.txid >= pg_snapshot_xmin(g.last_snapshot)
+                SELECT $1, e.id FROM auth.events e, g, cur, check_order
+                WHERE NOT check_order.backwards
+                  AND e.txid >= pg_snapshot_xmin(g.last_snapshot)
                   AND pg_visible_in_snapshot(e.txid, cur.s)
                   AND NOT pg_visible_in_snapshot(e.txid, g.last_snapshot)
                   AND EXISTS (SELECT 1 FROM unnest(g.subscriptions) p
@@ -123,27 +115,31 @@ public struct ConsumerGroupStore: Sendable {
                 RETURNING 1
             ),
             upd AS (
-                UPDATE auth.consumer_groups SET last_snapshot = cur.s, last_seen_at = now(), status = 'active' FROM cur WHERE name = $1
+                UPDATE auth.consumer_groups SET last_snapshot = cur.s, last_seen_at = now(), last_advanced_at = now(), status = 'active'
+                FROM cur, check_order WHERE name = $1 AND NOT check_order.backwards
             )
-            SELECT count(*)::int8 AS added FROM ins
-            """, [group.pgBind])
-        return try rows.first?.decode("added", as: Int.self) ?? 0
+            SELECT (SELECT count(*) FROM ins)::int8 AS added, coalesce((SELECT backwards FROM check_order), false) AS backwards
+            """, group)
+        guard let row = rows.first else { return 0 }
+        if try row.decode("backwards", as: Bool.self) {
+            EventMetrics.snapshotsBackwards.increment()
+            throw SnapshotsNeedReset(group: group)
+        }
+        return try row.decode("added", as: Int.self)
     }
 
-    static func advance(group: String, on conn: PGConnection) throws -> Int {
-        try bookkeeping(conn, lockGroup: group) { try advanceStatement(group: group, on: conn) }
-    }
-
-    static func claim(group: String, owner: String, limit: Int, lease: Duration, maxAttempts: Int, on conn: PGConnection) throws -> [EventEnvelope] {
+    static func claim(group: String, owner: String, limit: Int, lease: Duration, maxAttempts: Int, on db: some PGQueryable) async throws
+        -> [EventEnvelope]
+    {
         // An event whose workers keep dying (lease expired after every attempt) is a poison
         // event: dead-letter it rather than crash the next worker too.
-        try conn.query(
+        try await db.query(
             """
             UPDATE auth.event_deliveries SET status = 'dead', lease_owner = NULL, lease_until = NULL,
                 last_error = 'lease expired after ' || attempts || ' attempts (worker crashed or hung)'
             WHERE group_name = $1 AND status = 'pending' AND lease_until < now() AND attempts >= $2
-            """, [group.pgBind, maxAttempts.pgBind])
-        let rows = try conn.query(
+            """, group, maxAttempts)
+        let rows = try await db.query(
             """
             WITH claimed AS (
                 UPDATE auth.event_deliveries d
@@ -160,7 +156,7 @@ public struct ConsumerGroupStore: Sendable {
             )
             SELECT \(EventEnvelope.columns), c.attempts FROM claimed c JOIN auth.events e ON e.id = c.event_id
             ORDER BY e.occurred_at, e.txid
-            """, [group.pgBind, owner.pgBind, lease.timeInterval.pgBind, limit.pgBind])
+            """, group, owner, lease.timeInterval, limit)
         return try rows.map(EventEnvelope.init(row:))
     }
 
@@ -186,21 +182,21 @@ public struct ConsumerGroupStore: Sendable {
     }
 
     /// Marks several deliveries done in one statement, each only while `owner` holds its lease;
-    /// returns how many were.
+    /// returns how many were. Recorded even while shutting down (a cancelled task): a result
+    /// counts while its lease is held.
     public func completeAll(group: String, events: [UUID], owner: String) async throws -> Int {
         guard !events.isEmpty else { return 0 }
-        // Results are recorded even while shutting down (cancelled): they count while the lease holds.
-        return try await pool.withBlockingConnection(ignoringCancellation: true) { conn in
-            try Self.completeAll(group: group, events: events, owner: owner, on: conn)
+        return try await pool.withConnection(ignoringCancellation: true) { lease in
+            try await Self.completeAll(group: group, events: events, owner: owner, on: lease)
         }
     }
 
-    static func completeAll(group: String, events: [UUID], owner: String, on conn: PGConnection) throws -> Int {
-        try conn.query(
+    static func completeAll(group: String, events: [UUID], owner: String, on db: some PGQueryable) async throws -> Int {
+        try await db.query(
             """
             UPDATE auth.event_deliveries SET status = 'done', done_at = now(), lease_owner = NULL, lease_until = NULL
             WHERE group_name = $1 AND event_id = ANY($2::uuid[]) AND lease_owner = $3 AND lease_until > now() AND status = 'pending'
-            """, [group.pgBind, events.map { $0.uuidString.lowercased() }.pgBind, owner.pgBind]
+            """, group, events.map { $0.uuidString.lowercased() }, owner
         ).affectedRows
     }
 
@@ -239,28 +235,27 @@ public struct ConsumerGroupStore: Sendable {
             """, [group, event, owner])
     }
 
-    /// Seconds until the group's earliest unclaimed pending delivery is due (nil when none).
-    /// `completeAll(done)` and `secondsUntilNextRetry` in one hop: what a worker does before it
-    /// sleeps. Returns how many of `done` were still held, and the seconds until the next retry.
+    /// `completeAll(done)` and `secondsUntilNextRetry` in one transaction: what a worker does
+    /// before it sleeps. Returns how many of `done` were still held, and the seconds until the
+    /// group's earliest unclaimed pending delivery is due (nil when none).
     public func completeAndNextRetry(group: String, owner: String, done: [UUID]) async throws -> (completed: Int, nextRetry: Double?) {
-        try await pool.withBlockingConnection { conn in
-            try Self.bookkeeping(conn) {
-                let completed = done.isEmpty ? 0 : try Self.completeAll(group: group, events: done, owner: owner, on: conn)
-                return (completed, try Self.secondsUntilNextRetry(group: group, on: conn))
-            }
+        try await pool.withTransaction(Self.bookkeeping()) { tx in
+            let completed = done.isEmpty ? 0 : try await Self.completeAll(group: group, events: done, owner: owner, on: tx)
+            return (completed, try await Self.secondsUntilNextRetry(group: group, on: tx))
         }
     }
 
+    /// Seconds until the group's earliest unclaimed pending delivery is due (nil when none).
     public func secondsUntilNextRetry(group: String) async throws -> Double? {
-        try await pool.withBlockingConnection { conn in try Self.secondsUntilNextRetry(group: group, on: conn) }
+        try await Self.secondsUntilNextRetry(group: group, on: pool)
     }
 
-    static func secondsUntilNextRetry(group: String, on conn: PGConnection) throws -> Double? {
-        try conn.query(
+    static func secondsUntilNextRetry(group: String, on db: some PGQueryable) async throws -> Double? {
+        try await db.query(
             """
             SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 AS s FROM auth.event_deliveries
             WHERE group_name = $1 AND status = 'pending' AND lease_until IS NULL
-            """, [group.pgBind]
+            """, group
         ).first?.decode("s", as: Double?.self)
     }
 
@@ -287,22 +282,50 @@ public struct ConsumerGroupStore: Sendable {
         return (stale, deleted)
     }
 
-    /// Forgets one-time secrets that are of no more use: expired, or taken by every active group
-    /// (advanced past) with no delivery of the event still pending or dead (a retry would need
-    /// it). Returns how many were purged.
-    @discardableResult
-    public func purgeSecrets() async throws -> Int {
-        try await pool.query(
-            """
-            UPDATE auth.events e SET sealed_secret = NULL
-            WHERE e.sealed_secret IS NOT NULL
-              AND (e.secret_expires_at < now()
-                   OR (NOT EXISTS (SELECT 1 FROM auth.consumer_groups g
-                                   WHERE g.status = 'active' AND NOT pg_visible_in_snapshot(e.txid, g.last_snapshot))
-                       AND NOT EXISTS (SELECT 1 FROM auth.event_deliveries d JOIN auth.consumer_groups g ON g.name = d.group_name
-                                       WHERE d.event_id = e.id AND (d.status = 'dead' OR (d.status = 'pending' AND g.status = 'active')))))
-            """
-        ).affectedRows
+    /// Re-bases groups after the database was restored into a new cluster (transaction ids
+    /// started lower, so stored snapshots lie ahead and `advance` refuses): every subscribed
+    /// event a group has no delivery row for and had not taken — not visible in its stored
+    /// snapshot (written before the dump, not yet advanced) or written after its last advance
+    /// (written since the restore; by the wall clock, so the clusters' clocks must agree) —
+    /// becomes a delivery now, and the group's snapshot becomes the
+    /// new cluster's current one. Safe to run on a healthy database (it then only does what the
+    /// next advance would). Returns each group with the deliveries it gained.
+    public func resetSnapshots(group only: String? = nil) async throws -> [(group: String, requeued: Int)] {
+        if let only { try Self.checkName(only) }
+        let names = try await pool.query(
+            "SELECT name FROM auth.consumer_groups WHERE $1::text IS NULL OR name = $1 ORDER BY name", only
+        ).map { try $0.decode("name", as: String.self) }
+        var out: [(String, Int)] = []
+        for name in names {
+            let requeued = try await pool.withTransaction(Self.bookkeeping(lock: name)) { tx in
+                try await tx.query(
+                    """
+                    WITH g AS (
+                        SELECT subscriptions, last_snapshot, coalesce(last_advanced_at, created_at) AS advanced_at
+                        FROM auth.consumer_groups WHERE name = $1
+                    ),
+                    ins AS (
+                        INSERT INTO auth.event_deliveries (group_name, event_id)
+                        SELECT $1, e.id FROM auth.events e, g
+                        WHERE (NOT pg_visible_in_snapshot(e.txid, g.last_snapshot) OR e.occurred_at > g.advanced_at)
+                          AND NOT EXISTS (SELECT 1 FROM auth.event_deliveries d WHERE d.group_name = $1 AND d.event_id = e.id)
+                          AND EXISTS (SELECT 1 FROM unnest(g.subscriptions) p
+                                      WHERE p = '*' OR p = e.type OR (right(p, 2) = '.*' AND starts_with(e.type, left(p, -1))))
+                        ON CONFLICT DO NOTHING
+                        RETURNING 1
+                    ),
+                    upd AS (
+                        UPDATE auth.consumer_groups
+                        SET last_snapshot = pg_current_snapshot(), last_seen_at = now(), last_advanced_at = now(), status = 'active'
+                        WHERE name = $1
+                    )
+                    SELECT count(*)::int8 AS added FROM ins
+                    """, name
+                ).first?.decode("added", as: Int.self) ?? 0
+            }
+            out.append((name, requeued))
+        }
+        return out
     }
 
     /// Removes a group and its delivery rows (explicit: `authd events drop-group`).

@@ -97,7 +97,12 @@ public final class EventConsumer: Service, Sendable {
                 // recorded are redelivered (at least once).
                 pending = []
                 failures += 1
-                self.logger.warning("consumer group pass failed; retrying", metadata: ["group": "\(self.group)", "error": "\(error)"])
+                if error is SnapshotsNeedReset {
+                    // Nothing is lost while this lasts (events stay in the outbox); an operator must act.
+                    self.logger.error("\(error)", metadata: ["group": "\(self.group)"])
+                } else {
+                    self.logger.warning("consumer group pass failed; retrying", metadata: ["group": "\(self.group)", "error": "\(error)"])
+                }
                 let backoff = Duration.milliseconds(min(5_000, 100 * (1 << min(failures, 6))))
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: backoff) }
                 continue

@@ -1,3 +1,4 @@
+import AuthCore
 import Logging
 import ServiceLifecycle
 
@@ -22,7 +23,7 @@ public struct EventRetention: Service {
         try? await cancelWhenGracefulShutdown {
             while true {
                 do {
-                    let purged = try await store.purgeSecrets()
+                    let purged = try await EventStore().purgeSecrets(on: store.pool)
                     if let retention {
                         let (stale, deleted) = try await store.prune(retention: retention, staleAfter: staleAfter)
                         if stale > 0 || deleted > 0 || purged > 0 {

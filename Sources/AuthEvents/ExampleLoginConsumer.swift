@@ -35,31 +35,19 @@ public struct ExampleLoginConsumer: Sendable {
               let userText = event.actor["id"]?.stringValue, let userID = UUID(uuidString: userText),
               let sessionText = event.subject["id"]?.stringValue, let sessionID = UUID(uuidString: sessionText)
         else { return }
-        try await registry.withTenantTransaction(tenant) { tx in
+        let store = LoginAuditStore()
+        try await registry.db.inTenant(tenant) { tx in
             // 1. Best effort: a failed last-login update must not lose the audit row.
             // Only when the application's table has the column (no DDL from a consumer).
-            let hasColumn = try await tx.query(
-                """
-                SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('app_profiles')
-                               AND attname = 'last_login_at' AND NOT attisdropped) AS present
-                """).first?.decode("present", as: Bool.self) == true
-            if hasColumn {
-                try await tx.query("SAVEPOINT last_login")
-                do {
-                    try await tx.query("UPDATE app_profiles SET last_login_at = $2 WHERE auth_user_id = $1", userID, event.occurredAt)
-                    try await tx.query("RELEASE SAVEPOINT last_login")
-                } catch {
-                    try await tx.query("ROLLBACK TO SAVEPOINT last_login")
-                    logger.warning("last-login update failed", metadata: ["user": "\(userID)", "error": "\(error)"])
-                }
+            if try await store.hasLastLoginColumn(on: tx),
+               let error = try await store.stampLastLogin(userID: userID, at: event.occurredAt, in: tx)
+            {
+                logger.warning("last-login update failed", metadata: ["user": "\(userID)", "error": "\(error)"])
             }
             // 3. The audit row, idempotent per event.
-            try await tx.query(
-                """
-                INSERT INTO audit_log (event_id, kind, user_id, session_id, ip_address, user_agent, data)
-                VALUES ($1, 'login', $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING
-                """, event.id, userID, sessionID, event.data["ip"]?.stringValue, event.data["userAgent"]?.stringValue,
-                PGBind.jsonb(JSONValue.object(["provider": event.data["provider"] ?? .null]).jsonText))
+            try await store.insertLogin(
+                eventID: event.id, userID: userID, sessionID: sessionID, ip: event.data["ip"]?.stringValue,
+                userAgent: event.data["userAgent"]?.stringValue, data: ["provider": event.data["provider"] ?? .null], on: tx)
         }
         // 2. Fire-and-forget, after the audit row is safe.
         let syncLogger = logger

@@ -3,8 +3,9 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 
-/// Builds authd's Hummingbird application: routes, middleware, and the services that must live
-/// exactly as long as the server (the database pool is shut down after the server stops).
+/// Builds authd's Hummingbird application from the runtime (the composition root): routes,
+/// middleware, and the services that must live exactly as long as the server (the database
+/// pool is shut down after the server stops).
 public enum AuthHTTPServer {
     /// Where to listen.
     public struct Configuration: Sendable {
@@ -31,19 +32,21 @@ public enum AuthHTTPServer {
         return router
     }
 
-    /// The application, ready to run as a `Service` or with `runService()`.
+    /// The router of a runtime.
+    public static func makeRouter(runtime: AuthRuntime, metrics: MetricsRoute? = nil) -> Router<AuthRequestContext> {
+        let migrator = runtime.migrator
+        return makeRouter(readiness: { try await migrator.status() }, env: runtime.env, metrics: metrics)
+    }
+
+    /// The application, ready to run as a `Service` or with `runService()`: the runtime's
+    /// services (and `extraServices`) run beside the server.
     public static func makeApplication(
-        configuration: Configuration,
-        readiness: @escaping HealthRoutes<AuthRequestContext>.ReadinessCheck,
-        env: AuthEnvironment?,
-        metrics: MetricsRoute?,
-        services: [any Service],
-        logger: Logger
+        configuration: Configuration, runtime: AuthRuntime, metrics: MetricsRoute?, extraServices: [any Service] = [], logger: Logger
     ) -> some ApplicationProtocol {
         Application(
-            router: makeRouter(readiness: readiness, env: env, metrics: metrics),
+            router: makeRouter(runtime: runtime, metrics: metrics),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "authd"),
-            services: services,
+            services: runtime.services + extraServices,
             logger: logger)
     }
 }

@@ -20,7 +20,7 @@ public struct AuthRoutes: Sendable {
 
     public func register(on router: Router<AuthRequestContext>) {
         router.get("/.well-known/jwks.json") { _, _ in
-            JSONBody.response(.object(env.tokens.jwks), headers: [.cacheControl: "public, max-age=300"])
+            JSONBody.response(.object(env.tokens.jwks), headers: [.cacheControl: "public, max-age=\(SigningKeys.jwksMaxAge.wholeSeconds)"])
         }
         let auth = router.group("auth")
         auth.post("signup", use: signup)
@@ -45,7 +45,7 @@ public struct AuthRoutes: Sendable {
         let body = try await JSONBody.object(request, context: context)
         let tenant = try await env.tenants.resolve(try tenantName(request, body))
         guard let password = try JSONBody.string(body, "password", maxLength: 4096) else {
-            throw AuthError(status: 400, code: "MISSING_REQUIRED_FIELDS", message: "password is required")
+            throw AuthError(.missingRequiredFields, message: "password is required")
         }
         let profile = body.filter { !["email", "phone", "password", "tenantId"].contains($0.key) }
         let input = SignupInput(
@@ -85,38 +85,16 @@ public struct AuthRoutes: Sendable {
     }
 
     @Sendable func logout(_ request: Request, context: AuthRequestContext) async throws -> Response {
-        // Optional auth: a missing or invalid token still answers 200 and clears cookies. When
-        // the guard refuses (expired token, disabled user), an authentic access token or a
-        // refresh token (body or cookie) still ends its session server-side.
-        let flow = LogoutFlow(env: env)
-        let principal: Principal?
-        do {
-            principal = try await authenticate(request, context)
-        } catch let error as AuthError where error == .csrfTokenInvalid || error == .csrfOriginRejected {
-            throw error
-        } catch {
-            principal = nil
-        }
-        if let principal {
-            try await flow.run(principal)
-        } else {
-            let auth = Self.authRequest(request, context)
-            let mode = (try? await transport.mode(for: request, auth: auth)) ?? .header
-            var expired: AccessTokenClaims?
-            if let token = try? transport.accessToken(request, mode: mode) {
-                expired = try? await env.tokens.verifyAccess(token, allowExpired: true)
-            }
-            let body = (try? await JSONBody.object(request, context: context)) ?? [:]
-            let presented = (try? transport.refreshToken(request, body: body)).flatMap { $0 }
-            let refresh = presented.flatMap { env.tokens.parseRefresh($0.token) }
-            // Ending a session named by a cookie is a cookie-authenticated write too.
-            if mode == .cookie, let expired, let session = UUID(uuidString: expired.sessionID) {
-                try transport.csrf.check(request, sessionID: session)
-            } else if presented?.fromCookie == true, let refresh {
-                try transport.csrf.check(request, sessionID: refresh.sessionID)
-            }
-            try await flow.run(expiredAccess: expired, refreshToken: refresh)
-        }
+        // Always 200 and cookies cleared; which session ends is LogoutFlow's decision. A session
+        // named by a cookie ends only with that session's CSRF token.
+        let auth = Self.authRequest(request, context)
+        let mode = (try? await transport.mode(for: request, auth: auth)) ?? .header
+        let body = (try? await JSONBody.object(request, context: context)) ?? [:]
+        let refresh = (try? transport.refreshToken(request, body: body)).flatMap { $0 }
+        let input = LogoutInput(
+            accessToken: (try? transport.accessToken(request, mode: mode)) ?? nil, accessTokenFromCookie: mode == .cookie,
+            refreshToken: refresh?.token, refreshTokenFromCookie: refresh?.fromCookie == true, request: auth)
+        try await LogoutFlow(env: env).run(input) { session in try transport.csrf.check(request, sessionID: session) }
         return JSONBody.response(.object(["message": .string("Logged out successfully")]), headers: transport.clearingCookies())
     }
 

@@ -18,8 +18,16 @@ public struct ErrorEnvelope: Codable, Sendable, Equatable {
         self.message = message
     }
 
+    /// Seconds to wait before retrying (`Retry-After`; not part of the body).
+    public var retryAfter: Int?
+
     public init(_ error: AuthError) {
         self.init(statusCode: error.status, code: error.code, message: error.message)
+        retryAfter = error.retryAfter
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case statusCode, code, message
     }
 
     /// The envelope as a JSON response with its status.
@@ -28,9 +36,8 @@ public struct ErrorEnvelope: Codable, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let body = (try? encoder.encode(self)) ?? Data(#"{"statusCode":500,"code":"INTERNAL_ERROR","message":"Internal error"}"#.utf8)
-        return Response(
-            status: HTTPResponse.Status(code: statusCode),
-            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: HTTPResponse.Status(code: statusCode), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

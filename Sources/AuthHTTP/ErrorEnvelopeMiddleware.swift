@@ -1,7 +1,6 @@
 import AuthCore
 import Hummingbird
 import Logging
-import PGKit
 
 /// Turns every error into the API.md envelope. `AuthError`s keep their status and code;
 /// Hummingbird's own errors (unknown route, body too large, bad JSON) get a stable code for their
@@ -15,12 +14,9 @@ public struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware
         do {
             return try await next(request, context)
         } catch let error as AuthError {
+            // A 5xx is a fault or an outage: its cause (kept inside the error) goes to the log.
+            if error.status >= 500 { context.logger.error("request failed", metadata: ["error": "\(error)"]) }
             return ErrorEnvelope(error).response()
-        } catch let error as PGError where error.sqlState == "3F000" || error.sqlState == "42P01" {
-            // A tenant schema dropped under a request in flight (tenant deleted a moment ago). Logged
-            // as an error: the same codes from a missing global table would be a real fault.
-            context.logger.error("tables missing (tenant deleted, or a fault); answering 404", metadata: ["error": "\(error)"])
-            return ErrorEnvelope(AuthError.tenantNotFound).response()
         } catch let error as HTTPError {
             let status = Int(error.status.code)
             return ErrorEnvelope(
@@ -28,8 +24,8 @@ public struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware
                 message: error.body ?? error.status.reasonPhrase
             ).response()
         } catch {
-            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            return ErrorEnvelope(statusCode: 500, code: "INTERNAL_ERROR", message: "Internal error").response()
+            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            return ErrorEnvelope(AuthError.internalError(error)).response()
         }
     }
 

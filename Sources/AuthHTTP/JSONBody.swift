@@ -15,7 +15,7 @@ enum JSONBody {
         do {
             buffer = try await request.body.collect(upTo: context.maxUploadSize)
         } catch {
-            throw AuthError(status: 413, code: "PAYLOAD_TOO_LARGE", message: "Request body too large")
+            throw AuthError(.payloadTooLarge)
         }
         if buffer.readableBytes == 0 { return [:] }
         let value: JSONValue
@@ -48,7 +48,8 @@ enum JSONBody {
         let data = Array(value.jsonText.utf8)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
-        fields[.cacheControl] = "no-store"
+        // Answers carry tokens and user data: never cached, unless the route says otherwise (JWKS).
+        if fields[.cacheControl] == nil { fields[.cacheControl] = "no-store" }
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -222,6 +222,17 @@ public final class PGConnection: @unchecked Sendable {
         return String(cString: p)
     }
 
+    /// Quotes a string literal with libpq's own escaping (for text sent in the simple protocol,
+    /// which takes no parameters; values otherwise always travel as `$n` binds).
+    public func escapeLiteral(_ value: String) throws -> String {
+        guard !value.utf8.contains(0) else { throw PGError(.invalidParameter, "literal contains a NUL character") }
+        guard let p = PQescapeLiteral(raw, value, value.utf8.count) else {
+            throw PGError.fromConnection(raw, "escape literal")
+        }
+        defer { PQfreemem(p) }
+        return String(cString: p)
+    }
+
     /// A cheap liveness probe that sends nothing. A pooled connection is idle and LISTENs to
     /// nothing, so the server has no reason to write to it: input while idle means it is closing
     /// the session (`pg_terminate_backend`, shutdown, idle timeout — a FATAL message, then EOF,

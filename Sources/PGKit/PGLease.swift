@@ -79,6 +79,6 @@ extension PGLease {
     public func withTransaction<T>(
         isolation: PGIsolationLevel = .readCommitted, searchPath: String? = nil, _ body: (PGTransaction) async throws -> T
     ) async throws -> T {
-        try await PGTransaction.run(on: self, isolation: isolation, searchPath: searchPath, body)
+        try await PGTransaction.run(on: self, PGTransactionOptions(isolation: isolation, searchPath: searchPath), body)
     }
 }

@@ -41,7 +41,7 @@ public struct PGMigrator: Sendable {
         try await lease.execute(Self.bookkeepingDDL(quoted))
         let pending = try await pendingMigrations(schema: schema, on: lease)
         for migration in pending {
-            try await PGTransaction.run(on: lease, isolation: .readCommitted) { tx in
+            try await PGTransaction.run(on: lease, PGTransactionOptions()) { tx in
                 try await apply(migration, schema: quoted, in: tx)
             }
         }

@@ -106,36 +106,13 @@ public final class PGPool: Sendable {
         readOnly: Bool = false,
         _ body: (PGTransaction) async throws -> T
     ) async throws -> T {
-        try await withConnection { lease in
-            try await PGTransaction.run(on: lease, isolation: isolation, searchPath: searchPath, readOnly: readOnly, body)
-        }
+        try await withTransaction(PGTransactionOptions(isolation: isolation, searchPath: searchPath, readOnly: readOnly), body)
     }
 
-    /// A transaction whose statements run in one closure on the connection's thread.
-    public func withBlockingTransaction<T: Sendable>(
-        searchPath: String? = nil, readOnly: Bool = false, _ body: @escaping @Sendable (PGConnection) throws -> T
-    ) async throws -> T {
-        try await withTransaction(searchPath: searchPath, readOnly: readOnly) { tx in try await tx.blocking(body) }
-    }
-
-    /// A read-only transaction whose statements run in one closure on the connection's thread.
-    public func withBlockingReadTransaction<T: Sendable>(
-        searchPath: String? = nil, _ body: @escaping @Sendable (PGConnection) throws -> T
-    ) async throws -> T {
-        try await withBlockingTransaction(searchPath: searchPath, readOnly: true, body)
-    }
-
-    /// Runs `body` with a connection outside any transaction, on the connection's thread. `body`
-    /// must leave the connection outside a transaction.
-    public func withBlockingConnection<T: Sendable>(
-        ignoringCancellation: Bool = false, _ body: @escaping @Sendable (PGConnection) throws -> T
-    ) async throws -> T {
-        try await withConnection(ignoringCancellation: ignoringCancellation) { lease in
-            try await lease.run { conn in
-                defer { if conn.isOK, conn.inTransaction { _ = try? conn.execute("ROLLBACK") } }
-                return try body(conn)
-            }
-        }
+    /// Runs `body` inside a transaction started with `options`; see `withTransaction`.
+    @discardableResult
+    public func withTransaction<T>(_ options: PGTransactionOptions, _ body: (PGTransaction) async throws -> T) async throws -> T {
+        try await withConnection { lease in try await PGTransaction.run(on: lease, options, body) }
     }
 
     /// Closes idle connections, fails waiters and stops the threads of idle and unused slots.

@@ -57,12 +57,9 @@ public final class PGTransaction: PGQueryable {
     }
 
     /// BEGIN, body, COMMIT — or ROLLBACK on any error; see `PGPool.withTransaction`.
-    static func run<T>(
-        on lease: PGLease, isolation: PGIsolationLevel, searchPath: String? = nil, readOnly: Bool = false,
-        _ body: (PGTransaction) async throws -> T
-    ) async throws -> T {
-        // BEGIN and the transaction-local search path travel in one round trip.
-        try await lease.run { conn in try conn.execute(try Self.begin(isolation, searchPath: searchPath, readOnly: readOnly, on: conn)) }
+    static func run<T>(on lease: PGLease, _ options: PGTransactionOptions, _ body: (PGTransaction) async throws -> T) async throws -> T {
+        // BEGIN and its options travel in one round trip.
+        try await lease.run { conn in try conn.execute(try options.beginSQL(on: conn)) }
         let tx = PGTransaction(lease: lease)
         let value: T
         do {
@@ -91,13 +88,6 @@ public final class PGTransaction: PGQueryable {
         return value
     }
 
-    /// `BEGIN …; SET LOCAL search_path TO "schema"` (the schema quoted by libpq).
-    static func begin(_ isolation: PGIsolationLevel, searchPath: String?, readOnly: Bool = false, on conn: PGConnection) throws -> String {
-        var sql = "BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")"
-        if let searchPath { sql += "; SET LOCAL search_path TO \(try conn.escapeIdentifier(searchPath))" }
-        return sql
-    }
-
     /// Sent even when the task is cancelled (`PGLease.run` never skips work). If the connection
     /// broke, the server has already rolled back, and the pool replaces the connection.
     private static func rollback(_ lease: PGLease) async {
@@ -108,10 +98,3 @@ public final class PGTransaction: PGQueryable {
     }
 }
 
-extension PGTransaction {
-    /// Runs several statements on the transaction's connection in one closure.
-    public func blocking<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        try checkOpen()
-        return try await lease.run(body)
-    }
-}

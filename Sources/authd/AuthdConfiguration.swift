@@ -1,6 +1,8 @@
 import AuthCore
 import AuthCrypto
 import Configuration
+import Logging
+import PGKit
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -17,10 +19,10 @@ struct AuthdConfiguration: Sendable {
         case production
     }
 
-    var databaseURL: String
-    var poolSize: Int
-    /// Statements each pooled connection keeps prepared (0 behind a transaction-mode pooler).
-    var preparedStatements: Int
+    /// The pool's settings (URL, size, prepared statements: 0 behind a transaction-mode pooler).
+    var database: PGPool.Configuration
+    /// LISTEN's own connection string (nil: the pool's); a transaction-mode pooler drops LISTEN.
+    var listenURL: String?
     var httpHost: String
     var httpPort: Int
     /// `/metrics` on a port of its own (nil: on the main port; `authd listen`: not served).
@@ -55,6 +57,7 @@ struct AuthdConfiguration: Sendable {
         if databaseURL.isEmpty {
             problems.append("AUTH_DATABASE_URL is not set (a libpq conninfo or postgresql:// URI)")
         }
+        let listenURL = config.string(forKey: "auth.database.listen.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         let poolSize = config.int(forKey: "auth.database.pool.size", default: 8)
         if !(1...200).contains(poolSize) { problems.append("AUTH_DATABASE_POOL_SIZE must be 1–200 (got \(poolSize))") }
         let preparedStatements = config.int(forKey: "auth.database.prepared.statements", default: 256)
@@ -132,26 +135,49 @@ struct AuthdConfiguration: Sendable {
             memoryKiB: UInt32(clamping: config.int(forKey: "auth.argon2.memory.kib", default: 19_456)),
             iterations: UInt32(clamping: config.int(forKey: "auth.argon2.iterations", default: 2)),
             parallelism: UInt32(clamping: config.int(forKey: "auth.argon2.parallelism", default: 1)))
-        if argon2.memoryKiB < 8 || argon2.iterations < 1 || argon2.parallelism < 1 {
-            problems.append("AUTH_ARGON2_* parameters are out of range")
+        if argon2.memoryKiB < 8 || argon2.iterations < 1 || argon2.parallelism < 1 || argon2.parallelism > 16 {
+            problems.append("AUTH_ARGON2_* parameters are out of range (memory ≥ 8 KiB, iterations ≥ 1, parallelism 1–16)")
+        } else if environment == .production, !argon2.meetsOWASPMinimum {
+            problems.append(
+                "AUTH_ARGON2_* are below OWASP's minimum for argon2id (m=19456 KiB with t=2, or m=47104/t=1, 12288/3, 9216/4, 7168/5): "
+                    + "weaker settings are allowed only with AUTH_ENV=development")
         }
 
         var sqlHooks = SQLHookBindings()
-        if let text = config.string(forKey: "auth.sql.hooks"), !text.isEmpty {
+        let hookTimeout = config.int(forKey: "auth.sql.hook.timeout.ms", default: 2000)
+        if !(1...60_000).contains(hookTimeout) {
+            problems.append("AUTH_SQL_HOOK_TIMEOUT_MS must be 1–60000 (got \(hookTimeout))")
+        } else if let text = config.string(forKey: "auth.sql.hooks"), !text.isEmpty {
             do {
-                let timeout = Duration.milliseconds(config.int(forKey: "auth.sql.hook.timeout.ms", default: 2000))
-                sqlHooks = try SQLHookBindings.parse(try JSONValue.parse(text).objectValue, timeout: timeout)
+                sqlHooks = try SQLHookBindings.parse(try JSONValue.parse(text).objectValue, timeout: .milliseconds(hookTimeout))
             } catch {
                 problems.append("AUTH_SQL_HOOKS is invalid: \(error)")
             }
         }
         guard problems.isEmpty, let environment else { throw ConfigurationProblems(problems: problems) }
         return AuthdConfiguration(
-            databaseURL: databaseURL, poolSize: poolSize, preparedStatements: preparedStatements, httpHost: host, httpPort: port, metricsPort: metricsPort, environment: environment,
+            database: PGPool.Configuration(conninfo: databaseURL, size: poolSize, preparedStatements: preparedStatements),
+            listenURL: listenURL, httpHost: host, httpPort: port, metricsPort: metricsPort, environment: environment,
             keyring: keyring, keyringIsEphemeral: ephemeral,
             migrationsDirectory: config.string(forKey: "auth.migrations.dir"),
             logLevel: config.string(forKey: "auth.log.level", default: "info"),
             settings: settings, argon2: argon2, sqlHooks: sqlHooks)
+    }
+}
+
+extension AuthdConfiguration {
+    /// The logger every part of the process uses (swift-log; level from AUTH_LOG_LEVEL).
+    var logger: Logger {
+        var logger = Logger(label: "authd")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        return logger
+    }
+
+    /// What `AuthRuntime` is built from.
+    func runtime(keyring: Keyring, hooks: AuthHooks) -> AuthRuntime.Configuration {
+        AuthRuntime.Configuration(
+            database: database, listenConninfo: listenURL, settings: settings, keyring: keyring, argon2: argon2, hooks: hooks,
+            sqlHooks: sqlHooks, migrationsRoot: migrationsDirectory, logger: logger)
     }
 }
 

@@ -10,7 +10,7 @@ import Foundation
 /// `authd events status|retry`: consumer groups, lag and dead letters.
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "events", abstract: "Inspect event delivery.", subcommands: [Status.self, Retry.self, DropGroup.self])
+        commandName: "events", abstract: "Inspect event delivery.", subcommands: [Status.self, Retry.self, DropGroup.self, ResetSnapshots.self])
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Groups with lag and dead letters.")
@@ -42,7 +42,7 @@ struct EventsCommand: AsyncParsableCommand {
             guard let id = UUID(uuidString: event) else { throw ValidationError("event must be a uuid") }
             try await Runtime.run { runtime in
                 guard try await ConsumerGroupStore(pool: runtime.pool).retry(group: group, event: id) else {
-                    throw AuthError(status: 404, code: "DELIVERY_NOT_FOUND", message: "no dead-lettered delivery \(event) in group \(group)")
+                    throw AuthError(.deliveryNotFound, message: "no dead-lettered delivery \(event) in group \(group)")
                 }
                 Console.out("requeued \(event) for \(group)")
             }
@@ -66,9 +66,31 @@ struct EventsCommand: AsyncParsableCommand {
         func run() async throws {
             try await Runtime.run { runtime in
                 guard try await ConsumerGroupStore(pool: runtime.pool).drop(group: group) else {
-                    throw AuthError(status: 404, code: "GROUP_NOT_FOUND", message: "no consumer group \(group)")
+                    throw AuthError(.groupNotFound, message: "no consumer group \(group)")
                 }
                 Console.out("dropped group \(group)")
+            }
+        }
+    }
+
+    struct ResetSnapshots: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-snapshots",
+            abstract: "Re-base consumer groups after a restore into a new cluster (transaction ids went backwards).",
+            discussion: """
+                Every subscribed event a group had not taken — not yet advanced before the dump, or written since \
+                the restore — becomes a delivery, and the group continues from the new cluster's snapshot. \
+                Safe to run when not needed. Run it when authd listen logs "run `authd events reset-snapshots`".
+                """)
+
+        @Option(help: "Only this group (default: every group).")
+        var group: String?
+
+        func run() async throws {
+            try await Runtime.run { runtime in
+                for (name, requeued) in try await ConsumerGroupStore(pool: runtime.pool).resetSnapshots(group: group) {
+                    Console.out("\(name): snapshot reset, \(requeued) event(s) queued")
+                }
             }
         }
     }

@@ -9,21 +9,32 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add a new signing key: published in JWKS now, signing after --publish-ahead; old keys verify for --overlap more.")
+            abstract: "Promote the next signing key (already published in JWKS) and publish a new next key; old keys verify for --overlap more.")
 
-        @Option(help: "Seconds between publishing the new key and signing with it.")
-        var publishAhead = 60
+        @Option(help: "Seconds a key is published before it signs (at least the JWKS max-age, 300; counted from its creation).")
+        var publishAhead = Int(SigningKeys.jwksMaxAge.wholeSeconds)
 
         @Option(help: "Seconds the replaced keys keep verifying after the new key starts signing (≥ the access-token TTL).")
         var overlap = 900
 
+        func validate() throws {
+            let maxAge = SigningKeys.jwksMaxAge.wholeSeconds
+            guard publishAhead >= maxAge else {
+                throw ValidationError("--publish-ahead must be at least \(maxAge) s: verifiers cache JWKS that long")
+            }
+            guard overlap >= 0 else { throw ValidationError("--overlap must not be negative") }
+        }
+
         func run() async throws {
             try await Runtime.run(needsKeyring: true) { runtime in
                 guard let keyring = runtime.configuration.keyring else { return }
-                let store = SigningKeyStore(pool: runtime.pool, sealer: SecretSealer(keyring: keyring))
-                _ = try await store.loadOrCreate()
-                let kid = try await store.rotate(publishAhead: .seconds(publishAhead), overlap: .seconds(overlap))
-                Console.out("new signing key \(kid): signs in \(publishAhead)s; previous keys verify for \(overlap)s after that")
+                let keys = SigningKeys(db: runtime.db, sealer: SecretSealer(keyring: keyring))
+                _ = try await keys.loadOrCreate()
+                let kid = try await keys.rotate(publishAhead: .seconds(publishAhead), overlap: .seconds(overlap))
+                let active = try await keys.load().first { $0.kid == kid }?.activatesAt
+                Console.out(
+                    "signing key \(kid) signs from \(active.map(ISO8601.format) ?? "-"); a new next key is published; "
+                        + "previous keys verify for \(overlap)s after that")
             }
         }
     }
@@ -34,10 +45,10 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             try await Runtime.run(needsKeyring: true) { runtime in
                 guard let keyring = runtime.configuration.keyring else { return }
-                let keys = try await SigningKeyStore(pool: runtime.pool, sealer: SecretSealer(keyring: keyring)).load()
+                let keys = try await SigningKeys(db: runtime.db, sealer: SecretSealer(keyring: keyring)).load()
                 Console.out("kid\tactivates_at\tretires_at")
                 for key in keys {
-                    Console.out("\(key.kid)\t\(ISO8601.format(key.activatesAt))\t\(key.retiresAt.map(ISO8601.format) ?? "-")")
+                    Console.out("\(key.kid)\t\(key.activatesAt.map(ISO8601.format) ?? "next")\t\(key.retiresAt.map(ISO8601.format) ?? "-")")
                 }
             }
         }

@@ -78,7 +78,8 @@ struct ListenCommand: AsyncParsableCommand {
     private func listen(_ http: HTTPClient) async throws {
         MetricsExporter.bootstrap()
         try await Runtime.run(poolSize: 4) { runtime in
-            let listener = try PGListener(conninfo: runtime.configuration.databaseURL, logger: runtime.logger)
+            let listener = try PGListener(
+                conninfo: runtime.configuration.listenURL ?? runtime.configuration.database.conninfo, logger: runtime.logger)
             let roleSync = AfterCommitQueue(logger: runtime.logger)
             var services: [any Service] = [
                 runtime.pool, listener, roleSync,

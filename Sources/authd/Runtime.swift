@@ -9,37 +9,34 @@ import Foundation
 import Logging
 import PGKit
 
-/// What every subcommand builds from the configuration: logger, pool, migrations, registry.
+/// What the operator subcommands build from the configuration: logger, a small pool, the
+/// tenancy service. (`authd serve` builds the full `AuthRuntime` instead.)
 struct Runtime: Sendable {
     let configuration: AuthdConfiguration
     let logger: Logger
     let pool: PGPool
+    let db: AuthDatabase
     let registry: TenantRegistry
 
     init(configuration: AuthdConfiguration, poolSize: Int? = nil) throws {
         self.configuration = configuration
-        var logger = Logger(label: "authd")
-        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        self.logger = logger
+        logger = configuration.logger
         guard let root = MigrationCatalog.locateRoot(explicit: configuration.migrationsDirectory) else {
             throw ConfigurationProblems(problems: [
-                "no Migrations folder found: run authd from the repository, or set AUTH_MIGRATIONS_DIR"
+                "no migration files found: install the AuthMigrations resources next to authd, or set AUTH_MIGRATIONS_DIR"
             ])
         }
         let catalog = try MigrationCatalog.load(root: root)
-        pool = PGPool(
-            .init(
-                conninfo: configuration.databaseURL, size: poolSize ?? configuration.poolSize,
-                preparedStatements: configuration.preparedStatements),
-            logger: logger)
-        registry = TenantRegistry(pool: pool, migrations: catalog)
+        var database = configuration.database
+        if let poolSize { database.size = poolSize }
+        pool = PGPool(database, logger: logger)
+        db = AuthDatabase(pool: pool)
+        registry = TenantRegistry(db: db, migrations: catalog)
     }
 
-    /// Loads the configuration and runs `body`, turning failures into a message and an exit
-    /// code: 2 for input the caller can fix (a 4xx `AuthError`, bad configuration), 1 otherwise.
+    /// Loads the configuration and runs `body` with a runtime; see `reportingFailures`.
     static func run(needsKeyring: Bool = false, poolSize: Int? = 2, _ body: (Runtime) async throws -> Void) async throws {
-        LoggingBootstrap.once()
-        do {
+        try await reportingFailures {
             let configuration = try await AuthdConfiguration.load(needsKeyring: needsKeyring)
             let runtime = try Runtime(configuration: configuration, poolSize: poolSize)
             do {
@@ -49,6 +46,15 @@ struct Runtime: Sendable {
                 await runtime.pool.shutdown()
                 throw error
             }
+        }
+    }
+
+    /// Runs `body`, turning failures into a message on stderr and an exit code: 2 for what the
+    /// caller can fix (a 4xx `AuthError`, bad configuration, a keyring missing a key), 1 otherwise.
+    static func reportingFailures(_ body: () async throws -> Void) async throws {
+        LoggingBootstrap.once()
+        do {
+            try await body()
         } catch let error as AuthError {
             Console.error("error: \(error.code): \(error.message)")
             throw ExitCode(error.status < 500 ? 2 : 1)
@@ -66,7 +72,9 @@ struct Runtime: Sendable {
         } catch is CryptoError {
             Console.error("error: a secret sealed in the database could not be opened with AUTH_SECRET_KEY (wrong key, or altered data)")
             throw ExitCode(2)
+        } catch let error as AuthRuntimeError {
+            Console.error("error: \(error)")
+            throw ExitCode(2)
         }
     }
 }
-

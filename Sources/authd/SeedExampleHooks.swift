@@ -12,7 +12,7 @@ enum SeedExampleHooks {
         var hooks = AuthHooks()
         hooks.onLogin = { user, _ in
             if user.metadata["underReview"]?.boolValue == true {
-                throw AuthError(status: 403, code: "ACCOUNT_UNDER_REVIEW", message: "This account is under review")
+                throw AuthError.rejection(code: "ACCOUNT_UNDER_REVIEW", status: 403, message: "This account is under review")
             }
         }
         hooks.user.afterCreate = { user, _, tx in

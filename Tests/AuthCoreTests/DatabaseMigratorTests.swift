@@ -29,7 +29,7 @@ import Testing
             let extra = try PGMigration(
                 fileName: "29991231000000_create_extras.sql", sql: "-- why: test\nCREATE TABLE extras (id int);")
             let extended = MigrationCatalog(global: catalog.global.migrations, tenant: catalog.tenant.migrations + [extra])
-            let migrator = DatabaseMigrator(registry: TenantRegistry(pool: pool, migrations: extended))
+            let migrator = DatabaseMigrator(registry: TenantRegistry(db: AuthDatabase(pool: pool), migrations: extended))
             let status = try await migrator.status()
             #expect(status.tenantsBehind == ["default"])
             let report = try await migrator.migrate()

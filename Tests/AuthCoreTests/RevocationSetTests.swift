@@ -1,4 +1,4 @@
-import AuthCore
+@testable import AuthCore
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #endif
@@ -17,8 +17,8 @@ import Testing
             let listenerB = try PGListener(conninfo: db.conninfo)
             listenerA.start()
             listenerB.start()
-            let setB = RevocationSet(pool: pool, listener: listenerB, retention: .seconds(900))
-            let broadcaster = RevocationBroadcaster(pool: pool)
+            let setB = RevocationSet(db: AuthDatabase(pool: pool), listener: listenerB, retention: .seconds(900))
+            let broadcaster = RevocationBroadcaster(db: AuthDatabase(pool: pool))
             let id = UUID()
             let tenant = try #require(try await TestDatabase.registry(pool).find("default"))
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -34,7 +34,7 @@ import Testing
                 let ok2 = try await eventually(timeout: .seconds(10)) { setB.contains(id) }
                 #expect(ok2)
                 // A set started afterwards missed the NOTIFY: its first resync loads the table.
-                let late = RevocationSet(pool: pool, listener: listenerA, retention: .seconds(900))
+                let late = RevocationSet(db: AuthDatabase(pool: pool), listener: listenerA, retention: .seconds(900))
                 group.addTask { try await late.run() }
                 let ok3 = try await eventually(timeout: .seconds(10)) { late.contains(id) }
                 #expect(ok3)
@@ -53,7 +53,7 @@ import Testing
         try await db.withPool { pool in
             let listener = try PGListener(conninfo: db.conninfo)
             listener.start()
-            let set = RevocationSet(pool: pool, listener: listener, retention: .seconds(900))
+            let set = RevocationSet(db: AuthDatabase(pool: pool), listener: listener, retention: .seconds(900))
             let registry = try TestDatabase.registry(pool)
             let directory = TenantDirectory(registry: registry, ttl: .seconds(3600))
             set.onTenantDeleted { directory.forget($0) }
@@ -82,8 +82,8 @@ import Testing
         try await db.withPool { pool in
             let listener = try PGListener(conninfo: db.conninfo)
             listener.start()
-            let set = RevocationSet(pool: pool, listener: listener, retention: .seconds(900))
-            let broadcaster = RevocationBroadcaster(pool: pool)
+            let set = RevocationSet(db: AuthDatabase(pool: pool), listener: listener, retention: .seconds(900))
+            let broadcaster = RevocationBroadcaster(db: AuthDatabase(pool: pool))
             let ids = (0..<1000).map { _ in UUID() }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await set.run() }
@@ -96,6 +96,65 @@ import Testing
                 group.cancelAll()
             }
             await listener.shutdown()
+        }
+    }
+}
+
+/// The set's sync state (review finding: a set cut off for longer than the re-read window, whose
+/// full reload then failed once, turned "in sync" after the next windowed read and served a
+/// revoked session from memory until its token expired).
+@Suite struct RevocationSyncTests {
+    @Test func aFailedFullReloadKeepsTheSetOutOfSyncUntilOneSucceeds() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        let pool = PGPool(.init(conninfo: db.conninfo, size: 1, acquireTimeout: .milliseconds(300)))
+        let listener = try PGListener(conninfo: db.conninfo)  // not started: the test drives the set
+        let set = RevocationSet(db: AuthDatabase(pool: pool), listener: listener, retention: .seconds(900))
+        try await set.refresh()
+        #expect(set.isSynced)
+        // A revocation recorded five minutes ago, far outside any re-read window, whose broadcast
+        // this process missed while it was cut off.
+        let tenant = try #require(try await TestDatabase.registry(pool).find("default"))
+        let missed = UUID()
+        try await pool.query(
+            """
+            INSERT INTO auth.revocations (session_id, tenant_id, revoked_at, expires_at)
+            VALUES ($1, $2, now() - interval '5 minutes', now() + interval '15 minutes')
+            """, missed, tenant.id)
+        // LISTEN reconnects (a resync); the full read it calls for fails: the only connection is busy.
+        set.resync()
+        try await pool.withConnection { _ in
+            await #expect(throws: (any Error).self) { try await set.refresh() }
+        }
+        #expect(!set.isSynced, "a resync without a successful full read is not in sync")
+        // The database answers again: the next read is the full one still owed.
+        try await set.refresh()
+        #expect(set.contains(missed))
+        #expect(set.isSynced)
+        // A read that only looks back a window never stands in for it: after another resync,
+        // in sync again implies the table was read whole.
+        set.resync()
+        #expect(!set.isSynced)
+        try await set.refresh()
+        #expect(set.isSynced && set.contains(missed))
+        await pool.shutdown()
+    }
+
+    /// After an outage longer than any window, the regular read covers the whole gap: it reads
+    /// from the last successful read's database time.
+    @Test func theRegularReadCoversTheGapSinceTheLastRead() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        try await db.withPool(size: 1) { pool in
+            let listener = try PGListener(conninfo: db.conninfo)
+            let set = RevocationSet(db: AuthDatabase(pool: pool), listener: listener, retention: .seconds(900))
+            try await set.refresh()
+            let tenant = try #require(try await TestDatabase.registry(pool).find("default"))
+            let late = UUID()
+            // Recorded after the last read (by the database's clock), however long ago that was.
+            try await pool.query(
+                "INSERT INTO auth.revocations (session_id, tenant_id, expires_at) VALUES ($1, $2, now() + interval '15 minutes')",
+                late, tenant.id)
+            try await set.refresh()
+            #expect(set.contains(late))
         }
     }
 }

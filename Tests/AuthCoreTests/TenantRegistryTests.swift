@@ -48,17 +48,17 @@ import Testing
             let b = try await registry.create(slug: TestDatabase.uniqueSlug("b"))
             // The same email in both tenants: two different users, no conflict.
             for tenant in [a, b] {
-                try await registry.withTenantTransaction(tenant) { tx in
+                try await registry.db.inTenant(tenant) { tx in
                     try await tx.query("INSERT INTO users (email) VALUES ($1)", "same@example.com")
                 }
             }
-            try await registry.withTenantTransaction(a) { tx in
+            try await registry.db.inTenant(a) { tx in
                 try await tx.query("INSERT INTO users (email) VALUES ($1)", "only-a@example.com")
             }
-            let countA = try await registry.withTenantTransaction(a) { tx in
+            let countA = try await registry.db.inTenant(a) { tx in
                 try #require(try await tx.query("SELECT count(*)::int8 AS n FROM users").first).decode("n", as: Int.self)
             }
-            let countB = try await registry.withTenantTransaction(b) { tx in
+            let countB = try await registry.db.inTenant(b) { tx in
                 try #require(try await tx.query("SELECT count(*)::int8 AS n FROM users").first).decode("n", as: Int.self)
             }
             #expect(countA == 2)
@@ -71,7 +71,7 @@ import Testing
         try await db.withPool(size: 1) { pool in
             let registry = try TestDatabase.registry(pool)
             let tenant = try await registry.create(slug: TestDatabase.uniqueSlug())
-            let inside = try await registry.withTenantTransaction(tenant) { tx in
+            let inside = try await registry.db.inTenant(tenant) { tx in
                 try #require(try await tx.query("SHOW search_path").first).decode("search_path", as: String.self)
             }
             #expect(inside.contains(tenant.schemaName))

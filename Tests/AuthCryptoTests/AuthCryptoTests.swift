@@ -59,6 +59,32 @@ import Testing
         #expect(try await stronger.verify("pw", against: encoded))  // old hashes still verify
         await stronger.shutdown()
     }
+
+    /// A hash stronger than the configured cost (set up with higher costs, or imported) is kept:
+    /// before, any difference — a stronger hash included — was "rehashed" down.
+    @Test func rehashNeverDowngrades() async throws {
+        let strong = PasswordHasher(parameters: .init(memoryKiB: 2048, iterations: 3, parallelism: 1), threads: 1)
+        let encoded = try await strong.hash("pw")
+        await strong.shutdown()
+        #expect(!hasher.needsRehash(encoded), "stronger than m=1024,t=1: kept")
+        // Weaker in one dimension is weaker.
+        let moreMemoryFewerPasses = PasswordHasher(parameters: .init(memoryKiB: 4096, iterations: 4, parallelism: 1), threads: 1)
+        #expect(moreMemoryFewerPasses.needsRehash(encoded))
+        await moreMemoryFewerPasses.shutdown()
+        // Not argon2id, or unreadable: upgraded.
+        #expect(hasher.needsRehash("$argon2i$v=19$m=65536,t=3,p=1$c2FsdHNhbHQ$aGFzaA"))
+        #expect(hasher.needsRehash("plain"))
+    }
+
+    @Test func owaspMinimumRows() {
+        typealias P = PasswordHasher.Parameters
+        #expect(P().meetsOWASPMinimum)
+        #expect(P(memoryKiB: 47_104, iterations: 1).meetsOWASPMinimum)
+        #expect(P(memoryKiB: 7_168, iterations: 5).meetsOWASPMinimum)
+        #expect(!P(memoryKiB: 19_455, iterations: 2).meetsOWASPMinimum)
+        #expect(!P(memoryKiB: 12_288, iterations: 2).meetsOWASPMinimum)
+        #expect(!P(memoryKiB: 1024, iterations: 1).meetsOWASPMinimum)
+    }
 }
 
 @Suite struct RefreshTokenFormatTests {

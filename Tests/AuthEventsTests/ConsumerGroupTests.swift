@@ -37,6 +37,75 @@ import Testing
         }
     }
 
+    /// A dump restored into a new cluster: transaction ids start lower than the groups' stored
+    /// snapshots. Before, the next advance stored the lower snapshot and every event written
+    /// since the restore was skipped for good; now it refuses (nothing is lost meanwhile), and
+    /// `reset-snapshots` re-bases the group so they are all delivered.
+    @Test func advanceRefusesWhenTransactionIdsWentBackwardsAndResetRebases() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let (store, g, before) = try await advancedGroup(pool, count: 2)
+            let t = try #require(try await pool.query("SELECT subscriptions[1] AS t FROM auth.consumer_groups WHERE name = $1", g).first)
+                .decode("t", as: String.self)
+            // What the restored database looks like to the group: a snapshot far ahead of today's
+            // transaction ids, taken a minute ago.
+            try await pool.query(
+                """
+                UPDATE auth.consumer_groups
+                SET last_snapshot = format('%s:%s:', x, x)::pg_snapshot, last_advanced_at = now() - interval '1 minute'
+                FROM (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::int8 + 1000000 AS x) ahead WHERE name = $1
+                """, g)
+            let stored = try await pool.query("SELECT last_snapshot::text AS s FROM auth.consumer_groups WHERE name = $1", g).first?
+                .decode("s", as: String.self)
+            let after = try await append(pool, t, count: 3)
+            do {
+                try await store.advance(group: g)
+                Issue.record("an advance over transaction ids that went backwards must be refused")
+            } catch let error as SnapshotsNeedReset {
+                #expect(error.group == g)
+                #expect("\(error)".contains("authd events reset-snapshots"))
+            }
+            let unchanged = try await pool.query("SELECT last_snapshot::text AS s FROM auth.consumer_groups WHERE name = $1", g).first?
+                .decode("s", as: String.self)
+            #expect(unchanged == stored, "the refused advance stored nothing")
+            let reset = try await store.resetSnapshots(group: g)
+            #expect(reset.count == 1 && reset[0].requeued == 3)
+            let claimed = try await store.claim(group: g, owner: "w", limit: 100, lease: .seconds(30))
+            let ids = Set(claimed.map(\.id))
+            #expect(ids.isSuperset(of: after), "every event written since the restore is delivered")
+            // The two delivered before keep their one delivery row each (claimable once, as before).
+            #expect(ids.isSuperset(of: before))
+            #expect(claimed.count == 5)
+            // And the group advances normally again.
+            let next = try await append(pool, t, count: 1)
+            #expect(try await store.advance(group: g) == 1)
+            _ = next
+        }
+    }
+
+    /// Claims take the oldest due deliveries through the partial index (before: a scan and sort
+    /// of the group's whole backlog, ~80 ms for 200 k pending rows, under the group's lock).
+    @Test func claimsReadThePendingIndexInOrder() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool(size: 1) { pool in
+            let (_, g, _) = try await advancedGroup(pool, count: 3)
+            let plan = try await pool.withTransaction { tx -> String in
+                try await tx.query("SET LOCAL enable_seqscan = off")
+                let rows = try await tx.query(
+                    """
+                    EXPLAIN (FORMAT TEXT)
+                    SELECT group_name, event_id FROM auth.event_deliveries
+                    WHERE group_name = $1 AND status = 'pending' AND next_attempt_at <= now()
+                      AND (lease_until IS NULL OR lease_until < now())
+                    ORDER BY created_at, event_id LIMIT 100 FOR UPDATE SKIP LOCKED
+                    """, g)
+                return try rows.map { try $0.decode(at: 0, as: String.self) }.joined(separator: "\n")
+            }
+            #expect(plan.contains("event_deliveries_claim_idx"), "\(plan)")
+            #expect(!plan.contains("Sort"), "rows come in index order: \(plan)")
+        }
+    }
+
     @Test func committedEventsReachEachGroupOnceAndRolledBackOnesNever() async throws {
         struct Abort: Error {}
         let db = try await Self.db.get()
@@ -208,11 +277,16 @@ struct HandlerFailed: Error {}
                 if fail { throw HandlerFailed() }
                 seen.withLock { $0.append(event.id) }
             }
-            let notifier = EventNotifier(pool: pool)
+            let notifier = EventNotifier(db: AuthDatabase(pool: pool))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await consumer.run() }
                 group.addTask { try await notifier.run() }
-                // Let the consumer create its group before events are written.
+                // Let the consumer create its group (it starts from "now") and LISTEN before events
+                // are written: a fixed sleep was too short on a loaded machine.
+                let registered = try await eventually {
+                    !(try await pool.query("SELECT 1 FROM auth.consumer_groups WHERE name = $1", consumer.group)).isEmpty
+                }
+                #expect(registered)
                 try await Task.sleep(for: .milliseconds(300))
                 let ids = try await pool.withTransaction { tx in
                     let events = (0..<5).map { _ in AuthEvent(AuthEvent.Name(rawValue: t), tenantID: nil) }

@@ -39,16 +39,16 @@ import Testing
             #expect(try plain.first?.decode("n", as: Int.self) == 2, "sealed at rest, not in the envelope columns")
 
             // The expired one goes at once; the live one waits for its delivery.
-            #expect(try await store.purgeSecrets() == 1)
+            #expect(try await EventStore().purgeSecrets(on: pool) == 1)
             try await store.advance(group: "mailer")
             let claimed = try await store.claim(group: "mailer", owner: "w", limit: 10, lease: .seconds(30))
             let envelope = try #require(claimed.first { $0.id == withCode.id })
             #expect(try envelope.secret(sealer) == "493817")
             #expect(!JSONValue.object(envelope.json).jsonText.contains("493817"), "the envelope JSON (log consumer) never shows it")
             #expect(throws: (any Error).self) { try envelope.secret(SecretSealer(keyring: try Keyring.ephemeral())) }
-            #expect(try await store.purgeSecrets() == 0, "still pending for the mailer group")
+            #expect(try await EventStore().purgeSecrets(on: pool) == 0, "still pending for the mailer group")
             for e in claimed { #expect(try await store.complete(group: "mailer", event: e.id, owner: "w")) }
-            #expect(try await store.purgeSecrets() == 1)
+            #expect(try await EventStore().purgeSecrets(on: pool) == 1)
             let left = try await pool.query("SELECT count(*)::int8 AS n FROM auth.events WHERE sealed_secret IS NOT NULL")
             #expect(try left.first?.decode("n", as: Int.self) == 0)
         }

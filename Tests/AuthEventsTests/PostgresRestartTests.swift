@@ -30,7 +30,7 @@ import Testing
         await admin.shutdown()
         let conninfo = cluster.conninfo("authd")
         let pool = PGPool(.init(conninfo: conninfo, size: 2, acquireTimeout: .seconds(30)))
-        try await DatabaseMigrator(registry: TenantRegistry(pool: pool, migrations: try TestDatabase.catalog())).migrate()
+        try await DatabaseMigrator(registry: TenantRegistry(db: AuthDatabase(pool: pool), migrations: try TestDatabase.catalog())).migrate()
         let listener = try PGListener(conninfo: conninfo)
         listener.start()
         let seen = Mutex<Set<UUID>>([])
@@ -41,7 +41,7 @@ import Testing
         ) { event in
             _ = seen.withLock { $0.insert(event.id) }
         }
-        let notifier = EventNotifier(pool: pool)
+        let notifier = EventNotifier(db: AuthDatabase(pool: pool))
         func append(_ n: Int) async throws -> [UUID] {
             try await pool.withTransaction { tx in
                 let events = (0..<n).map { _ in AuthEvent(AuthEvent.Name(rawValue: t), tenantID: nil) }

@@ -46,7 +46,7 @@ struct Rejected: Error {}
             #expect(input.profile["seen"] == .bool(true))
             let txid = try await ctx.tx.query("SELECT pg_current_xact_id()::text AS x").first?.decode("x", as: String.self)
             log.add("tx:\(txid ?? "")")
-            try await RoleStore().assign(["member"], to: user.id, in: ctx.tx)
+            try await RoleStore().assign(["member"], to: user.id, on: ctx.tx)
         }
         hooks.user.getSessionUserData = { _, data, _ in
             log.add("getSessionUserData")
@@ -93,7 +93,7 @@ struct Rejected: Error {}
             try await tx.query("INSERT INTO app_profiles VALUES ($1)", user.id)
         }
         hooks.onSignup = { _, input, _ in
-            if input.email == "fail@example.com" { throw AuthError(status: 422, code: "SIGNUP_REFUSED", message: "no") }
+            if input.email == "fail@example.com" { throw AuthError.rejection(code: "SIGNUP_REFUSED", status: 422, message: "no") }
         }
         try await TestApp.with(hooks: hooks) { app, client in
             #expect(try await client.signup("ok@example.com").status == .ok)
@@ -112,7 +112,7 @@ struct Rejected: Error {}
         hooks.onLogin = { user, ctx in
             log.add("onLogin:\(ctx.roles)")
             if user.metadata["underReview"]?.boolValue == true {
-                throw AuthError(status: 403, code: "ACCOUNT_UNDER_REVIEW", message: "under review")
+                throw AuthError.rejection(code: "ACCOUNT_UNDER_REVIEW", status: 403, message: "under review")
             }
         }
         hooks.authorization.resolveRoles = { _, _ in
@@ -123,14 +123,14 @@ struct Rejected: Error {}
         try await TestApp.with(hooks: hooks) { app, client in
             _ = try await client.signup("ann@example.com")
             let tenant = try await app.defaultTenant()
-            try await app.env.registry.withTenantTransaction(tenant) { tx in
+            try await app.env.db.inTenant(tenant) { tx in
                 try await tx.query(#"UPDATE users SET metadata = '{"underReview": true}'"#)
             }
             let blocked = try await client.login("ann@example.com")
             #expect(blocked.status == .forbidden && blocked.code == "ACCOUNT_UNDER_REVIEW")
             #expect(try await app.scalar(tenant, "SELECT count(*)::int8 FROM sessions") == 1)  // signup's only
             #expect(try await app.events(tenant, type: "auth.logged_in").isEmpty)
-            try await app.env.registry.withTenantTransaction(tenant) { tx in
+            try await app.env.db.inTenant(tenant) { tx in
                 try await tx.query(#"UPDATE users SET metadata = '{}'"#)
             }
             let ok = try await client.login("ann@example.com")
@@ -182,10 +182,10 @@ struct Rejected: Error {}
         try await TestApp.with(hooks: hooks) { app, client in
             let signup = try await client.signup("ann@example.com")
             let tenant = try await app.defaultTenant()
-            try await app.env.registry.withTenantTransaction(tenant) { tx in
-                try await RoleStore().upsert("editor", permissions: ["posts.write"], in: tx)
+            try await app.env.db.inTenant(tenant) { tx in
+                try await RoleStore().upsert("editor", permissions: ["posts.write"], on: tx)
                 let uid = try #require(try await tx.query("SELECT id FROM users").first).decode("id", as: UUID.self)
-                try await RoleStore().assign(["editor"], to: uid, in: tx)
+                try await RoleStore().assign(["editor"], to: uid, on: tx)
             }
             let r = try await client.refresh(try #require(signup.refreshToken))
             let payload = try jwtParts(try #require(r.accessToken)).payload
@@ -207,7 +207,7 @@ struct Rejected: Error {}
         }
         hooks.errorHandler = { error, context in
             context == "login" && error.code == "INVALID_CREDENTIALS"
-                ? AuthError(status: 401, code: "LOGIN_FAILED", message: "Nope") : error
+                ? AuthError.rejection(code: "LOGIN_FAILED", status: 401, message: "Nope") : error
         }
         hooks.transformResponse = { response, context in
             var r = response
@@ -240,7 +240,7 @@ struct Rejected: Error {}
             #expect(web.accessToken == nil && web.setCookies.count == 3, "access, refresh and CSRF cookies")
             let mobile = try await client.login("ann@example.com")
             #expect(mobile.accessToken != nil)
-            let stored = try await app.env.registry.withTenantTransaction(try await app.defaultTenant()) { tx in
+            let stored = try await app.env.db.inTenant(try await app.defaultTenant()) { tx in
                 try #require(try await tx.query("SELECT password_hash FROM credentials").first).decode("password_hash", as: String.self)
             }
             #expect(stored == "plain$yrettab esroh tcerroc")

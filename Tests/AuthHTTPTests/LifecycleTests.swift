@@ -30,13 +30,13 @@ import Testing
             let userID = try #require(UUID(uuidString: signup.object["user"]?["id"]?.stringValue ?? ""))
             let tenant = try await app.defaultTenant()
             let lifecycle = UserLifecycle(env: app.env)
-            let updated = try await app.env.registry.withTenantTransaction(tenant) { tx in
+            let updated = try await app.env.db.inTenant(tenant) { tx in
                 try await lifecycle.update(userID: userID, UserChanges(metadata: ["plan": .string("pro")]), tenant: tenant, tx: tx)
             }
             #expect(updated.metadata == ["plan": .string("pro"), "touched": .bool(true)])
             #expect(log.all == ["beforeUpdate", "afterUpdate"])
             await #expect(throws: Rejected.self) {
-                try await app.env.registry.withTenantTransaction(tenant) { tx in
+                try await app.env.db.inTenant(tenant) { tx in
                     try await lifecycle.update(userID: userID, UserChanges(metadata: ["fail": .bool(true)]), tenant: tenant, tx: tx)
                 }
             }
@@ -67,12 +67,12 @@ import Testing
             let lifecycle = UserLifecycle(env: app.env)
             let dropID = try #require(UUID(uuidString: drop.object["user"]?["id"]?.stringValue ?? ""))
             let keepID = try #require(UUID(uuidString: keep.object["user"]?["id"]?.stringValue ?? ""))
-            try await app.env.registry.withTenantTransaction(tenant) { tx in
+            try await app.env.db.inTenant(tenant) { tx in
                 try await lifecycle.delete(userID: dropID, tenant: tenant, tx: tx)
             }
             #expect(log.all == ["beforeDelete", "afterDelete"])
             await #expect(throws: Rejected.self) {
-                try await app.env.registry.withTenantTransaction(tenant) { tx in
+                try await app.env.db.inTenant(tenant) { tx in
                     try await lifecycle.delete(userID: keepID, tenant: tenant, tx: tx)
                 }
             }
@@ -98,7 +98,7 @@ import Testing
     @Test func absoluteLifetimeEndsRefresh() async throws {
         try await TestApp.with { app, client in
             let first = try #require(try await client.signup("ann@example.com").refreshToken)
-            try await app.env.registry.withTenantTransaction(try await app.defaultTenant()) { tx in
+            try await app.env.db.inTenant(try await app.defaultTenant()) { tx in
                 try await tx.query("UPDATE sessions SET expires_at = now() - interval '1 second'")
             }
             #expect(try await client.refresh(first).code == "REFRESH_TOKEN_EXPIRED")
@@ -151,14 +151,14 @@ import Testing
             let tenant = try await app.defaultTenant()
             let annID = try #require(UUID(uuidString: ann.object["user"]?["id"]?.stringValue ?? ""))
             let lifecycle = UserLifecycle(env: app.env)
-            _ = try await app.env.registry.withTenantTransaction(tenant) { tx in
+            _ = try await app.env.db.inTenant(tenant) { tx in
                 try await lifecycle.update(userID: annID, UserChanges(email: .some("ann2@example.com")), tenant: tenant, tx: tx)
             }
             // The old address is free again; the new one logs in.
             #expect(try await client.signup("ann@example.com").status == .ok)
             #expect(try await client.login("ann2@example.com").status == .ok)
             await #expect(throws: AuthError.emailAlreadyExists) {
-                try await app.env.registry.withTenantTransaction(tenant) { tx in
+                try await app.env.db.inTenant(tenant) { tx in
                     try await lifecycle.update(userID: annID, UserChanges(email: .some("bob@example.com")), tenant: tenant, tx: tx)
                 }
             }

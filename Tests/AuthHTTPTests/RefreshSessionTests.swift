@@ -95,6 +95,21 @@ import Testing
         }
     }
 
+    /// The grace window and the session's lifetimes are judged by the database's clock: this
+    /// server's clock running an hour ahead (or behind) neither revokes an honest replay nor
+    /// changes what counts as expired. (Before, the age of a rotation was this clock minus the
+    /// database's `rotated_at`.)
+    @Test(arguments: [3600.0, -3600.0])
+    func graceWindowIsJudgedByTheDatabaseClock(_ skew: Double) async throws {
+        try await TestApp.with(now: { Date().addingTimeInterval(skew) }, configure: { $0.refreshGraceWindow = .seconds(10) }) { app, client in
+            let first = try #require(try await client.signup("ann@example.com").refreshToken)
+            let current = try #require(try await client.refresh(first).refreshToken)
+            let replay = try await client.refresh(first)
+            #expect(replay.status == .ok && replay.refreshToken == current, "\(replay.raw)")
+            #expect(try await app.events(try await app.defaultTenant(), type: "auth.refresh_token_reuse_detected").isEmpty)
+        }
+    }
+
     @Test func reuseAfterTheWindowRevokesTheSessionAndLeavesATrace() async throws {
         try await TestApp.with(configure: { $0.refreshGraceWindow = .zero }) { app, client in
             let signup = try await client.signup("ann@example.com")
@@ -147,7 +162,7 @@ import Testing
     @Test func expiredSessionCannotRefresh() async throws {
         try await TestApp.with { app, client in
             let first = try #require(try await client.signup("ann@example.com").refreshToken)
-            try await app.env.registry.withTenantTransaction(try await app.defaultTenant()) { tx in
+            try await app.env.db.inTenant(try await app.defaultTenant()) { tx in
                 try await tx.query("UPDATE sessions SET idle_expires_at = now() - interval '1 second'")
             }
             let r = try await client.refresh(first)

@@ -85,7 +85,7 @@ import Testing
         try await TestApp.with(sqlHooks: try Self.bindings()) { app, client in
             try await app.pool.withConnection { try await $0.execute(Self.functions) }
             _ = try await client.signup("ann@example.com")
-            try await app.env.registry.withTenantTransaction(try await app.defaultTenant()) { tx in
+            try await app.env.db.inTenant(try await app.defaultTenant()) { tx in
                 try await tx.query(#"UPDATE users SET metadata = '{"underReview": true}'"#)
             }
             let r = try await client.login("ann@example.com")

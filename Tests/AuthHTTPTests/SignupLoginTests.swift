@@ -165,11 +165,11 @@ import Testing
             let weak = PasswordHasher(parameters: .init(memoryKiB: 512, iterations: 1, parallelism: 1), threads: 1)
             let weakHash = try await weak.hash("correct horse battery")
             await weak.shutdown()
-            try await app.env.registry.withTenantTransaction(tenant) { tx in
+            try await app.env.db.inTenant(tenant) { tx in
                 try await tx.query("UPDATE credentials SET password_hash = $1", weakHash)
             }
             #expect(try await client.login("ann@example.com").status == .ok)
-            let after = try await app.env.registry.withTenantTransaction(tenant) { tx in
+            let after = try await app.env.db.inTenant(tenant) { tx in
                 try #require(try await tx.query("SELECT password_hash FROM credentials").first).decode("password_hash", as: String.self)
             }
             #expect(after.contains("m=1024,t=1,p=1"))

@@ -8,53 +8,62 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import PGKit
+import ServiceLifecycle
 import TestSupport
 import Testing
 
-/// authd's routes over a real database, driven through Hummingbird's test client.
+/// authd's routes over a real database, built by the same composition root as `authd serve`
+/// (`AuthRuntime`, its services running) and driven through Hummingbird's test client.
 struct TestApp: Sendable {
     let db: TestDatabase
-    let pool: PGPool
+    let runtime: AuthRuntime
     let env: AuthEnvironment
     let keyring: Keyring
+
+    var pool: PGPool { runtime.pool }
 
     /// A fresh database, fast argon2 parameters (the format and logic are unchanged).
     static func with<T: Sendable>(
         hooks: AuthHooks = AuthHooks(), sqlHooks: SQLHookBindings = SQLHookBindings(),
         argon2: PasswordHasher.Parameters = .init(memoryKiB: 1024, iterations: 1, parallelism: 1),
+        now: @escaping @Sendable () -> Date = { Date() },
         configure: (inout AuthSettings) -> Void = { _ in },
         _ body: @escaping @Sendable (TestApp, any TestClientProtocol) async throws -> T
     ) async throws -> T {
         let db = try await TestDatabases.shared.migrated()
-        let pool = db.makePool(size: 4)
         let keyring = try Keyring.ephemeral()
         var settings = AuthSettings()
         settings.secureCookies = false
         configure(&settings)
-        let hasher = PasswordHasher(parameters: argon2, threads: 2)
-        let afterCommit = AfterCommitQueue()
+        let runtime = try await AuthRuntime.start(
+            AuthRuntime.Configuration(
+                database: .init(conninfo: db.conninfo, size: 4, acquireTimeout: .seconds(30)), settings: settings, keyring: keyring,
+                argon2: argon2, hashThreads: 2, hooks: hooks, sqlHooks: sqlHooks, logger: Logger(label: "test"), now: now))
+        guard let env = runtime.env else {
+            await runtime.shutdown()
+            throw TestSetupError("the test database is not migrated")
+        }
+        let app = TestApp(db: db, runtime: runtime, env: env, keyring: keyring)
+        let application = Application(router: AuthHTTPServer.makeRouter(runtime: runtime))
+        let services = ServiceGroup(configuration: .init(services: runtime.services, logger: Logger(label: "test")))
         do {
-            let tokens = try await TokenService.start(
-                settings: settings, keyring: keyring, store: SigningKeyStore(pool: pool, sealer: SecretSealer(keyring: keyring)))
-            let env = AuthEnvironment(
-                pool: pool, registry: try TestDatabase.registry(pool), hasher: hasher, tokens: tokens, hooks: hooks,
-                sqlHooks: sqlHooks, settings: settings, afterCommit: afterCommit)
-            let app = TestApp(db: db, pool: pool, env: env, keyring: keyring)
-            let migrator = DatabaseMigrator(registry: env.registry)
-            let application = Application(router: AuthHTTPServer.makeRouter(readiness: { try await migrator.status() }, env: env))
-            let value = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await afterCommit.run() }
-                defer { afterCommit.finish() }
-                return try await application.test(.router) { client in try await body(app, client) }
+            let value = try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await services.run()
+                    return nil
+                }
+                let value = try await application.test(.router) { client in try await body(app, client) }
+                await services.triggerGracefulShutdown()
+                try await group.waitForAll()
+                return value
             }
-            await hasher.shutdown()
-            await pool.shutdown()
+            await runtime.hasher.shutdown()
             return value
         } catch {
-            afterCommit.finish()
-            await hasher.shutdown()
-            await pool.shutdown()
+            await services.triggerGracefulShutdown()
+            await runtime.shutdown()
             throw error
         }
     }
@@ -82,7 +91,7 @@ struct TestApp: Sendable {
 
     /// Runs a query in a tenant's schema.
     func scalar(_ tenant: Tenant, _ sql: String, _ binds: any PGEncodable...) async throws -> Int {
-        try await env.registry.withTenantTransaction(tenant) { tx in
+        try await env.db.inTenant(tenant) { tx in
             try #require(try await tx.query(sql, binds).first).decode(at: 0, as: Int.self)
         }
     }

@@ -116,8 +116,8 @@ import Testing
         try await TestApp.with { app, client in
             let first = try await client.signup("ann@example.com")
             let before = try #require(first.accessToken)
-            let store = SigningKeyStore(pool: app.pool, sealer: SecretSealer(keyring: app.keyring))
-            let newKid = try await store.rotate(publishAhead: .zero, overlap: .seconds(900))
+            let keys = SigningKeys(db: app.env.db, sealer: SecretSealer(keyring: app.keyring))
+            let newKid = try await keys.rotate(publishAhead: .zero, overlap: .seconds(900))
             try await app.env.tokens.reload()
             let second = try await client.login("ann@example.com")
             let after = try #require(second.accessToken)
@@ -137,6 +137,49 @@ import Testing
             try await app.pool.query("UPDATE auth.signing_keys SET retires_at = now() WHERE kid <> $1", newKid)
             try await app.env.tokens.reload()
             #expect(try await client.call(.get, "/auth/me", bearer: before).code == "INVALID_TOKEN")
+        }
+    }
+
+    /// API.md: JWKS publishes the current and the next key, so a rotation promotes a key every
+    /// verifier already cached (JWKS is cached for `max-age`), and makes the following one.
+    @Test func jwksAlwaysPublishesTheNextKeyAndRotationPromotesIt() async throws {
+        try await TestApp.with { app, client in
+            func kids() async throws -> [String] {
+                let r = try await client.call(.get, "/.well-known/jwks.json")
+                #expect(r.headers[.cacheControl] == "public, max-age=\(SigningKeys.jwksMaxAge.wholeSeconds)")
+                guard case .array(let keys)? = r.object["keys"] else { return [] }
+                return keys.compactMap { $0["kid"]?.stringValue }
+            }
+            let access = try #require(try await client.signup("ann@example.com").accessToken)
+            let signing = try #require(try jwtParts(access).header["kid"]?.stringValue)
+            let before = try await kids()
+            #expect(before.count == 2, "current + next: \(before)")
+            let next = try #require(before.first { $0 != signing })
+            // Promote: the key published all along signs at once (publish-ahead counted from its
+            // creation; zero here), and a new next key appears.
+            let promoted = try await SigningKeys(db: app.env.db, sealer: SecretSealer(keyring: app.keyring))
+                .rotate(publishAhead: .zero, overlap: .seconds(900))
+            #expect(promoted == next)
+            try await app.env.tokens.reload()
+            let after = try await kids()
+            #expect(after.count == 3 && after.contains(signing) && after.contains(next), "old (overlap), current, new next: \(after)")
+            let login = try await client.login("ann@example.com")
+            let loginAccess = try #require(login.accessToken)
+            #expect(try jwtParts(loginAccess).header["kid"]?.stringValue == next)
+        }
+    }
+
+    /// A rotation scheduled less than the JWKS max-age after its next key was created waits:
+    /// the key signs only once every cached JWKS holds it.
+    @Test func promotionWaitsOutThePublishAhead() async throws {
+        try await TestApp.with { app, _ in
+            let keys = SigningKeys(db: app.env.db, sealer: SecretSealer(keyring: app.keyring))
+            let kid = try await keys.rotate(publishAhead: SigningKeys.jwksMaxAge, overlap: .seconds(900))
+            let promoted = try #require(try await keys.load().first { $0.kid == kid })
+            let activates = try #require(promoted.activatesAt)
+            #expect(activates.timeIntervalSinceNow > 250, "signs ~300 s after the next key was published")
+            try await app.env.tokens.reload()
+            #expect(!promoted.isActive(at: Date()))
         }
     }
 

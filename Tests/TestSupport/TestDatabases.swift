@@ -70,7 +70,7 @@ public actor TestDatabases {
         let db = TestDatabase(name: name, conninfo: admin + " dbname=\(name)")
         let pool = db.makePool(size: 1)
         do {
-            try await DatabaseMigrator(registry: TenantRegistry(pool: pool, migrations: try TestDatabase.catalog())).migrate()
+            try await DatabaseMigrator(registry: TenantRegistry(db: AuthDatabase(pool: pool), migrations: try TestDatabase.catalog())).migrate()
         } catch {
             await pool.shutdown()
             throw error
@@ -106,7 +106,7 @@ public struct TestDatabase: Sendable {
 
     /// A tenant registry over `pool` with the repository's migrations.
     public static func registry(_ pool: PGPool) throws -> TenantRegistry {
-        TenantRegistry(pool: pool, migrations: try catalog())
+        TenantRegistry(db: AuthDatabase(pool: pool), migrations: try catalog())
     }
 
     /// A slug no other test uses.

@@ -126,6 +126,32 @@ import Testing
         #expect(!result.stderr.contains("c2hvcnQ="))  // the secret itself is never echoed
     }
 
+    /// Settings too weak for production refuse to start, each with its reason.
+    @Test(arguments: [
+        (["AUTH_ARGON2_MEMORY_KIB": "1024", "AUTH_ARGON2_ITERATIONS": "1"], "OWASP"),
+        (["AUTH_ARGON2_MEMORY_KIB": "12288", "AUTH_ARGON2_ITERATIONS": "2"], "OWASP"),
+        (["AUTH_SQL_HOOK_TIMEOUT_MS": "0"], "AUTH_SQL_HOOK_TIMEOUT_MS"),
+        (["AUTH_SQL_HOOK_TIMEOUT_MS": "60001"], "AUTH_SQL_HOOK_TIMEOUT_MS"),
+    ])
+    func weakSettingsRefuseToStart(_ settings: [String: String], _ named: String) async throws {
+        let db = try await TestDatabases.shared.migrated()
+        let key = "k1:" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let result = try await Self.run(["serve"], env: Self.environment(db, ["AUTH_ENV": "production", "AUTH_SECRET_KEY": key].merging(settings) { $1 }))
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(named), "\(result.stderr)")
+    }
+
+    /// An OWASP-equivalent row other than the default (46 MiB, one pass) is accepted.
+    @Test func owaspEquivalentArgon2IsAccepted() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        let key = "k1:" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let env = Self.environment(
+            db, ["AUTH_ENV": "production", "AUTH_SECRET_KEY": key, "AUTH_ARGON2_MEMORY_KIB": "47104", "AUTH_ARGON2_ITERATIONS": "1"])
+        // keys list builds the configuration as serve does, then exits.
+        let result = try await Self.run(["keys", "list"], env: env)
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
     @Test func serveAnswersReadyAndStopsOnSIGTERM() async throws {
         let db = try await TestDatabases.shared.migrated()
         let port = Int.random(in: 20_000..<30_000)
@@ -186,7 +212,7 @@ import Testing
         try await db.withPool(size: 1) { pool in
             let registry = try TestDatabase.registry(pool)
             let tenant = try #require(try await registry.find("default"))
-            try await registry.withTenantTransaction(tenant) { tx in
+            try await registry.db.inTenant(tenant) { tx in
                 let profiles = try await tx.query("SELECT count(*)::int8 AS n FROM app_profiles")
                 #expect(try profiles.first?.decode("n", as: Int.self) == 1)
                 try await tx.query(#"UPDATE users SET metadata = '{"underReview": true}'"#)
@@ -283,7 +309,7 @@ import Testing
         process.executableURL = URL(fileURLWithPath: try AuthdProcessTests.binary())
         process.arguments = ["serve"]
         process.environment = AuthdProcessTests.environment(
-            db, ["AUTH_ENV": "production", "AUTH_SECRET_KEY": key, "AUTH_HTTP_PORT": String(port),
+            db, ["AUTH_ENV": "development", "AUTH_SECRET_KEY": key, "AUTH_HTTP_PORT": String(port),
                  "AUTH_ARGON2_MEMORY_KIB": "1024", "AUTH_ARGON2_ITERATIONS": "1"])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -347,7 +373,7 @@ import Testing
         process.executableURL = URL(fileURLWithPath: try AuthdProcessTests.binary())
         process.arguments = ["serve"]
         process.environment = AuthdProcessTests.environment(
-            db, ["AUTH_ENV": "production", "AUTH_SECRET_KEY": key, "AUTH_HTTP_PORT": String(port), "AUTH_METRICS_PORT": String(metricsPort),
+            db, ["AUTH_ENV": "development", "AUTH_SECRET_KEY": key, "AUTH_HTTP_PORT": String(port), "AUTH_METRICS_PORT": String(metricsPort),
                  "AUTH_ARGON2_MEMORY_KIB": "1024", "AUTH_ARGON2_ITERATIONS": "1"])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -381,7 +407,7 @@ import Testing
         let first = key("k1")
         // Create the signing key under k1 (keys list loads or creates nothing; rotate creates).
         let rotate = try await AuthdProcessTests.run(
-            ["keys", "rotate", "--publish-ahead", "0"], env: AuthdProcessTests.environment(db, ["AUTH_SECRET_KEY": first, "AUTH_ENV": "production"]))
+            ["keys", "rotate"], env: AuthdProcessTests.environment(db, ["AUTH_SECRET_KEY": first, "AUTH_ENV": "production"]))
         #expect(rotate.status == 0, "\(rotate.stderr)")
         // Now serve with a ring that no longer holds k1.
         let serve = try await AuthdProcessTests.run(

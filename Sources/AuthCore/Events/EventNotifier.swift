@@ -11,11 +11,11 @@ public final class EventNotifier: Service, Sendable {
     /// The channel consumers LISTEN on (empty payloads: the outbox table is the truth).
     public static let channel = "auth_events"
 
-    let pool: PGPool
+    let db: AuthDatabase
     private let doorbell = Doorbell()
 
-    public init(pool: PGPool) {
-        self.pool = pool
+    public init(db: AuthDatabase) {
+        self.db = db
     }
 
     /// Called after a COMMIT that appended events; never blocks.
@@ -24,12 +24,13 @@ public final class EventNotifier: Service, Sendable {
     }
 
     public func run() async throws {
+        let store = NotificationStore()
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 // Pokes that arrive while a NOTIFY is in flight ring again: one more NOTIFY.
                 await self.doorbell.wait()
                 if Task.isCancelled { break }
-                _ = try? await self.pool.query("SELECT pg_notify($1, '')", Self.channel)
+                _ = try? await self.db.statements { try await store.notify(Self.channel, on: $0) }
             }
         }
     }

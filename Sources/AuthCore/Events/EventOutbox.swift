@@ -6,13 +6,15 @@ import Foundation
 import AuthCrypto
 import PGKit
 
-/// Appends events to `auth.events` inside the caller's transaction: rolled back ⇒ no event,
-/// committed ⇒ the event exists even if no consumer is running. (Delivery is the events issue.)
+/// Appends events to the outbox inside the caller's transaction — rolled back ⇒ no event,
+/// committed ⇒ the event exists even if no consumer is running — sealing their one-time
+/// secrets, and wakes consumers once the transaction committed.
 public struct EventOutbox: Sendable {
     /// Poked after COMMIT when a transaction appended events (nil: nobody to wake).
     let notifier: EventNotifier?
     /// Seals events' one-time secrets (nil: an event carrying one is refused).
     let sealer: SecretSealer?
+    let store = EventStore()
 
     public init(notifier: EventNotifier? = nil, sealer: SecretSealer? = nil) {
         self.notifier = notifier
@@ -34,39 +36,19 @@ public struct EventOutbox: Sendable {
         tx.afterCommit { notifier.poke() }
     }
 
-    /// Appends `events` in the transaction `tx` (schema-qualified: tenant transactions run with
-    /// the tenant's search path only).
-    public func append(_ events: [AuthEvent], in tx: PGTransaction) async throws {
-        if !events.isEmpty { notifyAfterCommit(tx) }
-        for event in events {
-            guard let secret = event.secret else {
-                try await tx.query(
-                    """
-                    INSERT INTO auth.events (id, type, version, tenant_id, actor, subject, data)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7)
-                    """, Self.binds(event))
-                continue
-            }
-            guard let sealer else { throw AuthError.internalError("an event carries a one-time secret but the outbox has no sealer") }
-            let sealed = try sealer.seal(
-                Array(secret.value.utf8), purpose: Self.secretPurpose, associatedData: Self.secretAssociatedData(event.id))
-            try await tx.query(
-                """
-                INSERT INTO auth.events (id, type, version, tenant_id, actor, subject, data, sealed_secret, secret_expires_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                """, Self.binds(event) + [PGBind.bytea(sealed), secret.expiresAt])
-        }
+    /// The row to store for `event`, its secret sealed to its id.
+    func row(_ event: AuthEvent) throws -> EventStore.Row {
+        guard let secret = event.secret else { return EventStore.Row(event) }
+        guard let sealer else { throw AuthError.internalError("an event carries a one-time secret but the outbox has no sealer") }
+        let sealed = try sealer.seal(Array(secret.value.utf8), purpose: Self.secretPurpose, associatedData: Self.secretAssociatedData(event.id))
+        return EventStore.Row(event, sealedSecret: sealed, secretExpiresAt: secret.expiresAt)
     }
 
-    /// The seven `$n` values of an event, in the column order of the INSERT above. Statements
-    /// that insert an event of their own (session create, rotation) use these too: their events
-    /// never carry a secret (only `append` seals one; these binds leave it out).
-    static func binds(_ event: AuthEvent) -> [any PGEncodable] {
-        [
-            event.id, event.type.rawValue, event.version, event.tenantID,
-            PGBind.jsonb(JSONValue.object(event.actor).jsonText), PGBind.jsonb(JSONValue.object(event.subject).jsonText),
-            PGBind.jsonb(JSONValue.object(event.data).jsonText),
-        ]
+    /// Appends `events` in the transaction `tx`.
+    public func append(_ events: [AuthEvent], in tx: PGTransaction) async throws {
+        guard !events.isEmpty else { return }
+        notifyAfterCommit(tx)
+        try await store.append(try events.map(row), on: tx)
     }
 
     /// Appends one event.

@@ -15,12 +15,12 @@ public final class RevocationBroadcaster: Service, Sendable {
     /// 36-byte ids plus commas: 190 per NOTIFY stays well under 8000 bytes.
     static let idsPerNotify = 190
 
-    let pool: PGPool
+    let db: AuthDatabase
     private let pending = Mutex<[UUID]>([])
     private let doorbell = Doorbell()
 
-    public init(pool: PGPool) {
-        self.pool = pool
+    public init(db: AuthDatabase) {
+        self.db = db
     }
 
     /// Queues ids for the next NOTIFY; call after COMMIT. Never blocks.
@@ -31,6 +31,7 @@ public final class RevocationBroadcaster: Service, Sendable {
     }
 
     public func run() async throws {
+        let store = NotificationStore()
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await self.doorbell.wait()
@@ -42,7 +43,7 @@ public final class RevocationBroadcaster: Service, Sendable {
                     let chunk = batch[start..<min(batch.count, start + Self.idsPerNotify)]
                     let payload = chunk.map { $0.uuidString.lowercased() }.joined(separator: ",")
                     do {
-                        try await self.pool.query("SELECT pg_notify($1, $2)", Self.channel, payload)
+                        try await self.db.statements { try await store.notify(Self.channel, payload: payload, on: $0) }
                     } catch {
                         // Try again shortly; the periodic re-read elsewhere covers a longer outage.
                         self.pending.withLock { $0 += chunk }

@@ -9,26 +9,52 @@ import ServiceLifecycle
 import Synchronization
 
 /// The revoked session ids this process knows of, each kept until the access tokens that name
-/// it have expired. Fed by `NOTIFY auth_revocations`; on every resync (first subscription,
-/// reconnect, overflow) it reloads `auth.revocations`, so a missed broadcast is caught up.
+/// it have expired. Fed by `NOTIFY auth_revocations`, and by reads of `auth.revocations`:
+/// - a resync (first subscription, reconnect, overflow — broadcasts may have been missed) needs
+///   a full read of the table; until one has succeeded *after* that resync, the set is not in
+///   sync, whatever else succeeds meanwhile;
+/// - every few seconds, a read of what was recorded since the previous read (a database-side
+///   watermark, so a read after a long outage still covers the whole gap), which catches a
+///   broadcast lost to a crash between COMMIT and NOTIFY.
+/// Only while in sync may the guard answer from memory (`isSynced`).
 public final class RevocationSet: Service, Sendable {
+    /// How the set stands with the table.
+    struct Sync {
+        /// A resync happened and no full read has succeeded since.
+        var needsFullReload = true
+        /// Bumped by every resync: a full read that started before the latest resync does not count.
+        var epoch = 0
+        /// The database's clock at the last successful read.
+        var watermark: Date?
+        /// When the last read succeeded (by this process's monotonic clock).
+        var lastRead: ContinuousClock.Instant?
+
+        func isSynced(now: ContinuousClock.Instant, freshness: Duration) -> Bool {
+            !needsFullReload && lastRead.map { now - $0 < freshness } == true
+        }
+    }
+
     private let revoked = Mutex<[UUID: Date]>([:])
     /// Tenants deleted while tokens naming them may still be presented (`tenant:<id>` broadcasts).
     private let deletedTenants = Mutex<[UUID: Date]>([:])
     private let tenantObservers = Mutex<[@Sendable (UUID) -> Void]>([])
-    /// When the table was last read successfully; the set counts as in sync only shortly after.
-    private let lastReload = Mutex<ContinuousClock.Instant?>(nil)
+    private let sync = Mutex(Sync())
     /// How often the table is re-read besides the broadcasts (a lost NOTIFY costs at most this).
     static let rereadInterval: Duration = .seconds(2)
+    /// How long after its last successful read the set still counts as in sync.
     static let freshness: Duration = .seconds(10)
-    let pool: PGPool
+    /// Reads since a watermark reach this far before it: a revocation is stamped when its
+    /// transaction starts and seen when it commits.
+    static let watermarkMargin: TimeInterval = 60
+    let db: AuthDatabase
     let listener: PGListener
     let retention: Duration
     let logger: Logger
+    let store = RevocationStore()
 
     /// - Parameter retention: how long an id is kept (the access-token lifetime).
-    public init(pool: PGPool, listener: PGListener, retention: Duration, logger: Logger = Logger(label: "authd.revocations")) {
-        self.pool = pool
+    public init(db: AuthDatabase, listener: PGListener, retention: Duration, logger: Logger = Logger(label: "authd.revocations")) {
+        self.db = db
         self.listener = listener
         self.retention = retention
         self.logger = logger
@@ -49,9 +75,10 @@ public final class RevocationSet: Service, Sendable {
         tenantObservers.withLock { $0.append(observer) }
     }
 
-    /// True while the table was read recently: only then may the guard skip the database.
+    /// True while nothing can have been missed: a full read succeeded after the last resync and
+    /// the table was read recently. Only then may the guard skip the database.
     public var isSynced: Bool {
-        lastReload.withLock { $0.map { ContinuousClock.now - $0 < Self.freshness } ?? false }
+        sync.withLock { $0.isSynced(now: .now, freshness: Self.freshness) }
     }
 
     /// Records ids locally (the revoking process does so at once, before the broadcast returns).
@@ -65,33 +92,31 @@ public final class RevocationSet: Service, Sendable {
         defer { subscription.cancel() }
         try? await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
-                // Broadcasts: applied at once; a resync re-reads everything still live.
+                // Broadcasts: applied at once; a resync calls for a full read of the table.
                 group.addTask {
                     for await event in subscription {
                         switch event {
                         case .notification(_, let payload, _):
                             self.apply(payload)
                         case .resync:
-                            await self.reloadLogging(since: nil)
+                            self.resync()
+                            await self.refreshLogging()
                         }
                         self.expire()
                     }
                 }
-                // And a re-read of recent revocations every few seconds: a NOTIFY lost to a
-                // crash or a broken connection delays a revocation by seconds, and a set that
-                // cannot read the table stops counting as in sync (the guard then asks the database).
+                // And a read every few seconds: the full read a resync needs, retried until it
+                // succeeds, or what was recorded since the last read.
                 group.addTask {
                     var passes = 0
                     while !Task.isCancelled {
                         try? await Task.sleep(for: Self.rereadInterval)
                         if Task.isCancelled { break }
-                        await self.reloadLogging(since: .seconds(30))
+                        await self.refreshLogging()
                         AuthMetrics.revocationSetInSync.record(self.isSynced ? 1 : 0)
                         passes += 1
                         // Every ~10 minutes: rows whose tokens have all expired are of no use.
-                        if passes % 300 == 0 {
-                            _ = try? await self.pool.query("DELETE FROM auth.revocations WHERE expires_at < now() - interval '1 hour'")
-                        }
+                        if passes % 300 == 0 { _ = try? await self.db.statements { try await self.store.prune(on: $0) } }
                     }
                 }
                 await group.next()
@@ -100,13 +125,22 @@ public final class RevocationSet: Service, Sendable {
         }
     }
 
+    /// Broadcasts may have been missed: nothing is trusted until a full read succeeds.
+    func resync() {
+        sync.withLock { s in
+            s.needsFullReload = true
+            s.epoch += 1
+        }
+    }
+
     /// A broadcast payload: comma-separated session ids, or `tenant:<id>` for a deleted tenant.
     func apply(_ payload: String) {
         if payload.hasPrefix(Self.tenantPrefix) {
             guard let id = UUID(uuidString: String(payload.dropFirst(Self.tenantPrefix.count))) else { return }
+            // Caches first: once `tenantDeleted` says so, no cache serves the tenant any more.
+            for observer in tenantObservers.withLock({ $0 }) { observer(id) }
             let until = Date().addingTimeInterval(retention.timeInterval)
             deletedTenants.withLock { $0[id] = until }
-            for observer in tenantObservers.withLock({ $0 }) { observer(id) }
             return
         }
         let ids = payload.split(separator: ",").compactMap { UUID(uuidString: String($0)) }
@@ -117,27 +151,25 @@ public final class RevocationSet: Service, Sendable {
     /// The payload prefix of a tenant deletion (sent by `TenantRegistry.delete` inside its transaction).
     public static let tenantPrefix = "tenant:"
 
-    private func reloadLogging(since window: Duration?) async {
-        do { try await reload(since: window) } catch {
+    private func refreshLogging() async {
+        do { try await refresh() } catch {
             logger.warning("could not read revocations", metadata: ["error": "\(error)"])
         }
     }
 
-    /// Loads every revocation still within its tokens' lifetime (`since`: only those revoked in
-    /// that recent window).
-    public func reload(since window: Duration? = nil) async throws {
-        let rows: PGRows
-        if let window {
-            rows = try await pool.query(
-                "SELECT session_id, expires_at FROM auth.revocations WHERE revoked_at > now() - make_interval(secs => $1) AND expires_at > now()",
-                window.timeInterval)
-        } else {
-            rows = try await pool.query("SELECT session_id, expires_at FROM auth.revocations WHERE expires_at > now()")
+    /// Reads the table: in full when a resync asked for it (or nothing was read yet), else what
+    /// was recorded since the last read's watermark.
+    func refresh() async throws {
+        let (full, epoch, watermark) = sync.withLock { s in (s.needsFullReload || s.watermark == nil, s.epoch, s.watermark) }
+        let since = full ? nil : watermark.map { $0.addingTimeInterval(-Self.watermarkMargin) }
+        let read = try await db.statements { try await store.load(since: since, on: $0) }
+        revoked.withLock { $0.merge(read.revoked) { max($0, $1) } }
+        sync.withLock { s in
+            // A full read counts only if no resync came while it ran.
+            if full, s.epoch == epoch { s.needsFullReload = false }
+            s.watermark = read.readAt
+            s.lastRead = .now
         }
-        var loaded: [UUID: Date] = [:]
-        for row in rows { loaded[try row.decode("session_id")] = try row.decode("expires_at") }
-        revoked.withLock { $0.merge(loaded) { max($0, $1) } }
-        lastReload.withLock { $0 = .now }
     }
 
     private func expire() {

@@ -1,10 +1,16 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import AuthCrypto
 import Logging
 import PGKit
 
-/// Everything the flows need, built once at start and passed down.
+/// Everything the flows need, built once at start (by `AuthRuntime`) and passed down.
 public struct AuthEnvironment: Sendable {
-    public let pool: PGPool
+    /// The only way to the database (and where its errors become `AuthError`s).
+    public let db: AuthDatabase
     public let registry: TenantRegistry
     public let tenants: TenantDirectory
     public let hasher: PasswordHasher
@@ -18,23 +24,27 @@ public struct AuthEnvironment: Sendable {
     public let broadcaster: RevocationBroadcaster?
     /// What this process knows to be revoked (nil: the guard asks the database only).
     public let revocations: RevocationSet?
+    /// This process's clock, for what it issues (token times). Comparisons against stored
+    /// timestamps never use it: they are made in SQL, by the database's clock.
+    let now: @Sendable () -> Date
     let outbox: EventOutbox
     let principals = PrincipalCache()
     let users = UserStore()
     let credentials = CredentialStore()
     let roles = RoleStore()
     let sessions = SessionStore()
+    let revocationRows = RevocationStore()
 
     public init(
-        pool: PGPool, registry: TenantRegistry, hasher: PasswordHasher, tokens: TokenService, hooks: AuthHooks = AuthHooks(),
+        db: AuthDatabase, registry: TenantRegistry, hasher: PasswordHasher, tokens: TokenService, hooks: AuthHooks = AuthHooks(),
         sqlHooks: SQLHookBindings = SQLHookBindings(), settings: AuthSettings, afterCommit: AfterCommitQueue,
         notifier: EventNotifier? = nil, broadcaster: RevocationBroadcaster? = nil, revocations: RevocationSet? = nil,
-        logger: Logger = Logger(label: "authd")
+        logger: Logger = Logger(label: "authd"), now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.db = db
         self.broadcaster = broadcaster
         self.revocations = revocations
         self.outbox = EventOutbox(notifier: notifier, sealer: SecretSealer(keyring: tokens.keyring))
-        self.pool = pool
         self.registry = registry
         self.tenants = TenantDirectory(registry: registry)
         if let revocations { revocations.onTenantDeleted { [tenants] id in tenants.forget(id) } }
@@ -45,6 +55,7 @@ public struct AuthEnvironment: Sendable {
         self.settings = settings
         self.afterCommit = afterCommit
         self.logger = logger
+        self.now = now
     }
 
     /// Hashes with the `password.hash` hook or argon2id.

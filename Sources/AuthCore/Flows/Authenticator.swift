@@ -16,7 +16,8 @@ public struct Principal: Sendable {
 /// The guard of API.md, in its order: no credentials → `NO_AUTH_PROVIDED`; bad or expired token
 /// → `INVALID_TOKEN` / `TOKEN_EXPIRED`; `guards.beforeAuth` rejects → 401 `ACCESS_DENIED`;
 /// revoked or unknown session → `SESSION_NOT_FOUND`; inactive user → `ACCOUNT_INACTIVE`;
-/// `guards.afterAuth` rejects → 403 `ACCESS_DENIED`.
+/// `guards.afterAuth` rejects → 403 `ACCESS_DENIED`. A database that cannot answer is 503, never
+/// a reason to log anyone out.
 public struct Authenticator: Sendable {
     let env: AuthEnvironment
 
@@ -38,7 +39,7 @@ public struct Authenticator: Sendable {
         if let revocations = env.revocations, revocations.contains(sessionID) || revocations.tenantDeleted(tenantID) {
             throw AuthError.sessionNotFound
         }
-        guard let tenant = try? await env.tenants.resolve(id: tenantID) else { throw AuthError.sessionNotFound }
+        let tenant = try await Self.tenantGone(as: .sessionNotFound) { try await env.tenants.resolve(id: tenantID) }
         // With the revocation set in sync, a token seen before needs no database read.
         let synced = env.revocations?.isSynced == true
         let found: (Session, User)?
@@ -48,18 +49,14 @@ public struct Authenticator: Sendable {
         } else {
             AuthMetrics.guardCacheMisses.increment()
             let sessions = env.sessions
-            do {
-                found = try await env.registry.withTenantReadTransaction(tenant) { conn in
-                    try sessions.liveSessionWithUser(sessionID: sessionID, on: conn)
-                }
-            } catch let error as PGError where error.sqlState == "42P01" || error.sqlState == "3F000" {
-                // The tenant's schema is gone (deleted a moment ago, not yet out of the cache).
-                throw AuthError.sessionNotFound
+            let live = try await Self.tenantGone(as: .sessionNotFound) {
+                try await env.db.tenantStatements(tenant) { try await sessions.liveSessionWithUser(sessionID: sessionID, on: $0) }
             }
-            if synced, let (session, user) = found, user.isActive {
-                env.principals.put(
-                    accessToken, session: session, user: user,
-                    expiresAt: min(claims.expiresAt, session.expiresAt, session.idleExpiresAt))
+            found = live.map { ($0.session, $0.user) }
+            if synced, let live, live.user.isActive {
+                // Kept no longer than the token, nor than the session lives by the database's clock.
+                let sessionEnds = Date().addingTimeInterval(live.secondsLeft)
+                env.principals.put(accessToken, session: live.session, user: live.user, expiresAt: min(claims.expiresAt, sessionEnds))
             }
         }
         guard let (session, user) = found, user.id.uuidString.lowercased() == claims.subject else {
@@ -68,24 +65,31 @@ public struct Authenticator: Sendable {
         guard user.isActive else { throw AuthError.accountInactive }
         if let hook = env.hooks.guards.afterAuth {
             let decision = try await hook(request, user)
-            if decision.reject { throw AuthError.accessDenied(decision.reason, status: 403) }
+            if decision.reject { throw AuthError.accessDenied(decision.reason, afterAuth: true) }
         }
         return Principal(tenant: tenant, user: user, session: session, claims: claims)
     }
 
-    /// The caller's live sessions.
-    public func sessions(of principal: Principal) async throws -> [Session] {
-        try await env.registry.withTenantTransaction(principal.tenant) { tx in
-            try await env.sessions.list(userID: principal.user.id, in: tx)
+    /// Runs `body`; a tenant deleted meanwhile becomes `entry` (its sessions went with it).
+    static func tenantGone<T>(as entry: AuthErrorCode, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as AuthError where error.entry == .tenantNotFound {
+            throw AuthError(entry, cause: error)
         }
     }
 
-    /// Revokes one of the caller's own sessions; 404 `SESSION_NOT_FOUND` for anyone else's.
+    /// The caller's live sessions.
+    public func sessions(of principal: Principal) async throws -> [Session] {
+        try await env.db.tenantStatements(principal.tenant) { try await env.sessions.list(userID: principal.user.id, on: $0) }
+    }
+
+    /// Revokes one of the caller's own sessions; 404 `NOT_FOUND` for any other id (not 401: the
+    /// caller's own session is fine).
     public func revokeOwnSession(_ id: UUID, of principal: Principal) async throws {
-        try await env.registry.withTenantTransaction(principal.tenant) { tx in
-            let rows = try await tx.query("SELECT 1 FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL", id, principal.user.id)
-            guard !rows.isEmpty, let session = try await env.sessions.revoke(sessionID: id, reason: "revoked_by_user", in: tx) else {
-                throw AuthError(status: 404, code: "SESSION_NOT_FOUND", message: "Session not found")
+        try await env.db.inTenant(principal.tenant) { tx in
+            guard let session = try await env.sessions.revoke(sessionID: id, reason: "revoked_by_user", owner: principal.user.id, on: tx) else {
+                throw AuthError(.notFound, message: "Session not found")
             }
             try await SessionOpener(env: env).revoked(session, reason: "revoked_by_user", tenant: principal.tenant, tx: tx)
         }
@@ -98,8 +102,8 @@ public struct Authenticator: Sendable {
 
     /// The user with roles (`/auth/user`).
     public func userWithRoles(of principal: Principal) async throws -> JSONObject {
-        let (roles, permissions) = try await env.registry.withTenantTransaction(principal.tenant) { tx in
-            try await env.roles.rolesAndPermissions(userID: principal.user.id, in: tx)
+        let (roles, permissions) = try await env.db.tenantStatements(principal.tenant) {
+            try await env.roles.rolesAndPermissions(userID: principal.user.id, on: $0)
         }
         var user = principal.user.json
         user["roles"] = .array(roles.map(JSONValue.string))

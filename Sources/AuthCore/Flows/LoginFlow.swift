@@ -52,23 +52,23 @@ public struct LoginFlow: Sendable {
             if decision.reject { throw AuthError.accessDenied(decision.reason) }
         }
         guard input.providerName == "email" || input.providerName == "phone" else {
-            throw AuthError(status: 401, code: "INVALID_PROVIDER", message: "Unknown provider")
+            throw AuthError(.invalidProvider)
         }
         let identifier = input.providerName == "email" ? input.email : input.phone
         guard let identifier, !identifier.isEmpty, let password = input.password, !password.isEmpty else {
-            throw AuthError(status: 400, code: "MISSING_REQUIRED_FIELDS", message: "credentials need \(input.providerName) and password")
+            throw AuthError(.missingRequiredFields, message: "credentials need \(input.providerName) and password")
         }
         let email = input.providerName == "email" ? Identifier.email(identifier) : nil
         let phone = input.providerName == "phone" ? Identifier.phone(identifier) : nil
 
         // Unknown tenant, unknown account, wrong password and locked account all answer the
         // same, after the same amount of work.
-        let tenant = try? await env.tenants.resolve(tenantName)
+        let tenant = try await Self.unlessUnknown { try await env.tenants.resolve(tenantName) }
         var found: (User, String)?
         if let tenant, email != nil || phone != nil {
-            found = try await env.registry.withTenantTransaction(tenant) { tx in
-                try await env.users.credentialsFor(email: email, phone: phone, in: tx)
-            }
+            found = try await Self.unlessUnknown {
+                try await env.db.tenantStatements(tenant) { try await env.users.credentialsFor(email: email, phone: phone, on: $0) }
+            } ?? nil
         }
         guard let tenant, let (user, hash) = found else {
             // The same work as a wrong password: one verify, one short write transaction.
@@ -84,11 +84,11 @@ public struct LoginFlow: Sendable {
         let rehash = env.hooks.password.hash == nil && env.hasher.needsRehash(hash) ? try await env.hasher.hash(password) : nil
         let shaping = SessionShaping(env: env)
 
-        let (opened, shape) = try await env.registry.withTenantTransaction(tenant) { tx in
+        let (opened, shape) = try await env.db.inTenant(tenant) { tx in
             // One statement: the credential is unchanged since it was verified (else a password
             // change raced us: the verified one is stale), counters reset, user row locked.
             guard let (user, roles, permissions) = try await env.credentials.confirmLogin(
-                userID: user.id, verifiedHash: hash, rehash: rehash, in: tx)
+                userID: user.id, verifiedHash: hash, rehash: rehash, on: tx)
             else { throw AuthError.invalidCredentials }
             // A deactivation between the read and now is seen here.
             guard user.isActive else { throw AuthError.accountInactive }
@@ -114,7 +114,7 @@ public struct LoginFlow: Sendable {
             }
             if let hook = env.hooks.guards.afterAuth {
                 let decision = try await hook(request, user)
-                if decision.reject { throw AuthError.accessDenied(decision.reason, status: 403) }
+                if decision.reject { throw AuthError.accessDenied(decision.reason, afterAuth: true) }
             }
             return (opened, shape)
         }
@@ -133,12 +133,22 @@ public struct LoginFlow: Sendable {
                 "knownAccount": .bool(user != nil),
             ])
         guard let tenant else {
-            try await env.pool.withTransaction { tx in try await env.outbox.append(event, in: tx) }
+            try await env.db.transaction { tx in try await env.outbox.append(event, in: tx) }
             return
         }
-        try await env.registry.withTenantTransaction(tenant) { tx in
-            if let user { try await env.credentials.recordFailure(userID: user.id, in: tx) }
+        try await env.db.inTenant(tenant) { tx in
+            if let user { try await env.credentials.recordFailure(userID: user.id, on: tx) }
             try await env.outbox.append(event, in: tx)
+        }
+    }
+
+    /// `body`'s value, or nil when the tenant is unknown or gone: a login must answer that exactly
+    /// as it answers a wrong password. Other failures (the database down) are thrown.
+    static func unlessUnknown<T>(_ body: () async throws -> T) async throws -> T? {
+        do {
+            return try await body()
+        } catch let error as AuthError where error.entry == .tenantNotFound {
+            return nil
         }
     }
 }

@@ -12,8 +12,8 @@ public struct LogoutAllFlow: Sendable {
     /// Returns how many sessions were revoked.
     @discardableResult
     public func run(_ principal: Principal) async throws -> Int {
-        try await env.registry.withTenantTransaction(principal.tenant) { tx in
-            let sessions = try await env.sessions.revokeAll(userID: principal.user.id, reason: "logout_all", in: tx)
+        try await env.db.inTenant(principal.tenant) { tx in
+            let sessions = try await env.sessions.revokeAll(userID: principal.user.id, reason: "logout_all", on: tx)
             try await env.outbox.append(
                 AuthEvent(
                     .loggedOutAll, tenantID: principal.tenant.id, actor: AuthEvent.user(principal.user.id),

@@ -6,9 +6,10 @@ import Foundation
 import AuthCrypto
 import PGKit
 
-/// Creates a session with its first token pair inside a flow's transaction (signup, login):
-/// evicts the least recently active sessions beyond `maxSessionsPerUser`, stores only the
-/// refresh token's digest, and queues `session.onCreated` for after COMMIT.
+/// Creates and ends sessions inside a flow's transaction. Opening (signup, login) evicts the
+/// least recently active sessions beyond `maxSessionsPerUser`, stores only the refresh token's
+/// digest, and queues `session.onCreated` for after COMMIT; every revocation is recorded,
+/// evented and broadcast the same way.
 struct SessionOpener: Sendable {
     let env: AuthEnvironment
 
@@ -23,28 +24,33 @@ struct SessionOpener: Sendable {
         user: User, tenant: Tenant, request: AuthRequest, shape: SessionShaping.Shape, tx: PGTransaction,
         event: ((UUID) -> AuthEvent)? = nil
     ) async throws -> Opened {
-        let evicted = try await env.sessions.evictBeyond(userID: user.id, max: env.settings.maxSessionsPerUser, in: tx)
+        let evicted = try await env.sessions.evictBeyond(userID: user.id, max: env.settings.maxSessionsPerUser, on: tx)
         for old in evicted { try await revoked(old, reason: "evicted", tenant: tenant, tx: tx) }
         let sessionID = UUID()
         let refresh = try env.tokens.mintRefresh(tenantID: tenant.id, sessionID: sessionID, generation: 0)
         let session = try await env.sessions.create(
             id: sessionID, userID: user.id, data: shape.sessionData, request: request, refresh: refresh,
             idleTimeout: env.settings.sessionIdleTimeout, lifetime: env.settings.sessionAbsoluteLifetime,
-            event: event?(sessionID), in: tx)
+            event: try event.map { try env.outbox.row($0(sessionID)) }, on: tx)
         if event != nil { env.outbox.notifyAfterCommit(tx) }
         let access = try await SessionShaping(env: env).accessToken(session: session, user: user, tenant: tenant, shape: shape)
         if let hook = env.hooks.session.onCreated { env.afterCommit(tx) { await hook(session, user) } }
         return Opened(session: session, accessToken: access, refreshToken: refresh)
     }
 
-    /// Records a revoked session: its event in the transaction, `session.onRevoked` after COMMIT.
+    /// Revokes every live session of a user (logout-all, disabling, deletion), recording each.
+    @discardableResult
+    func revokeAll(userID: UUID, reason: String, tenant: Tenant, tx: PGTransaction) async throws -> [Session] {
+        let sessions = try await env.sessions.revokeAll(userID: userID, reason: reason, on: tx)
+        for session in sessions { try await revoked(session, reason: reason, tenant: tenant, tx: tx) }
+        return sessions
+    }
+
+    /// Records a revoked session: kept in `auth.revocations` while its access tokens can still be
+    /// presented, its event in the transaction, the broadcast and `session.onRevoked` after COMMIT.
     func revoked(_ session: Session, reason: String, tenant: Tenant, tx: PGTransaction) async throws {
-        // Kept while access tokens naming the session can still be presented.
-        try await tx.query(
-            """
-            INSERT INTO auth.revocations (session_id, tenant_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))
-            ON CONFLICT (session_id) DO NOTHING
-            """, session.id, tenant.id, env.settings.accessTokenTTL.timeInterval + 60)
+        try await env.revocationRows.insert(
+            sessionID: session.id, tenantID: tenant.id, keep: env.settings.accessTokenTTL + .seconds(60), on: tx)
         let (broadcaster, revocations) = (env.broadcaster, env.revocations)
         tx.afterCommit {
             AuthMetrics.sessionsRevoked.increment()

@@ -26,12 +26,12 @@ struct SessionShaping: Sendable {
     {
         let ctx = AuthHooks.ShapingContext(tenant: tenant, tx: tx)
         let stored: (roles: [String], permissions: [String])
-        if let known { stored = known } else { stored = try await env.roles.rolesAndPermissions(userID: user.id, in: tx) }
+        if let known { stored = known } else { stored = try await env.roles.rolesAndPermissions(userID: user.id, on: tx) }
         var roles = stored.roles
         var permissions = stored.permissions
         if let resolveRoles = env.hooks.authorization.resolveRoles {
             roles = try await resolveRoles(user, ctx)
-            permissions = try await env.roles.permissions(ofRoles: roles, in: tx)
+            permissions = try await env.roles.permissions(ofRoles: roles, on: tx)
         }
         if let resolvePermissions = env.hooks.authorization.resolvePermissions {
             permissions = try await resolvePermissions(user, roles, ctx)
@@ -86,7 +86,7 @@ struct SessionShaping: Sendable {
 
     /// Builds the access-token claims, applies `customizeTokenPayload`, signs.
     func accessToken(session: Session, user: User, tenant: Tenant, shape: Shape) async throws -> String {
-        let now = Date()
+        let now = env.now()
         var claims = AccessTokenClaims(
             issuer: env.settings.issuer, audience: env.settings.audience, subject: user.id.uuidString.lowercased(),
             issuedAt: now, expiresAt: now.addingTimeInterval(env.settings.accessTokenTTL.timeInterval),

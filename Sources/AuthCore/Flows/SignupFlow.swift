@@ -33,24 +33,27 @@ public struct SignupFlow: Sendable {
         let email = try input.email.flatMap { raw -> String? in
             guard !raw.isEmpty else { return nil }
             guard let e = Identifier.email(raw) else {
-                throw AuthError(status: 400, code: "INVALID_EMAIL_FORMAT", message: "Invalid email address")
+                throw AuthError(.invalidEmailFormat)
             }
             return e
         }
         let phone = try input.phone.flatMap { raw -> String? in
             guard !raw.isEmpty else { return nil }
             guard let p = Identifier.phone(raw) else {
-                throw AuthError(status: 400, code: "INVALID_PHONE_FORMAT", message: "Phone must be in international format (+…)")
+                throw AuthError(.invalidPhoneFormat)
             }
             return p
         }
         guard email != nil || phone != nil else { throw AuthError.emailOrPhoneRequired }
-        let context = [email.map { String($0.prefix { $0 != "@" }) }, email, phone, tenant.slug, tenant.name].compactMap { $0 }
+        // Words the password must not contain: the address's local part and the address, the
+        // phone number's digits, the tenant's slug and name.
+        let context = [email.map { String($0.prefix { $0 != "@" }) }, email, phone.map { String($0.dropFirst()) }, tenant.slug, tenant.name]
+            .compactMap { $0 }
         try env.settings.passwordPolicy.check(input.password, context: context)
         let hash = try await env.hashPassword(input.password)
         let shaping = SessionShaping(env: env)
 
-        let (user, opened, shape) = try await env.registry.withTenantTransaction(tenant) { tx -> (User, SessionOpener.Opened?, SessionShaping.Shape) in
+        let (user, opened, shape) = try await env.db.inTenant(tenant) { tx -> (User, SessionOpener.Opened?, SessionShaping.Shape) in
             let user = try await UserLifecycle(env: env).create(
                 NewUser(email: email, phone: phone), passwordHash: hash, tenant: tenant, tx: tx)
             if let hook = env.hooks.onSignup {

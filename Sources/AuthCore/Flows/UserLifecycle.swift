@@ -24,9 +24,9 @@ public struct UserLifecycle: Sendable {
         {
             new = try Self.apply(changed, to: new)
         }
-        let user = try await env.users.insert(new, in: tx)
-        if let passwordHash { try await env.credentials.insert(userID: user.id, passwordHash: passwordHash, in: tx) }
-        try await env.roles.assign(new.roles, to: user.id, in: tx)
+        let user = try await env.users.insert(new, on: tx)
+        if let passwordHash { try await env.credentials.insert(userID: user.id, passwordHash: passwordHash, on: tx) }
+        try await env.roles.assign(new.roles, to: user.id, on: tx)
         if let hook = env.hooks.user.afterCreate { try await hook(user, new, tx) }
         _ = try await env.sqlHooks.call(
             .afterCreate, tenant: tenant, payload: ["user": .object(user.json), "input": .object(Self.json(new))], in: tx,
@@ -39,17 +39,15 @@ public struct UserLifecycle: Sendable {
 
     /// `user.beforeUpdate` → UPDATE → `user.afterUpdate` → `auth.user.updated`.
     public func update(userID: UUID, _ input: UserChanges, tenant: Tenant, tx: PGTransaction) async throws -> User {
-        guard let current = try await env.users.find(id: userID, in: tx, forUpdate: true) else { throw AuthError.userNotFound }
+        guard let current = try await env.users.find(id: userID, forUpdate: true, on: tx) else { throw AuthError.userNotFound }
         var changes = input
         if let hook = env.hooks.user.beforeUpdate { changes = try await hook(current, changes, tx) }
         _ = try await env.sqlHooks.call(
             .beforeUpdate, tenant: tenant, payload: ["user": .object(current.json)], in: tx, logger: env.logger)
-        let updated = changes.isEmpty ? current : try await env.users.update(id: userID, changes, in: tx)
+        let updated = changes.isEmpty ? current : try await env.users.update(id: userID, changes, on: tx)
         if current.isActive, !updated.isActive {
             // A disabled user's sessions end now, everywhere (broadcast after COMMIT).
-            for session in try await env.sessions.revokeAll(userID: userID, reason: "user_disabled", in: tx) {
-                try await SessionOpener(env: env).revoked(session, reason: "user_disabled", tenant: tenant, tx: tx)
-            }
+            try await SessionOpener(env: env).revokeAll(userID: userID, reason: "user_disabled", tenant: tenant, tx: tx)
         }
         if let hook = env.hooks.user.afterUpdate { try await hook(updated, changes, tx) }
         _ = try await env.sqlHooks.call(
@@ -62,14 +60,14 @@ public struct UserLifecycle: Sendable {
 
     /// `user.beforeDelete` → DELETE (sessions go with it) → `user.afterDelete` → `auth.user.deleted`.
     public func delete(userID: UUID, tenant: Tenant, tx: PGTransaction) async throws {
-        guard let user = try await env.users.find(id: userID, in: tx, forUpdate: true) else { throw AuthError.userNotFound }
+        guard let user = try await env.users.find(id: userID, forUpdate: true, on: tx) else { throw AuthError.userNotFound }
         if let hook = env.hooks.user.beforeDelete { try await hook(user, tx) }
         _ = try await env.sqlHooks.call(.beforeDelete, tenant: tenant, payload: ["user": .object(user.json)], in: tx, logger: env.logger)
-        let sessions = try await env.sessions.revokeAll(userID: userID, reason: "user_deleted", in: tx)
-        try await env.users.delete(id: userID, in: tx)
+        // Revoked (recorded, evented, broadcast) before the rows go with the user.
+        try await SessionOpener(env: env).revokeAll(userID: userID, reason: "user_deleted", tenant: tenant, tx: tx)
+        try await env.users.delete(id: userID, on: tx)
         if let hook = env.hooks.user.afterDelete { try await hook(user, tx) }
         _ = try await env.sqlHooks.call(.afterDelete, tenant: tenant, payload: ["user": .object(user.json)], in: tx, logger: env.logger)
-        for session in sessions { try await SessionOpener(env: env).revoked(session, reason: "user_deleted", tenant: tenant, tx: tx) }
         try await env.outbox.append(AuthEvent(.userDeleted, tenantID: tenant.id, subject: AuthEvent.user(userID)), in: tx)
     }
 

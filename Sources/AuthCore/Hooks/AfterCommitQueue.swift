@@ -50,11 +50,17 @@ public final class AfterCommitQueue: Service, Sendable {
         return accepted
     }
 
-    /// Drains the queue until graceful shutdown, then runs what is left and returns.
+    /// Drains the queue until graceful shutdown, then runs what is left and returns. Cancellation
+    /// (a sibling service failed, or the shutdown deadline passed) ends it the same way: it
+    /// must never keep a service group waiting.
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            while let job = await next() { await job() }
-        } onGracefulShutdown: {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                while let job = await next() { await job() }
+            } onGracefulShutdown: {
+                self.finish()
+            }
+        } onCancel: {
             self.finish()
         }
     }

@@ -84,28 +84,23 @@ public struct SQLHookBindings: Sendable {
         var body = payload
         body["hook"] = .string(point.rawValue)
         body["tenant"] = .object(["id": .string(tenant.id.uuidString.lowercased()), "slug": .string(tenant.slug)])
-        let schema = try await tx.escapeIdentifier(fn.schema)
-        let name = try await tx.escapeIdentifier(fn.name)
-        let target = "\(schema).\(name)"
         do {
-            let saved = try await tx.query("SELECT current_setting('statement_timeout') AS t").first?.decode("t", as: String.self) ?? "0"
-            try await tx.query("SELECT set_config('statement_timeout', $1, true)", "\(Int(timeout.timeInterval * 1000))")
-            // The function's name is in the text, which may differ per tenant: never prepared.
-            let rows = try await tx.queryUnprepared(
-                "SELECT (\(target)($1::jsonb))::text AS result", [PGBind.jsonb(JSONValue.object(body).jsonText)])
-            try await tx.query("SELECT set_config('statement_timeout', $1, true)", saved)
-            guard let text = try rows.first?.decode("result", as: String?.self) else { return [:] }
+            guard let text = try await SQLHookStore().call(
+                schema: fn.schema, function: fn.name, payload: JSONValue.object(body).jsonText, timeout: timeout, in: tx)
+            else { return [:] }
             return try JSONValue.parse(text).objectValue
         } catch let error as PGError where error.sqlState == "P0001" {
-            let status = error.hint.flatMap { Int($0) }.flatMap { (400...499).contains($0) ? $0 : nil } ?? 403
-            // The code travels to clients: only a plain upper-case identifier is passed on.
-            let valid = (1...64).contains(error.message.utf8.count)
-                && error.message.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isUppercase || $0.isNumber)) }
-            let code = valid ? error.message : "HOOK_REJECTED"
-            throw AuthError(status: status, code: code, message: error.detail ?? "Rejected")
+            // The code travels to clients: `rejection` passes on only a plain upper-case identifier
+            // and a 4xx status.
+            throw AuthError.rejection(
+                code: error.message, status: error.hint.flatMap { Int($0) } ?? 403, message: error.detail ?? "Rejected")
+        } catch let error as PGError where error.kind == .invalidParameter || (error.isUnavailable && error.sqlState != "57014") {
+            // Not the hook's fault: a value it cannot be given, or the database itself (a timeout,
+            // 57014, is the hook's). The usual mapping applies.
+            throw error
         } catch {
             logger.error("SQL hook failed", metadata: ["hook": "\(point.rawValue)", "function": "\(fn.schema).\(fn.name)", "error": "\(error)"])
-            throw AuthError.hookFailed
+            throw AuthError(.hookFailed, cause: error)
         }
     }
 }
@@ -114,9 +109,4 @@ public struct SQLHookBindings: Sendable {
 public struct SQLHookConfigurationError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
-}
-
-extension AuthError {
-    /// 500 `HOOK_FAILED`: a configured hook is broken (the operator's fault, not the client's).
-    public static let hookFailed = AuthError(status: 500, code: "HOOK_FAILED", message: "A configured hook failed")
 }

@@ -5,22 +5,22 @@ import Foundation
 #endif
 import PGKit
 
-/// Password hashes and failed-attempt counters (`credentials`), inside a tenant transaction.
+/// Password hashes and failed-attempt counters (`credentials`), in a tenant's schema.
 public struct CredentialStore: Sendable {
     public init() {}
 
-    public func insert(userID: UUID, passwordHash: String, in tx: PGTransaction) async throws {
-        try await tx.query("INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)", userID, passwordHash)
+    public func insert(userID: UUID, passwordHash: String, on db: some PGQueryable) async throws {
+        try await db.query("INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)", userID, passwordHash)
     }
 
     /// A verified login, in one statement: confirms the credential row is still the hash that
     /// was verified outside the transaction (nil when a password change raced the login), clears
     /// the counter, stores a rehash, stamps `last_login_at`, locks the user row (so concurrent
     /// logins of one user evict sessions in turn), and returns the user with its stored roles.
-    public func confirmLogin(userID: UUID, verifiedHash: String, rehash: String?, in tx: PGTransaction) async throws
+    public func confirmLogin(userID: UUID, verifiedHash: String, rehash: String?, on db: some PGQueryable) async throws
         -> (user: User, roles: [String], permissions: [String])?
     {
-        let rows = try await tx.query(
+        let rows = try await db.query(
             """
             WITH c AS (
                 UPDATE credentials SET failed_attempts = 0, password_hash = coalesce($3, password_hash),
@@ -29,20 +29,17 @@ public struct CredentialStore: Sendable {
             ), u AS (
                 UPDATE users SET last_login_at = now() WHERE id = $1 AND EXISTS (SELECT 1 FROM c) RETURNING *
             )
-            SELECT \(User.prefixedColumns),
-                   coalesce((SELECT array_agg(DISTINCT r.name ORDER BY r.name) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-                             WHERE ur.user_id = u.id), '{}') AS stored_roles,
-                   coalesce((SELECT array_agg(DISTINCT p ORDER BY p) FROM user_roles ur JOIN roles r ON r.id = ur.role_id,
-                             unnest(r.permissions) p WHERE ur.user_id = u.id), '{}') AS stored_permissions
+            SELECT \(User.prefixedColumns), \(RoleStore.storedRolesColumns(user: "u.id"))
             FROM u
             """, userID, verifiedHash, rehash)
         guard let row = rows.first else { return nil }
-        return (try User(row: row, prefix: "u_"), try row.decode("stored_roles"), try row.decode("stored_permissions"))
+        let (roles, permissions) = try RoleStore.storedRoles(row)
+        return (try User(row: row, prefix: "u_"), roles, permissions)
     }
 
     /// A failed password: counts it (committed even though the login fails).
-    public func recordFailure(userID: UUID, in tx: PGTransaction) async throws {
-        try await tx.query(
+    public func recordFailure(userID: UUID, on db: some PGQueryable) async throws {
+        try await db.query(
             "UPDATE credentials SET failed_attempts = failed_attempts + 1, last_failed_at = now() WHERE user_id = $1", userID)
     }
 }

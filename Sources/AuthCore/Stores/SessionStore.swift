@@ -6,8 +6,9 @@ import Foundation
 import AuthCrypto
 import PGKit
 
-/// Sessions of a tenant (`sessions`), inside a tenant transaction. Refresh secrets are stored
-/// only as SHA-256 digests plus the current token sealed under the previous one (DESIGN.md §6).
+/// Sessions of a tenant (`sessions`), in the tenant's schema. Refresh secrets are stored only as
+/// SHA-256 digests plus the current token sealed under the previous one (DESIGN.md §6). Every
+/// time comparison against a stored timestamp is made by the database's clock.
 public struct SessionStore: Sendable {
     /// The refresh state of a session row, read under `FOR UPDATE`.
     public struct RefreshState: Sendable {
@@ -15,88 +16,10 @@ public struct SessionStore: Sendable {
         public var currentDigest: [UInt8]?
         public var previousDigest: [UInt8]?
         public var sealedCurrent: [UInt8]?
-        public var rotatedAt: Date?
-    }
-
-    public init() {}
-
-    /// `Session.columns` qualified with `s.` (built once, not per query).
-    static let sessionColumnsOfS = Session.columns.split(separator: ",")
-        .map { "s." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
-
-    /// Inserts a session with the digest of its first refresh token, and optionally an outbox
-    /// event in the same statement.
-    public func create(
-        id: UUID, userID: UUID, data: JSONObject, request: AuthRequest, refresh: RefreshToken, idleTimeout: Duration,
-        lifetime: Duration, event: AuthEvent? = nil, in tx: PGTransaction
-    ) async throws -> Session {
-        let eventCTE = event == nil ? "" : """
-            WITH event AS (
-                INSERT INTO auth.events (id, type, version, tenant_id, actor, subject, data)
-                VALUES ($10, $11, $12, $13, $14, $15, $16)
-            )
-            """
-        let binds: [any PGEncodable] = [
-            id, userID, PGBind.jsonb(JSONValue.object(data).jsonText), request.ipAddress,
-            request.userAgent.map { String($0.prefix(512)) }, idleTimeout.timeInterval, lifetime.timeInterval,
-            PGBind.bytea(refresh.digest), refresh.keyID,
-        ]
-        let rows = try await tx.query(
-            """
-            \(eventCTE)
-            INSERT INTO sessions (id, user_id, data, ip_address, user_agent, idle_expires_at, expires_at, refresh_digest, refresh_key_id)
-            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), now() + make_interval(secs => $7), $8, $9)
-            RETURNING \(Session.columns)
-            """, binds + (event.map(EventOutbox.binds) ?? []))
-        guard let row = rows.first else { throw AuthError.internalError("INSERT … RETURNING gave no row") }
-        return try Session(row: row)
-    }
-
-    /// Reads a session with its refresh state, locking the row for the rest of the transaction.
-    public func lockForRefresh(sessionID: UUID, in tx: PGTransaction) async throws -> RefreshState? {
-        let rows = try await tx.query(
-            """
-            SELECT \(Session.columns), refresh_digest, previous_refresh_digest, sealed_refresh, rotated_at
-            FROM sessions WHERE id = $1 FOR UPDATE
-            """, sessionID)
-        guard let row = rows.first else { return nil }
-        return RefreshState(
-            session: try Session(row: row),
-            currentDigest: try row.decode("refresh_digest", as: PGBytes?.self)?.bytes,
-            previousDigest: try row.decode("previous_refresh_digest", as: PGBytes?.self)?.bytes,
-            sealedCurrent: try row.decode("sealed_refresh", as: PGBytes?.self)?.bytes,
-            rotatedAt: try row.decode("rotated_at", as: Date?.self))
-    }
-
-    /// `lockForRefresh` plus the session's user and stored roles/permissions, in one round trip.
-    public func lockForRefreshWithUser(sessionID: UUID, in tx: PGTransaction) async throws
-        -> (RefreshState, User, roles: [String], permissions: [String])?
-    {
-        try await tx.blocking { conn in try Self.lockForRefreshWithUser(sessionID: sessionID, on: conn) }
-    }
-
-    /// The same, on a connection already inside a transaction (one pool-thread hop for a whole flow).
-    static func lockForRefreshWithUser(sessionID: UUID, on conn: PGConnection) throws
-        -> (RefreshState, User, roles: [String], permissions: [String])?
-    {
-        let rows = try conn.query(
-            """
-            SELECT \(Self.sessionColumnsOfS), s.refresh_digest, s.previous_refresh_digest, s.sealed_refresh, s.rotated_at,
-                   \(User.prefixedColumns),
-                   coalesce((SELECT array_agg(DISTINCT r.name ORDER BY r.name) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-                             WHERE ur.user_id = s.user_id), '{}') AS stored_roles,
-                   coalesce((SELECT array_agg(DISTINCT p ORDER BY p) FROM user_roles ur JOIN roles r ON r.id = ur.role_id,
-                             unnest(r.permissions) p WHERE ur.user_id = s.user_id), '{}') AS stored_permissions
-            FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 FOR UPDATE OF s
-            """, [sessionID.pgBind])
-        guard let row = rows.first else { return nil }
-        let state = RefreshState(
-            session: try Session(row: row),
-            currentDigest: try row.decode("refresh_digest", as: PGBytes?.self)?.bytes,
-            previousDigest: try row.decode("previous_refresh_digest", as: PGBytes?.self)?.bytes,
-            sealedCurrent: try row.decode("sealed_refresh", as: PGBytes?.self)?.bytes,
-            rotatedAt: try row.decode("rotated_at", as: Date?.self))
-        return (state, try User(row: row, prefix: "u_"), try row.decode("stored_roles"), try row.decode("stored_permissions"))
+        /// Seconds since the last rotation by the database's clock (nil: never rotated).
+        public var secondsSinceRotation: Double?
+        /// Not revoked, and within its idle and absolute lifetimes by the database's clock.
+        public var isLive: Bool
     }
 
     /// One rotation of a session's refresh token.
@@ -109,111 +32,160 @@ public struct SessionStore: Sendable {
         public var keyID: String
         public var data: JSONObject
         public var idleTimeout: Duration
-        public var event: AuthEvent
+        /// `auth.refresh_token`, written by the rotating statement itself.
+        public var event: EventStore.Row
     }
 
-    /// Rotates: the presented token becomes "previous", `next` becomes current (sealed under
-    /// the presented one for the grace window); activity and idle expiry move forward.
-    public func rotate(_ rotation: Rotation, in tx: PGTransaction) async throws -> Session {
-        try await tx.blocking { conn in try Self.rotate(rotation, on: conn) }
-    }
+    public init() {}
 
-    /// The same, on a connection already inside a transaction.
-    static func rotate(_ r: Rotation, on conn: PGConnection) throws -> Session {
-        // The rotation and its outbox row in one statement (one round trip on the hot path).
+    /// `Session.columns` qualified with `s.` (built once, not per query).
+    static let sessionColumnsOfS = Session.columns.split(separator: ",")
+        .map { "s." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+
+    /// The refresh columns every locked read returns, liveness and age computed by the database.
+    static let refreshColumnsOfS = """
+        s.refresh_digest, s.previous_refresh_digest, s.sealed_refresh,
+        extract(epoch FROM now() - s.rotated_at)::float8 AS seconds_since_rotation,
+        (s.revoked_at IS NULL AND s.idle_expires_at > now() AND s.expires_at > now()) AS is_live
+        """
+
+    /// Inserts a session with the digest of its first refresh token, and optionally its outbox
+    /// event in the same statement.
+    public func create(
+        id: UUID, userID: UUID, data: JSONObject, request: AuthRequest, refresh: RefreshToken, idleTimeout: Duration,
+        lifetime: Duration, event: EventStore.Row? = nil, on db: some PGQueryable
+    ) async throws -> Session {
         let binds: [any PGEncodable] = [
-            r.sessionID, r.generation, PGBind.bytea(r.currentDigest), PGBind.bytea(r.previousDigest), PGBind.bytea(r.sealedCurrent),
-            r.keyID, PGBind.jsonb(JSONValue.object(r.data).jsonText), r.idleTimeout.timeInterval,
-        ] + EventOutbox.binds(r.event)
-        let rows = try conn.query(
+            id, userID, PGBind.jsonb(JSONValue.object(data).jsonText), request.ipAddress,
+            request.userAgent.map { String($0.prefix(512)) }, idleTimeout.timeInterval, lifetime.timeInterval,
+            PGBind.bytea(refresh.digest), refresh.keyID,
+        ]
+        let eventCTE = event == nil ? "" : "WITH event AS (\(EventStore.insertSQL(first: binds.count + 1)))\n"
+        let rows = try await db.query(
             """
-            WITH event AS (
-                INSERT INTO auth.events (id, type, version, tenant_id, actor, subject, data)
-                VALUES ($9, $10, $11, $12, $13, $14, $15)
-            )
-            UPDATE sessions SET refresh_generation = $2, refresh_digest = $3, previous_refresh_digest = $4,
-                sealed_refresh = $5, refresh_key_id = $6, rotated_at = now(), data = $7, last_active_at = now(),
-                idle_expires_at = least(expires_at, now() + make_interval(secs => $8))
-            WHERE id = $1 RETURNING \(Session.columns)
-            """, binds.map(\.pgBind))
+            \(eventCTE)INSERT INTO sessions (id, user_id, data, ip_address, user_agent, idle_expires_at, expires_at, refresh_digest, refresh_key_id)
+            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), now() + make_interval(secs => $7), $8, $9)
+            RETURNING \(Session.columns)
+            """, binds + (event.map(EventStore.binds) ?? []))
+        guard let row = rows.first else { throw AuthError.internalError("INSERT … RETURNING gave no row") }
+        return try Session(row: row)
+    }
+
+    /// A session with its refresh state, its user and the user's stored roles and permissions,
+    /// the session row locked for the rest of the transaction (one round trip).
+    public func lockForRefresh(sessionID: UUID, on db: some PGQueryable) async throws
+        -> (state: RefreshState, user: User, roles: [String], permissions: [String])?
+    {
+        let rows = try await db.query(
+            """
+            SELECT \(Self.sessionColumnsOfS), \(Self.refreshColumnsOfS), \(User.prefixedColumns),
+                   \(RoleStore.storedRolesColumns(user: "s.user_id"))
+            FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 FOR UPDATE OF s
+            """, sessionID)
+        guard let row = rows.first else { return nil }
+        let (roles, permissions) = try RoleStore.storedRoles(row)
+        return (try Self.refreshState(row), try User(row: row, prefix: "u_"), roles, permissions)
+    }
+
+    static func refreshState(_ row: PGRow) throws -> RefreshState {
+        RefreshState(
+            session: try Session(row: row),
+            currentDigest: try row.decode("refresh_digest", as: PGBytes?.self)?.bytes,
+            previousDigest: try row.decode("previous_refresh_digest", as: PGBytes?.self)?.bytes,
+            sealedCurrent: try row.decode("sealed_refresh", as: PGBytes?.self)?.bytes,
+            secondsSinceRotation: try row.decode("seconds_since_rotation", as: Double?.self),
+            isLive: try row.decode("is_live"))
+    }
+
+    /// The values of a rotation's SET, from `$2` on (`$1` is the session id).
+    private static func rotationBinds(_ r: Rotation) -> [any PGEncodable] {
+        [
+            r.sessionID, r.generation, PGBind.bytea(r.currentDigest), PGBind.bytea(r.previousDigest), PGBind.bytea(r.sealedCurrent),
+            r.keyID, r.idleTimeout.timeInterval,
+        ]
+    }
+
+    /// The SET of a rotation (the presented token becomes "previous", the new one current,
+    /// sealed under the presented one for the grace window; activity and idle expiry move on).
+    private static let rotationSet = """
+        refresh_generation = $2, refresh_digest = $3, previous_refresh_digest = $4, sealed_refresh = $5, refresh_key_id = $6,
+        rotated_at = now(), last_active_at = now(), idle_expires_at = least(s.expires_at, now() + make_interval(secs => $7))
+        """
+
+    /// Rotates a session locked by `lockForRefresh`, writing its data and its event in the same
+    /// statement.
+    public func rotate(_ r: Rotation, on db: some PGQueryable) async throws -> Session {
+        let binds = Self.rotationBinds(r) + [PGBind.jsonb(JSONValue.object(r.data).jsonText)]
+        let rows = try await db.query(
+            """
+            WITH event AS (\(EventStore.insertSQL(first: binds.count + 1)))
+            UPDATE sessions s SET \(Self.rotationSet), data = $8
+            WHERE s.id = $1 RETURNING \(Session.columns)
+            """, binds + EventStore.binds(r.event))
         guard let row = rows.first else { throw AuthError.sessionNotFound }
         return try Session(row: row)
     }
 
-    /// The common refresh as one autocommit statement (its own transaction, one round trip, no
-    /// BEGIN/COMMIT): the session rotates only when `presentedDigest` is its current token at
+    /// The common refresh as one autocommit statement in the tenant's schema (one round trip,
+    /// no BEGIN/COMMIT): the session rotates only when `r.previousDigest` is its current token at
     /// `r.generation - 1` and the session and its user are live, and the `auth.refresh_token`
     /// event is inserted by the same statement only when it did (the INSERT reads the UPDATE's
-    /// rows). A concurrent rotation makes PostgreSQL re-check the row after the other commits, so
-    /// at most one of two racing refreshes matches. Nil: nothing was written — the caller decides
-    /// with the row locked (replay, reuse, expiry, a race lost).
-    ///
-    /// The tables are schema-qualified (`schema` is a tenant schema name) because an autocommit
-    /// statement has no transaction to `SET LOCAL search_path` in. The event's actor and subject
-    /// are built in SQL with the shapes of `AuthEvent.user` and `AuthEvent.session`, since only
-    /// the row knows the user; `r.data` is not written (see `writeData`).
-    static func rotateIfCurrent(_ r: Rotation, schema: String, on conn: PGConnection) throws
-        -> (Session, User, roles: [String], permissions: [String])?
+    /// rows, which also give the event its actor and subject). A concurrent rotation makes
+    /// PostgreSQL re-check the row after the other commits, so at most one of two racing
+    /// refreshes matches. Nil: nothing was written — the caller decides with the row locked
+    /// (replay, reuse, expiry, a race lost). `r.data` is not written here (see `writeData`).
+    public func rotateIfCurrent(_ r: Rotation, on db: some PGQueryable) async throws
+        -> (session: Session, user: User, roles: [String], permissions: [String])?
     {
-        let s = "\"\(schema)\""
-        let rows = try conn.query(
+        let binds = Self.rotationBinds(r)
+        let event = EventStore.insertSQL(
+            first: binds.count + 1, actor: "jsonb_build_object('type', 'user', 'id', r.user_id)",
+            subject: "jsonb_build_object('type', 'session', 'id', r.id, 'userId', r.user_id)", from: "rotated r")
+        let rows = try await db.query(
             """
             WITH rotated AS (
-                UPDATE \(s).sessions s SET refresh_generation = $2, refresh_digest = $3, previous_refresh_digest = $4,
-                    sealed_refresh = $5, refresh_key_id = $6, rotated_at = now(), last_active_at = now(),
-                    idle_expires_at = least(s.expires_at, now() + make_interval(secs => $7))
-                FROM \(s).users u
+                UPDATE sessions s SET \(Self.rotationSet)
+                FROM users u
                 WHERE s.id = $1 AND s.refresh_generation = $2 - 1 AND s.refresh_digest = $4 AND s.revoked_at IS NULL
                   AND s.idle_expires_at > now() AND s.expires_at > now() AND u.id = s.user_id AND u.is_active
                 RETURNING \(Self.sessionColumnsOfS), \(User.prefixedColumns)
-            ), event AS (
-                INSERT INTO auth.events (id, type, version, tenant_id, actor, subject, data)
-                SELECT $8, $9, $10, $11, jsonb_build_object('type', 'user', 'id', r.user_id),
-                       jsonb_build_object('type', 'session', 'id', r.id, 'userId', r.user_id), $12
-                FROM rotated r
-            )
-            SELECT r.*,
-                   coalesce((SELECT array_agg(DISTINCT ro.name ORDER BY ro.name) FROM \(s).user_roles ur
-                             JOIN \(s).roles ro ON ro.id = ur.role_id WHERE ur.user_id = r.user_id), '{}') AS stored_roles,
-                   coalesce((SELECT array_agg(DISTINCT p ORDER BY p) FROM \(s).user_roles ur JOIN \(s).roles ro ON ro.id = ur.role_id,
-                             unnest(ro.permissions) p WHERE ur.user_id = r.user_id), '{}') AS stored_permissions
-            FROM rotated r
-            """,
-            [
-                r.sessionID.pgBind, r.generation.pgBind, PGBind.bytea(r.currentDigest), PGBind.bytea(r.previousDigest),
-                PGBind.bytea(r.sealedCurrent), r.keyID.pgBind, r.idleTimeout.timeInterval.pgBind,
-                r.event.id.pgBind, r.event.type.rawValue.pgBind, r.event.version.pgBind, r.event.tenantID.pgBind,
-                PGBind.jsonb(JSONValue.object(r.event.data).jsonText),
-            ])
+            ), event AS (\(event))
+            SELECT r.*, \(RoleStore.storedRolesColumns(user: "r.user_id")) FROM rotated r
+            """, binds + EventStore.binds(r.event))
         guard let row = rows.first else { return nil }
-        return (try Session(row: row), try User(row: row, prefix: "u_"), try row.decode("stored_roles"), try row.decode("stored_permissions"))
+        let (roles, permissions) = try RoleStore.storedRoles(row)
+        return (try Session(row: row), try User(row: row, prefix: "u_"), roles, permissions)
     }
 
-    /// Rewrites a session's data if it is still at `generation` (autocommit; see `rotateIfCurrent`).
-    static func writeData(_ data: JSONObject, sessionID: UUID, generation: Int, schema: String, on conn: PGConnection) throws {
-        try conn.query(
-            "UPDATE \"\(schema)\".sessions SET data = $2 WHERE id = $1 AND refresh_generation = $3",
-            [sessionID.pgBind, PGBind.jsonb(JSONValue.object(data).jsonText), generation.pgBind])
+    /// Rewrites a session's data if it is still at `generation` (see `rotateIfCurrent`).
+    public func writeData(_ data: JSONObject, sessionID: UUID, generation: Int, on db: some PGQueryable) async throws {
+        try await db.query(
+            "UPDATE sessions SET data = $2 WHERE id = $1 AND refresh_generation = $3",
+            sessionID, PGBind.jsonb(JSONValue.object(data).jsonText), generation)
     }
 
-    /// Revokes one live session; returns it (nil when it was not live).
+    /// The SET that revokes: the reason, and no refresh secret left.
+    private static let revokeSet = """
+        revoked_at = now(), revoked_reason = $2, refresh_digest = NULL, previous_refresh_digest = NULL, sealed_refresh = NULL
+        """
+
+    /// Revokes one live session; returns it (nil when it was not live). With `owner`, only a
+    /// session of that user.
     @discardableResult
-    public func revoke(sessionID: UUID, reason: String, in tx: PGTransaction) async throws -> Session? {
-        try await tx.query(
+    public func revoke(sessionID: UUID, reason: String, owner: UUID? = nil, on db: some PGQueryable) async throws -> Session? {
+        try await db.query(
             """
-            UPDATE sessions SET revoked_at = now(), revoked_reason = $2, refresh_digest = NULL,
-                previous_refresh_digest = NULL, sealed_refresh = NULL
-            WHERE id = $1 AND revoked_at IS NULL RETURNING \(Session.columns)
-            """, sessionID, reason
+            UPDATE sessions SET \(Self.revokeSet)
+            WHERE id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR user_id = $3) RETURNING \(Session.columns)
+            """, sessionID, reason, owner
         ).first.map(Session.init(row:))
     }
 
     /// Revokes every live session of a user; returns them (the pre-revocation list).
-    public func revokeAll(userID: UUID, reason: String, except: UUID? = nil, in tx: PGTransaction) async throws -> [Session] {
-        try await tx.query(
+    public func revokeAll(userID: UUID, reason: String, except: UUID? = nil, on db: some PGQueryable) async throws -> [Session] {
+        try await db.query(
             """
-            UPDATE sessions SET revoked_at = now(), revoked_reason = $2, refresh_digest = NULL,
-                previous_refresh_digest = NULL, sealed_refresh = NULL
+            UPDATE sessions SET \(Self.revokeSet)
             WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3) RETURNING \(Session.columns)
             """, userID, reason, except
         ).map(Session.init(row:))
@@ -221,35 +193,36 @@ public struct SessionStore: Sendable {
 
     /// Keeps at most `max - 1` live sessions (room for the one being created), revoking the least
     /// recently active; returns the evicted sessions.
-    public func evictBeyond(userID: UUID, max: Int, in tx: PGTransaction) async throws -> [Session] {
-        try await tx.query(
+    public func evictBeyond(userID: UUID, max: Int, on db: some PGQueryable) async throws -> [Session] {
+        try await db.query(
             """
-            UPDATE sessions SET revoked_at = now(), revoked_reason = 'evicted', refresh_digest = NULL,
-                previous_refresh_digest = NULL, sealed_refresh = NULL
+            UPDATE sessions SET \(Self.revokeSet)
             WHERE id IN (
                 SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL
-                ORDER BY last_active_at DESC, created_at DESC OFFSET $2
+                ORDER BY last_active_at DESC, created_at DESC OFFSET $3
             ) AND revoked_at IS NULL RETURNING \(Session.columns)
-            """, userID, Swift.max(0, max - 1)
+            """, userID, "evicted", Swift.max(0, max - 1)
         ).map(Session.init(row:))
     }
 
-    /// A live session with its user, on a blocking connection (the guard's database check:
-    /// one thread hop for the whole lookup).
-    public func liveSessionWithUser(sessionID: UUID, on conn: PGConnection) throws -> (Session, User)? {
-        let rows = try conn.query(
-            "SELECT \(Session.columns) FROM sessions WHERE id = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND expires_at > now()",
-            [sessionID.pgBind])
+    /// A live session with its user, in one statement (the guard's database check), and how
+    /// many seconds it stays live by the database's clock.
+    public func liveSessionWithUser(sessionID: UUID, on db: some PGQueryable) async throws
+        -> (session: Session, user: User, secondsLeft: Double)?
+    {
+        let rows = try await db.query(
+            """
+            SELECT \(Self.sessionColumnsOfS), \(User.prefixedColumns),
+                   extract(epoch FROM least(s.idle_expires_at, s.expires_at) - now())::float8 AS seconds_left
+            FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.id = $1 AND s.revoked_at IS NULL AND s.idle_expires_at > now() AND s.expires_at > now()
+            """, sessionID)
         guard let row = rows.first else { return nil }
-        let session = try Session(row: row)
-        guard let user = try conn.query("SELECT \(User.columns) FROM users WHERE id = $1", [session.userID.pgBind]).first else {
-            return nil
-        }
-        return (session, try User(row: user))
+        return (try Session(row: row), try User(row: row, prefix: "u_"), try row.decode("seconds_left"))
     }
 
     /// Live sessions of a user, most recently active first.
-    public func list(userID: UUID, in db: some PGQueryable) async throws -> [Session] {
+    public func list(userID: UUID, on db: some PGQueryable) async throws -> [Session] {
         try await db.query(
             """
             SELECT \(Session.columns) FROM sessions

@@ -5,7 +5,7 @@ import Foundation
 #endif
 import PGKit
 
-/// Users and their identities, inside a tenant transaction (search path = the tenant schema).
+/// Users and their identities, in a tenant's schema.
 public struct UserStore: Sendable {
     public init() {}
 
@@ -14,10 +14,10 @@ public struct UserStore: Sendable {
         .map { "u." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
 
     /// Inserts the user and its email/phone identities; duplicates map to 409 codes.
-    public func insert(_ new: NewUser, in tx: PGTransaction) async throws -> User {
+    public func insert(_ new: NewUser, on db: some PGQueryable) async throws -> User {
         let rows: PGRows
         do {
-            rows = try await tx.query(
+            rows = try await db.query(
                 "INSERT INTO users (email, phone, is_active, metadata) VALUES ($1, $2, $3, $4) RETURNING \(User.columns)",
                 new.email, new.phone, new.isActive, PGBind.jsonb(JSONValue.object(new.metadata).jsonText))
         } catch let error as PGError {
@@ -25,24 +25,22 @@ public struct UserStore: Sendable {
         }
         guard let row = rows.first else { throw AuthError.internalError("INSERT … RETURNING gave no row") }
         let user = try User(row: row)
-        if let email = user.email {
-            try await tx.query(
-                "INSERT INTO identities (user_id, provider, provider_id) VALUES ($1, 'email', $2)", user.id, email)
-        }
-        if let phone = user.phone {
-            try await tx.query(
-                "INSERT INTO identities (user_id, provider, provider_id) VALUES ($1, 'phone', $2)", user.id, phone)
+        do {
+            if let email = user.email { try await addIdentity("email", email, userID: user.id, on: db) }
+            if let phone = user.phone { try await addIdentity("phone", phone, userID: user.id, on: db) }
+        } catch let error as PGError {
+            throw Self.mapUnique(error)
         }
         return user
     }
 
-    public func find(id: UUID, in db: some PGQueryable, forUpdate: Bool = false) async throws -> User? {
+    public func find(id: UUID, forUpdate: Bool = false, on db: some PGQueryable) async throws -> User? {
         try await db.query("SELECT \(User.columns) FROM users WHERE id = $1\(forUpdate ? " FOR UPDATE" : "")", id)
             .first.map { try User(row: $0) }
     }
 
     /// The user and password hash for a login identifier (normalised email or phone).
-    public func credentialsFor(email: String?, phone: String?, in db: some PGQueryable) async throws -> (User, String)? {
+    public func credentialsFor(email: String?, phone: String?, on db: some PGQueryable) async throws -> (User, String)? {
         let rows = try await db.query(
             """
             SELECT \(Self.userColumnsOfU),
@@ -55,7 +53,7 @@ public struct UserStore: Sendable {
     }
 
     /// Applies `changes`; returns the updated user.
-    public func update(id: UUID, _ changes: UserChanges, in tx: PGTransaction) async throws -> User {
+    public func update(id: UUID, _ changes: UserChanges, on db: some PGQueryable) async throws -> User {
         var sets: [String] = []
         var binds: [any PGEncodable] = [id]
         func add(_ column: String, _ value: any PGEncodable) {
@@ -70,7 +68,7 @@ public struct UserStore: Sendable {
         sets.append("updated_at = now()")
         let rows: PGRows
         do {
-            rows = try await tx.query("UPDATE users SET \(sets.joined(separator: ", ")) WHERE id = $1 RETURNING \(User.columns)", binds)
+            rows = try await db.query("UPDATE users SET \(sets.joined(separator: ", ")) WHERE id = $1 RETURNING \(User.columns)", binds)
         } catch let error as PGError {
             throw Self.mapUnique(error)
         }
@@ -78,23 +76,25 @@ public struct UserStore: Sendable {
         let user = try User(row: row)
         // The sign-in identities follow the addresses they are named after.
         do {
-            if changes.email != nil { try await syncIdentity("email", user.email, userID: id, in: tx) }
-            if changes.phone != nil { try await syncIdentity("phone", user.phone, userID: id, in: tx) }
+            if changes.email != nil { try await syncIdentity("email", user.email, userID: id, on: db) }
+            if changes.phone != nil { try await syncIdentity("phone", user.phone, userID: id, on: db) }
         } catch let error as PGError {
             throw Self.mapUnique(error)
         }
         return user
     }
 
-    private func syncIdentity(_ provider: String, _ value: String?, userID: UUID, in tx: PGTransaction) async throws {
-        try await tx.query("DELETE FROM identities WHERE user_id = $1 AND provider = $2", userID, provider)
-        if let value {
-            try await tx.query("INSERT INTO identities (user_id, provider, provider_id) VALUES ($1, $2, $3)", userID, provider, value)
-        }
+    private func syncIdentity(_ provider: String, _ value: String?, userID: UUID, on db: some PGQueryable) async throws {
+        try await db.query("DELETE FROM identities WHERE user_id = $1 AND provider = $2", userID, provider)
+        if let value { try await addIdentity(provider, value, userID: userID, on: db) }
     }
 
-    public func delete(id: UUID, in tx: PGTransaction) async throws {
-        try await tx.query("DELETE FROM users WHERE id = $1", id)
+    private func addIdentity(_ provider: String, _ value: String, userID: UUID, on db: some PGQueryable) async throws {
+        try await db.query("INSERT INTO identities (user_id, provider, provider_id) VALUES ($1, $2, $3)", userID, provider, value)
+    }
+
+    public func delete(id: UUID, on db: some PGQueryable) async throws {
+        try await db.query("DELETE FROM users WHERE id = $1", id)
     }
 
     static func mapUnique(_ error: PGError) -> any Error {

@@ -30,13 +30,12 @@ public struct DatabaseMigrator: Sendable {
     @discardableResult
     public func migrate() async throws -> Report {
         let catalog = registry.migrations
-        return try await registry.pool.withConnection { lease in
+        return try await registry.db.pool.withConnection { lease in
             try await PGMigrator.withMigrationLock(on: lease) {
                 var report = Report()
                 report.globalApplied = try await catalog.global.migrate(schema: MigrationCatalog.globalSchema, on: lease)
                     .map(\.name)
-                let tenants = try await lease.query("SELECT \(Tenant.columns) FROM auth.tenants ORDER BY created_at")
-                    .map(Tenant.init(row:))
+                let tenants = try await TenantStore().list(on: lease)
                 for tenant in tenants {
                     let applied = try await catalog.tenant.migrate(schema: tenant.schemaName, on: lease)
                     if !applied.isEmpty { report.tenantApplied[tenant.slug] = applied.map(\.name) }
@@ -57,7 +56,7 @@ public struct DatabaseMigrator: Sendable {
     /// or an applied migration was changed.
     public func status() async throws -> Status {
         let catalog = registry.migrations
-        let pool = registry.pool
+        let pool = registry.db.pool
         let globalPending = try await catalog.global.pendingMigrations(schema: MigrationCatalog.globalSchema, on: pool)
         guard globalPending.isEmpty else {
             return Status(globalPending: globalPending.map(\.name), tenantsBehind: [])

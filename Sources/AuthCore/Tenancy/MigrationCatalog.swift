@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import AuthMigrations
 import PGKit
 
 /// The two migration sets: `Migrations/global` (schema `auth`) and `Migrations/tenant` (every
@@ -26,15 +27,9 @@ public struct MigrationCatalog: Sendable {
             tenant: try PGMigration.load(directory: root + "/tenant"))
     }
 
-    /// Finds the `Migrations` folder: `explicit` if given, else `./Migrations`, else the one in
-    /// the source checkout this binary was built from.
+    /// The folder to load: `explicit` if given (`AUTH_MIGRATIONS_DIR`), else the files shipped
+    /// with this build (package resources).
     public static func locateRoot(explicit: String? = nil) -> String? {
-        if let explicit { return explicit }
-        var candidates = [FileManager.default.currentDirectoryPath + "/Migrations"]
-        // Sources/AuthCore/Tenancy/MigrationCatalog.swift → repository root.
-        var root = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { root = root.deletingLastPathComponent() }
-        candidates.append(root.appendingPathComponent("Migrations").path)
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/global") }
+        explicit ?? MigrationFiles.root
     }
 }

@@ -11,11 +11,15 @@ public struct SigningKey: Sendable {
     public let publicKey: Curve25519.Signing.PublicKey
     /// Present for keys this process may sign with.
     public let privateKey: Curve25519.Signing.PrivateKey?
-    public let activatesAt: Date
+    /// When it starts signing; nil for the next key (published, not yet scheduled).
+    public let activatesAt: Date?
     public let retiresAt: Date?
 
     /// Signs from `activatesAt` until a newer key activates.
-    public func isActive(at now: Date) -> Bool { activatesAt <= now && (retiresAt == nil || now < retiresAt!) }
+    public func isActive(at now: Date) -> Bool {
+        guard let activatesAt else { return false }
+        return activatesAt <= now && (retiresAt == nil || now < retiresAt!)
+    }
 
     /// Verifies (and is published in JWKS) until `retiresAt`.
     public func verifies(at now: Date) -> Bool { retiresAt == nil || now < retiresAt! }

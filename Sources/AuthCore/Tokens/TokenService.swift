@@ -24,29 +24,29 @@ public final class TokenService: Sendable {
 
     public let settings: AuthSettings
     public let keyring: Keyring
-    let store: SigningKeyStore
+    let keySource: SigningKeys
     private let keys: Mutex<Keys>
     /// Tokens whose signature was already checked, until their `exp` (DESIGN.md §6: hot paths
     /// skip the ~90 µs Ed25519 verify). Revocation is still checked on every request.
     private let verified = Mutex<[String: AccessTokenClaims]>([:])
     static let verifiedCacheLimit = 10_000
 
-    private init(settings: AuthSettings, keyring: Keyring, store: SigningKeyStore, keys: Keys) {
+    private init(settings: AuthSettings, keyring: Keyring, keys keySource: SigningKeys, loaded: Keys) {
         self.settings = settings
         self.keyring = keyring
-        self.store = store
-        self.keys = Mutex(keys)
+        self.keySource = keySource
+        self.keys = Mutex(loaded)
     }
 
-    /// Loads the signing keys, creating the first one if the database has none.
-    public static func start(settings: AuthSettings, keyring: Keyring, store: SigningKeyStore) async throws -> TokenService {
-        let all = try await store.loadOrCreate()
-        return TokenService(settings: settings, keyring: keyring, store: store, keys: try await makeKeys(all))
+    /// Loads the signing keys, creating the signing and the next key if the database has none.
+    public static func start(settings: AuthSettings, keyring: Keyring, keys: SigningKeys) async throws -> TokenService {
+        let all = try await keys.loadOrCreate()
+        return TokenService(settings: settings, keyring: keyring, keys: keys, loaded: try await makeKeys(all))
     }
 
     /// Re-reads the keys (after `authd keys rotate`, or when a token names a kid not yet seen).
     public func reload() async throws {
-        var fresh = try await Self.makeKeys(try await store.load())
+        var fresh = try await Self.makeKeys(try await keySource.load())
         keys.withLock { k in
             fresh.lastAttempt = k.lastAttempt
             k = fresh
@@ -70,7 +70,8 @@ public final class TokenService: Sendable {
         return Keys(all: all, collection: collection, loadedAt: .now, lastAttempt: .now)
     }
 
-    /// The JWKS document: every key that still verifies, the next one included.
+    /// The JWKS document: every key that still verifies, the next one included (it signs only
+    /// after a rotation, by which time every cache of this document holds it).
     public var jwks: JSONObject {
         let now = Date()
         return ["keys": .array(keys.withLock { $0.all }.filter { $0.verifies(at: now) }.map { .object($0.jwk) })]
@@ -80,7 +81,7 @@ public final class TokenService: Sendable {
     public func sign(_ claims: AccessTokenClaims) async throws -> String {
         let now = Date()
         let (collection, kid) = keys.withLock { k in
-            (k.collection, k.all.filter { $0.isActive(at: now) }.max { $0.activatesAt < $1.activatesAt }?.kid)
+            (k.collection, k.all.filter { $0.isActive(at: now) }.max { ($0.activatesAt ?? .distantPast) < ($1.activatesAt ?? .distantPast) }?.kid)
         }
         guard let kid else { throw AuthError.internalError("no active signing key") }
         var header = JWTHeader()

@@ -1,0 +1,107 @@
+/// The catalogue of every error authd answers with: its stable code (nest-auth's
+/// `NestAuthErrorCode` strings, API.md, plus authd's own), its HTTP status and its default
+/// message. Errors are made only from these (`AuthError(.invalidCredentials)`), so a code has one
+/// status everywhere — except `ACCESS_DENIED`, which API.md answers with 401 before the user is
+/// known (`guards.beforeAuth`) and 403 after (`guards.afterAuth`): two entries, both here.
+/// Hooks may reject with codes of their own (`AuthError.rejection`); those are not listed.
+public struct AuthErrorCode: Sendable, Hashable, CustomStringConvertible {
+    /// The code as clients see it, e.g. `INVALID_CREDENTIALS`.
+    public let rawValue: String
+    /// The HTTP status it is answered with.
+    public let status: Int
+    /// The message when the thrower gives none. Never reveals whether an account exists.
+    public let defaultMessage: String
+
+    init(_ rawValue: String, _ status: Int, _ defaultMessage: String) {
+        self.rawValue = rawValue
+        self.status = status
+        self.defaultMessage = defaultMessage
+    }
+
+    public var description: String { "\(status) \(rawValue)" }
+}
+
+extension AuthErrorCode {
+    // MARK: input
+    public static let invalidInput = AuthErrorCode("INVALID_INPUT", 400, "Invalid input")
+    public static let missingRequiredFields = AuthErrorCode("MISSING_REQUIRED_FIELDS", 400, "Required fields are missing")
+    public static let emailOrPhoneRequired = AuthErrorCode("EMAIL_OR_PHONE_REQUIRED", 400, "Email or phone is required")
+    public static let invalidEmailFormat = AuthErrorCode("INVALID_EMAIL_FORMAT", 400, "Invalid email address")
+    public static let invalidPhoneFormat = AuthErrorCode("INVALID_PHONE_FORMAT", 400, "Phone must be in international format (+…)")
+    public static let invalidSlugFormat = AuthErrorCode("INVALID_SLUG_FORMAT", 400, "Invalid tenant slug")
+    public static let payloadTooLarge = AuthErrorCode("PAYLOAD_TOO_LARGE", 413, "Request body too large")
+    public static let unsupportedMediaType = AuthErrorCode("UNSUPPORTED_MEDIA_TYPE", 415, "Content-Type must be application/json")
+    public static let notFound = AuthErrorCode("NOT_FOUND", 404, "Not found")
+    public static let methodNotAllowed = AuthErrorCode("METHOD_NOT_ALLOWED", 405, "Method not allowed")
+
+    // MARK: passwords
+    public static let passwordTooShort = AuthErrorCode("PASSWORD_TOO_SHORT", 400, "Password is too short")
+    public static let passwordTooLong = AuthErrorCode("PASSWORD_TOO_LONG", 400, "Password is too long")
+    public static let passwordTooCommon = AuthErrorCode("PASSWORD_TOO_COMMON", 400, "This password is too common or too simple; choose another")
+    public static let passwordContainsIdentifier = AuthErrorCode(
+        "PASSWORD_CONTAINS_IDENTIFIER", 400, "Password must not contain your email, phone number or the service's name")
+
+    // MARK: signup and login
+    public static let registrationDisabled = AuthErrorCode("REGISTRATION_DISABLED", 403, "Registration is disabled")
+    public static let emailAlreadyExists = AuthErrorCode("EMAIL_ALREADY_EXISTS", 409, "An account with this email already exists")
+    public static let phoneAlreadyExists = AuthErrorCode("PHONE_ALREADY_EXISTS", 409, "An account with this phone number already exists")
+    public static let invalidCredentials = AuthErrorCode("INVALID_CREDENTIALS", 401, "Invalid credentials")
+    public static let invalidProvider = AuthErrorCode("INVALID_PROVIDER", 401, "Unknown provider")
+    public static let accountInactive = AuthErrorCode("ACCOUNT_INACTIVE", 401, "Account is inactive")
+    public static let userNotFound = AuthErrorCode("USER_NOT_FOUND", 404, "User not found")
+
+    // MARK: tokens and sessions
+    public static let noAuthProvided = AuthErrorCode("NO_AUTH_PROVIDED", 401, "No authentication provided")
+    public static let invalidAuthType = AuthErrorCode("INVALID_AUTH_TYPE", 401, "Unsupported authorization scheme")
+    public static let invalidToken = AuthErrorCode("INVALID_TOKEN", 401, "Invalid token")
+    public static let tokenExpired = AuthErrorCode("TOKEN_EXPIRED", 401, "Token expired")
+    public static let refreshTokenInvalid = AuthErrorCode("REFRESH_TOKEN_INVALID", 401, "Invalid refresh token")
+    public static let refreshTokenExpired = AuthErrorCode("REFRESH_TOKEN_EXPIRED", 401, "Session expired; log in again")
+    /// The guard's: the token's session is revoked, expired or unknown (the client must log in).
+    public static let sessionNotFound = AuthErrorCode("SESSION_NOT_FOUND", 401, "Session not found")
+    /// `guards.beforeAuth` rejected, before the user is known.
+    public static let accessDenied = AuthErrorCode("ACCESS_DENIED", 401, "Access denied")
+    /// `guards.afterAuth` rejected the known user.
+    public static let accessForbidden = AuthErrorCode("ACCESS_DENIED", 403, "Access denied")
+    public static let csrfTokenInvalid = AuthErrorCode("CSRF_TOKEN_INVALID", 403, "Missing or invalid CSRF token")
+    public static let csrfOriginRejected = AuthErrorCode("CSRF_ORIGIN_REJECTED", 403, "Request origin not allowed")
+
+    // MARK: tenants
+    public static let tenantNotFound = AuthErrorCode("TENANT_NOT_FOUND", 404, "Tenant not found")
+    public static let tenantAlreadyExists = AuthErrorCode("TENANT_ALREADY_EXISTS", 409, "A tenant with this slug already exists")
+    public static let tenantProtected = AuthErrorCode("TENANT_PROTECTED", 409, "The default tenant cannot be deleted")
+    /// A body or header names another tenant than the access token.
+    public static let invalidTenant = AuthErrorCode("INVALID_TENANT", 403, "Tenant does not match the token")
+
+    // MARK: hooks
+    /// A SQL hook rejected without a usable code of its own.
+    public static let hookRejected = AuthErrorCode("HOOK_REJECTED", 403, "Rejected")
+    /// A configured hook is broken: the operator's fault, not the client's (detail in the log).
+    public static let hookFailed = AuthErrorCode("HOOK_FAILED", 500, "A configured hook failed")
+
+    // MARK: operations (CLI)
+    public static let deliveryNotFound = AuthErrorCode("DELIVERY_NOT_FOUND", 404, "No such dead-lettered delivery")
+    public static let groupNotFound = AuthErrorCode("GROUP_NOT_FOUND", 404, "No such consumer group")
+    public static let snapshotsNeedReset = AuthErrorCode(
+        "EVENT_SNAPSHOTS_NEED_RESET", 503,
+        "The database's transaction ids went backwards (a restore?): run `authd events reset-snapshots`")
+
+    // MARK: service
+    public static let rateLimited = AuthErrorCode("RATE_LIMITED", 429, "Too many requests; try again later")
+    /// The database is unreachable or overloaded; always with `Retry-After`.
+    public static let serviceUnavailable = AuthErrorCode("SERVICE_UNAVAILABLE", 503, "Service temporarily unavailable; try again shortly")
+    /// `/health/ready`: unreachable or not migrated.
+    public static let notReady = AuthErrorCode("NOT_READY", 503, "Not ready")
+    public static let internalError = AuthErrorCode("INTERNAL_ERROR", 500, "Internal error")
+
+    /// Every entry (for documentation and tests).
+    public static let all: [AuthErrorCode] = [
+        invalidInput, missingRequiredFields, emailOrPhoneRequired, invalidEmailFormat, invalidPhoneFormat, invalidSlugFormat,
+        payloadTooLarge, unsupportedMediaType, notFound, methodNotAllowed, passwordTooShort, passwordTooLong, passwordTooCommon,
+        passwordContainsIdentifier, registrationDisabled, emailAlreadyExists, phoneAlreadyExists, invalidCredentials, invalidProvider,
+        accountInactive, userNotFound, noAuthProvided, invalidAuthType, invalidToken, tokenExpired, refreshTokenInvalid,
+        refreshTokenExpired, sessionNotFound, accessDenied, accessForbidden, csrfTokenInvalid, csrfOriginRejected, tenantNotFound,
+        tenantAlreadyExists, tenantProtected, invalidTenant, hookRejected, hookFailed, deliveryNotFound, groupNotFound,
+        snapshotsNeedReset, rateLimited, serviceUnavailable, notReady, internalError,
+    ]
+}

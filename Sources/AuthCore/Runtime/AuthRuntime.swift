@@ -1,0 +1,133 @@
+import AuthCrypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Logging
+import PGKit
+import ServiceLifecycle
+
+/// The composition root: builds authd's core once, the same way for `authd serve` and the tests
+/// — the pool, the tenancy service, the signing keys, revocation broadcast and set, the event
+/// notifier, the environment the flows use, and the services that must run beside the server.
+public final class AuthRuntime: Sendable {
+    /// What the runtime is built from (the `authd` executable reads it from the environment).
+    public struct Configuration: Sendable {
+        public var database: PGPool.Configuration
+        /// LISTEN's connection string (a transaction-mode pooler drops LISTEN): nil, the pool's.
+        public var listenConninfo: String?
+        public var settings: AuthSettings
+        public var keyring: Keyring
+        public var argon2: PasswordHasher.Parameters
+        /// Hashing threads (nil: one per core).
+        public var hashThreads: Int?
+        public var hooks: AuthHooks
+        public var sqlHooks: SQLHookBindings
+        /// `AUTH_MIGRATIONS_DIR`; nil: the files shipped with the build.
+        public var migrationsRoot: String?
+        public var logger: Logger
+        /// The clock of what this process issues (tests move it; comparisons are made in SQL).
+        public var now: @Sendable () -> Date
+
+        public init(
+            database: PGPool.Configuration, listenConninfo: String? = nil, settings: AuthSettings, keyring: Keyring,
+            argon2: PasswordHasher.Parameters = .init(), hashThreads: Int? = nil, hooks: AuthHooks = AuthHooks(),
+            sqlHooks: SQLHookBindings = SQLHookBindings(), migrationsRoot: String? = nil, logger: Logger = Logger(label: "authd"),
+            now: @escaping @Sendable () -> Date = { Date() }
+        ) {
+            self.database = database
+            self.listenConninfo = listenConninfo
+            self.settings = settings
+            self.keyring = keyring
+            self.argon2 = argon2
+            self.hashThreads = hashThreads
+            self.hooks = hooks
+            self.sqlHooks = sqlHooks
+            self.migrationsRoot = migrationsRoot
+            self.logger = logger
+            self.now = now
+        }
+    }
+
+    public let configuration: Configuration
+    public let pool: PGPool
+    public let db: AuthDatabase
+    public let registry: TenantRegistry
+    public let migrator: DatabaseMigrator
+    public let hasher: PasswordHasher
+    /// The flows' environment; nil while the database is not migrated (health routes only).
+    public let env: AuthEnvironment?
+    /// Everything that must run for as long as the server does, the pool last.
+    public let services: [any Service]
+
+    /// Builds the runtime. An unmigrated database is no error: `env` is then nil and
+    /// `/health/ready` says why, until `authd migrate` ran and authd restarted.
+    public static func start(_ configuration: Configuration) async throws -> AuthRuntime {
+        guard CommonPasswords.count > 0 else {
+            throw AuthRuntimeError("the common-password list (a resource of the AuthCore module) is missing from this installation")
+        }
+        guard let root = MigrationCatalog.locateRoot(explicit: configuration.migrationsRoot) else {
+            throw AuthRuntimeError("no migration files found: install the AuthMigrations resources next to the binary, or set AUTH_MIGRATIONS_DIR")
+        }
+        let catalog = try MigrationCatalog.load(root: root)
+        let logger = configuration.logger
+        let pool = PGPool(configuration.database, logger: logger)
+        do {
+            return try await AuthRuntime(configuration, pool: pool, catalog: catalog)
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+    }
+
+    private init(_ configuration: Configuration, pool: PGPool, catalog: MigrationCatalog) async throws {
+        let logger = configuration.logger
+        self.configuration = configuration
+        self.pool = pool
+        let db = AuthDatabase(pool: pool)
+        self.db = db
+        registry = TenantRegistry(db: db, migrations: catalog)
+        migrator = DatabaseMigrator(registry: registry)
+        hasher = configuration.hashThreads.map { PasswordHasher(parameters: configuration.argon2, threads: $0) }
+            ?? PasswordHasher(parameters: configuration.argon2)
+        let status = try? await migrator.status()
+        if let status, !status.isUpToDate {
+            logger.warning("database has pending migrations: run `authd migrate` (/health/ready answers 503 until then)")
+        }
+        let afterCommit = AfterCommitQueue(logger: logger)
+        let notifier = EventNotifier(db: db)
+        let broadcaster = RevocationBroadcaster(db: db)
+        let listener = try PGListener(conninfo: configuration.listenConninfo ?? configuration.database.conninfo, logger: logger)
+        let revocations = RevocationSet(db: db, listener: listener, retention: configuration.settings.accessTokenTTL + .seconds(60), logger: logger)
+        var services: [any Service] = [listener, afterCommit, notifier, broadcaster, revocations, SecretPurger(db: db, logger: logger)]
+        if status?.isUpToDate == true {
+            let tokens = try await TokenService.start(
+                settings: configuration.settings, keyring: configuration.keyring,
+                keys: SigningKeys(db: db, sealer: SecretSealer(keyring: configuration.keyring)))
+            env = AuthEnvironment(
+                db: db, registry: registry, hasher: hasher, tokens: tokens, hooks: configuration.hooks, sqlHooks: configuration.sqlHooks,
+                settings: configuration.settings, afterCommit: afterCommit, notifier: notifier, broadcaster: broadcaster,
+                revocations: revocations, logger: logger, now: configuration.now)
+            services.append(SigningKeyRefresher(tokens: tokens, logger: logger))
+        } else {
+            env = nil
+            logger.warning("serving health routes only until the database is migrated; restart after `authd migrate`")
+        }
+        // The pool last: a service group stops services in reverse order, so it closes after the rest.
+        self.services = [pool] + services
+    }
+
+    /// For callers that do not run `services` in a service group (tests): stops the hashing
+    /// threads and closes the pool.
+    public func shutdown() async {
+        await hasher.shutdown()
+        await pool.shutdown()
+    }
+}
+
+/// The runtime cannot be built (an installation problem).
+public struct AuthRuntimeError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,35 @@
+/// How a transaction starts. Everything here travels with `BEGIN`, in one round trip.
+public struct PGTransactionOptions: Sendable {
+    public var isolation: PGIsolationLevel
+    /// The transaction's only schema (`SET LOCAL search_path`, quoted by libpq).
+    public var searchPath: String?
+    public var readOnly: Bool
+    /// False: `SET LOCAL synchronous_commit = off` — COMMIT does not wait for the WAL flush, so a
+    /// crash may lose this transaction. Only for bookkeeping that is safe to repeat.
+    public var synchronousCommit: Bool
+    /// A transaction-scoped advisory lock keyed by this text
+    /// (`pg_advisory_xact_lock(hashtextextended(key, 0))`, the key quoted by libpq), taken in its
+    /// own statement after BEGIN — so a snapshot taken by a later statement is never older than
+    /// the lock.
+    public var advisoryLock: String?
+
+    public init(
+        isolation: PGIsolationLevel = .readCommitted, searchPath: String? = nil, readOnly: Bool = false,
+        synchronousCommit: Bool = true, advisoryLock: String? = nil
+    ) {
+        self.isolation = isolation
+        self.searchPath = searchPath
+        self.readOnly = readOnly
+        self.synchronousCommit = synchronousCommit
+        self.advisoryLock = advisoryLock
+    }
+
+    /// The BEGIN text for `conn` (identifiers and literals quoted by libpq).
+    func beginSQL(on conn: PGConnection) throws -> String {
+        var sql = "BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")"
+        if let searchPath { sql += "; SET LOCAL search_path TO \(try conn.escapeIdentifier(searchPath))" }
+        if !synchronousCommit { sql += "; SET LOCAL synchronous_commit = off" }
+        if let advisoryLock { sql += "; SELECT pg_advisory_xact_lock(hashtextextended(\(try conn.escapeLiteral(advisoryLock)), 0))" }
+        return sql
+    }
+}
