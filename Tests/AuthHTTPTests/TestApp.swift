@@ -28,11 +28,12 @@ struct TestApp: Sendable {
     static func with<T: Sendable>(
         hooks: AuthHooks = AuthHooks(), sqlHooks: SQLHookBindings = SQLHookBindings(),
         argon2: PasswordHasher.Parameters = .init(memoryKiB: 1024, iterations: 1, parallelism: 1),
-        now: @escaping @Sendable () -> Date = { Date() },
+        now: @escaping @Sendable () -> Date = { Date() }, database: TestDatabase? = nil,
         configure: (inout AuthSettings) -> Void = { _ in },
         _ body: @escaping @Sendable (TestApp, any TestClientProtocol) async throws -> T
     ) async throws -> T {
-        let db = try await TestDatabases.shared.migrated()
+        let db: TestDatabase
+        if let database { db = database } else { db = try await TestDatabases.shared.migrated() }
         let keyring = try Keyring.ephemeral()
         var settings = AuthSettings()
         settings.secureCookies = false

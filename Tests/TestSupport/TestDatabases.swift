@@ -86,6 +86,12 @@ public struct TestDatabase: Sendable {
     public let name: String
     public let conninfo: String
 
+    /// A database made elsewhere (e.g. on a cluster of a test's own).
+    public init(name: String, conninfo: String) {
+        self.name = name
+        self.conninfo = conninfo
+    }
+
     /// A small pool (≤ 4 connections keeps parallel suites under max_connections).
     public func makePool(size: Int = 4, acquireTimeout: Duration = .seconds(30)) -> PGPool {
         PGPool(.init(conninfo: conninfo, size: size, acquireTimeout: acquireTimeout))

@@ -28,7 +28,7 @@ public struct EventStore: Sendable {
     /// sealed secret, secret expiry.
     static let bindCount = 9
 
-    /// `INSERT INTO auth.events … SELECT $first … [FROM from]`. `actor`/`subject`: SQL
+    /// The INSERT of one event, its values `$first…` (`SELECT` …, optionally `FROM from`). `actor`/`subject`: SQL
     /// expressions over `from` that replace those two values (for a statement that learns the
     /// user only from the row it changes); their `$n` are then sent but unused.
     static func insertSQL(first n: Int, actor: String? = nil, subject: String? = nil, from: String? = nil) -> String {
