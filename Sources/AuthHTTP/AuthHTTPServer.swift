@@ -24,11 +24,19 @@ public enum AuthHTTPServer {
         metrics: MetricsRoute? = nil
     ) -> Router<AuthRequestContext> {
         let router = Router(context: AuthRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
         router.add(middleware: HTTPMetricsMiddleware())
         router.add(middleware: ErrorEnvelopeMiddleware())
         HealthRoutes(readiness: readiness).register(on: router)
         metrics?.register(on: router)
-        if let env { AuthRoutes(env: env).register(on: router) }
+        if let env {
+            let transport = TokenTransport(env: env)
+            PublicRoutes(env: env, transport: transport).register(on: router)
+            // Guarded routes: only through the guard, and only with the context it makes.
+            let guarded = router.group("auth").add(middleware: AuthGuardMiddleware(env: env, transport: transport))
+                .group(context: AuthenticatedContext.self)
+            SessionRoutes(env: env, transport: transport).register(on: guarded)
+        }
         return router
     }
 

@@ -1,11 +1,18 @@
+import AuthCore
 import Hummingbird
+import Logging
 import NIOCore
 
-/// The request context of authd's routes: Hummingbird's core storage plus the peer address
-/// and a body limit of 64 KiB (auth requests are small; anything larger is refused with 413).
+/// The request context of authd's routes: Hummingbird's core storage, the peer address, a body
+/// limit of 64 KiB (auth requests are small; anything larger is refused with 413) — and, once
+/// the guard middleware ran, who the request acts as (see `AuthenticatedContext`).
 public struct AuthRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// Set only by `AuthGuardMiddleware`.
+    var principal: Principal?
+    /// The JSON body the guard read (guarded writes), so the handler does not read it twice.
+    var body: JSONObject?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -13,4 +20,15 @@ public struct AuthRequestContext: RequestContext, RemoteAddressRequestContext {
     }
 
     public var maxUploadSize: Int { 64 * 1024 }
+
+    /// What flows and hooks are told about the request (and its logger, with `request_id`).
+    func authRequest(_ request: Request) -> AuthRequest {
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName
+            headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
+        }
+        return AuthRequest(
+            method: request.method.rawValue, path: request.uri.path, headers: headers, ipAddress: remoteAddress?.ipAddress, logger: logger)
+    }
 }

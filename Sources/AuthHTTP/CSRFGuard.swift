@@ -1,5 +1,4 @@
 import AuthCore
-import AuthCrypto
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -14,13 +13,15 @@ import Hummingbird
 /// - an `x-csrf-token` header made for the session the cookie names (else 403
 ///   `CSRF_TOKEN_INVALID`). Cookie-mode answers set it as the readable `authd_csrf` cookie and
 ///   in the body as `csrfToken`; `GET /auth/csrf` hands out a fresh one.
-/// Requests authenticated by a header or body token are not exposed to CSRF and are not checked.
+/// Cookie-mode login, signup and refresh — which set cookies — get the Origin check too (a
+/// forged login would sign a victim into the attacker's account). Requests authenticated by a
+/// header or body token are not exposed to CSRF and are not checked.
 struct CSRFGuard: Sendable {
     static let headerName = "x-csrf-token"
     static let cookieName = "authd_csrf"
 
     let settings: AuthSettings
-    let keyring: Keyring
+    let tokens: CSRFTokens
 
     /// GET, HEAD and OPTIONS change nothing and are never checked.
     static func isWrite(_ request: Request) -> Bool {
@@ -30,17 +31,22 @@ struct CSRFGuard: Sendable {
     /// Throws unless a cookie-authenticated write for `sessionID` passes both checks.
     func check(_ request: Request, sessionID: UUID) throws {
         guard settings.csrfProtection, Self.isWrite(request) else { return }
-        if let origin = request.headers[.origin], !originAllowed(origin, host: request.head.authority ?? request.headers[HTTPField.Name("host")!]) {
+        try checkOrigin(request)
+        guard let token = request.headers[HTTPField.Name(Self.headerName)!], tokens.verify(token, sessionID: sessionID)
+        else { throw AuthError.csrfTokenInvalid }
+    }
+
+    /// Throws when a browser's `Origin` is neither the request's own host nor an allowed one.
+    func checkOrigin(_ request: Request) throws {
+        guard settings.csrfProtection, let origin = request.headers[.origin] else { return }
+        guard originAllowed(origin, host: request.head.authority ?? request.headers[HTTPField.Name("host")!]) else {
             throw AuthError.csrfOriginRejected
         }
-        guard let token = request.headers[HTTPField.Name(Self.headerName)!],
-              CSRFToken.verify(token, sessionID: sessionID, keyring: keyring)
-        else { throw AuthError.csrfTokenInvalid }
     }
 
     /// A fresh token for a session.
     func token(for sessionID: UUID) throws -> String {
-        try CSRFToken.make(sessionID: sessionID, keyring: keyring)
+        try tokens.make(for: sessionID)
     }
 
     private func originAllowed(_ origin: String, host: String?) -> Bool {

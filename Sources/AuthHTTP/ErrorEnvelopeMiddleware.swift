@@ -14,8 +14,13 @@ public struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware
         do {
             return try await next(request, context)
         } catch let error as AuthError {
-            // A 5xx is a fault or an outage: its cause (kept inside the error) goes to the log.
-            if error.status >= 500 { context.logger.error("request failed", metadata: ["error": "\(error)"]) }
+            // A 5xx is an outage (503: warning) or a fault (error): its cause, kept inside the
+            // error, goes to the log — with the request's `request_id` and `tenant`.
+            if error.status == 503 {
+                context.logger.warning("request failed", metadata: ["error": "\(error)"])
+            } else if error.status >= 500 {
+                context.logger.error("request failed", metadata: ["error": "\(error)"])
+            }
             return ErrorEnvelope(error).response()
         } catch let error as HTTPError {
             let status = Int(error.status.code)

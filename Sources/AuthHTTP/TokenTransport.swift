@@ -1,5 +1,4 @@
 import AuthCore
-import AuthCrypto
 import HTTPTypes
 import Hummingbird
 
@@ -8,7 +7,15 @@ import Hummingbird
 struct TokenTransport: Sendable {
     let settings: AuthSettings
     let hooks: AuthHooks
+    let tokens: TokenService
     let csrf: CSRFGuard
+
+    init(env: AuthEnvironment) {
+        settings = env.settings
+        hooks = env.hooks
+        tokens = env.tokens
+        csrf = CSRFGuard(settings: env.settings, tokens: env.tokens.csrf)
+    }
 
     /// Configuration, then `resolveConfig`, then the `x-access-token-type: cookie` header.
     func mode(for request: Request, auth: AuthRequest) async throws -> AuthSettings.TokenTransport {
@@ -17,7 +24,8 @@ struct TokenTransport: Sendable {
         return request.headers[HTTPField.Name("x-access-token-type")!]?.lowercased() == "cookie" ? .cookie : .header
     }
 
-    /// The access token per mode; `Bearer` only, any other scheme is 401 `INVALID_AUTH_TYPE`.
+    /// The access token per mode; `Bearer` only, any other scheme is 401 `INVALID_AUTH_TYPE`, and
+    /// `Bearer` with nothing after it is no credential at all (401 `NO_AUTH_PROVIDED`).
     func accessToken(_ request: Request, mode: AuthSettings.TokenTransport) throws -> String? {
         switch mode {
         case .cookie:
@@ -25,44 +33,43 @@ struct TokenTransport: Sendable {
         case .header:
             guard let header = request.headers[.authorization], !header.isEmpty else { return nil }
             let parts = header.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw AuthError.invalidAuthType }
+            guard let scheme = parts.first, scheme.lowercased() == "bearer" else { throw AuthError.invalidAuthType }
             // Plain trimming on the Substring: Foundation's trimmingCharacters(in:) bridges through
             // NSString on Linux and was a quarter of the guard's CPU.
-            var token = parts[1]
-            while token.first == " " || token.first == "\t" { token = token.dropFirst() }
-            while token.last == " " || token.last == "\t" { token = token.dropLast() }
-            return String(token)
+            let token = parts.count == 2 ? parts[1].trimmingSpaces() : ""
+            return token.isEmpty ? nil : String(token)
         }
     }
 
     /// The refresh token: body field, else (cookie mode or not) the `refreshToken` cookie;
     /// `fromCookie` says which (a cookie-carried token makes the request a CSRF target).
-    func refreshToken(_ request: Request, body: JSONObject) throws -> (token: String, fromCookie: Bool)? {
-        if let fromBody = try JSONBody.string(body, "refreshToken", maxLength: 1024) { return (fromBody, false) }
+    func refreshToken(_ request: Request, body: JSONFields) throws -> (token: String, fromCookie: Bool)? {
+        if let fromBody = try body.string("refreshToken", maxLength: 1024) { return (fromBody, false) }
         guard let cookie = request.cookies["refreshToken"] else { return nil }
         return (String(cookie.value), true)
     }
 
-    /// An AuthResponse in this mode: cookie mode moves both tokens into httpOnly cookies.
-    func respond(_ response: AuthResponse, mode: AuthSettings.TokenTransport) -> Response {
+    /// An AuthResponse in this mode: cookie mode moves both tokens into httpOnly cookies
+    /// (session cookies when `persistent` is false: `rememberMe: false`).
+    func respond(_ response: AuthResponse, mode: AuthSettings.TokenTransport, persistent: Bool = true) -> Response {
         var body = response.json
         var headers = HTTPFields()
         if mode == .cookie {
             body["accessToken"] = nil
             body["refreshToken"] = nil
             // Signup without auto-login has no tokens: leave the client's cookies alone.
-            guard !response.accessToken.isEmpty else { return JSONBody.response(.object(body)) }
-            headers.append(HTTPField(name: .setCookie, value: cookie("accessToken", response.accessToken, path: "/", maxAge: response.accessTokenExpiresIn)))
-            headers.append(HTTPField(name: .setCookie, value: cookie("refreshToken", response.refreshToken, path: "/auth", maxAge: response.refreshTokenExpiresIn)))
+            guard !response.accessToken.isEmpty else { return JSONResponse.make(.object(body)) }
+            let accessAge = persistent ? response.accessTokenExpiresIn : nil
+            let refreshAge = persistent ? response.refreshTokenExpiresIn : nil
+            headers.append(HTTPField(name: .setCookie, value: cookie("accessToken", response.accessToken, path: "/", maxAge: accessAge)))
+            headers.append(HTTPField(name: .setCookie, value: cookie("refreshToken", response.refreshToken, path: "/auth", maxAge: refreshAge)))
             // The CSRF token for the new session's cookie-authenticated writes.
-            if let session = RefreshToken.verify(response.refreshToken, keyring: csrf.keyring)?.sessionID,
-               let token = try? csrf.token(for: session)
-            {
+            if let session = tokens.sessionID(ofRefreshToken: response.refreshToken), let token = try? csrf.token(for: session) {
                 body["csrfToken"] = .string(token)
-                headers.append(HTTPField(name: .setCookie, value: csrfCookie(token, maxAge: response.refreshTokenExpiresIn)))
+                headers.append(HTTPField(name: .setCookie, value: csrfCookie(token, maxAge: refreshAge)))
             }
         }
-        return JSONBody.response(.object(body), headers: headers)
+        return JSONResponse.make(.object(body), headers: headers)
     }
 
     /// Set-Cookie headers that delete both token cookies.
@@ -75,14 +82,19 @@ struct TokenTransport: Sendable {
     }
 
     /// The readable (not HttpOnly) cookie a page copies into `x-csrf-token`.
-    func csrfCookie(_ token: String, maxAge: Int) -> String {
-        var c = "\(CSRFGuard.cookieName)=\(token); Path=/; Max-Age=\(maxAge); SameSite=Lax"
+    func csrfCookie(_ token: String, maxAge: Int?) -> String {
+        var c = "\(CSRFGuard.cookieName)=\(token); Path=/"
+        if let maxAge { c += "; Max-Age=\(maxAge)" }
+        c += "; SameSite=Lax"
         if settings.secureCookies { c += "; Secure" }
         return c
     }
 
-    private func cookie(_ name: String, _ value: String, path: String, maxAge: Int) -> String {
-        var c = "\(name)=\(value); Path=\(path); Max-Age=\(maxAge); HttpOnly; SameSite=Lax"
+    /// `maxAge` nil: a session cookie.
+    private func cookie(_ name: String, _ value: String, path: String, maxAge: Int?) -> String {
+        var c = "\(name)=\(value); Path=\(path)"
+        if let maxAge { c += "; Max-Age=\(maxAge)" }
+        c += "; HttpOnly; SameSite=Lax"
         if settings.secureCookies { c += "; Secure" }
         return c
     }

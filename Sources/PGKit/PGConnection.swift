@@ -214,21 +214,20 @@ public final class PGConnection: @unchecked Sendable {
 
     /// Quotes an identifier (schema or channel name) with libpq's own escaping.
     public func escapeIdentifier(_ name: String) throws -> String {
-        guard !name.utf8.contains(0) else { throw PGError(.invalidParameter, "identifier contains a NUL character") }
-        guard let p = PQescapeIdentifier(raw, name, name.utf8.count) else {
-            throw PGError.fromConnection(raw, "escape identifier")
-        }
-        defer { PQfreemem(p) }
-        return String(cString: p)
+        try escape(name, "identifier") { PQescapeIdentifier($0, $1, $2) }
     }
 
     /// Quotes a string literal with libpq's own escaping (for text sent in the simple protocol,
     /// which takes no parameters; values otherwise always travel as `$n` binds).
     public func escapeLiteral(_ value: String) throws -> String {
-        guard !value.utf8.contains(0) else { throw PGError(.invalidParameter, "literal contains a NUL character") }
-        guard let p = PQescapeLiteral(raw, value, value.utf8.count) else {
-            throw PGError.fromConnection(raw, "escape literal")
-        }
+        try escape(value, "literal") { PQescapeLiteral($0, $1, $2) }
+    }
+
+    private func escape(
+        _ text: String, _ what: String, _ function: (OpaquePointer, String, Int) -> UnsafeMutablePointer<CChar>?
+    ) throws -> String {
+        guard !text.utf8.contains(0) else { throw PGError(.invalidParameter, "\(what) contains a NUL character") }
+        guard let p = function(raw, text, text.utf8.count) else { throw PGError.fromConnection(raw, "escape \(what)") }
         defer { PQfreemem(p) }
         return String(cString: p)
     }

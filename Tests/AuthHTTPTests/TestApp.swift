@@ -130,6 +130,19 @@ extension TestClientProtocol {
         }
     }
 
+    /// Sends raw bytes (e.g. invalid UTF-8) with the given content type.
+    func callBytes(_ method: HTTPRequest.Method, _ uri: String, bytes: [UInt8], contentType: String? = "application/json",
+                   headers extra: [String: String] = [:]) async throws -> Reply {
+        var headers = HTTPFields()
+        if let contentType { headers[.contentType] = contentType }
+        for (k, v) in extra { headers[HTTPField.Name(k)!] = v }
+        return try await execute(uri: uri, method: method, headers: headers, body: ByteBuffer(bytes: bytes)) { response in
+            let text = String(buffer: response.body)
+            let value = text.isEmpty ? JSONValue.null : ((try? JSONValue.parse(text)) ?? .string(text))
+            return Reply(status: response.status, headers: response.headers, body: value, raw: text)
+        }
+    }
+
     func signup(_ email: String, _ password: String = "correct horse battery", tenant: String? = nil, extra: JSONObject = [:])
         async throws -> Reply
     {

@@ -98,7 +98,7 @@ public struct LoginFlow: Sendable {
             }
             _ = try await env.sqlHooks.call(
                 .onLogin, tenant: tenant, payload: ["user": .object(user.json), "roles": .array(stored.roles.map(JSONValue.string))],
-                in: tx, logger: env.logger)
+                in: tx, logger: request.logger)
             let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx, stored: stored)
             // The session is created with its `auth.logged_in` event; afterAuth still runs before
             // COMMIT, so a rejection leaves neither.

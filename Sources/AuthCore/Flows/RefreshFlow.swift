@@ -71,7 +71,7 @@ public struct RefreshFlow: Sendable {
         return try await Authenticator.tenantGone(as: .refreshTokenInvalid) {
             let shaping = SessionShaping(env: env)
             if shaping.isPure, env.hooks.session.onRefreshed == nil,
-               let response = try await oneStatement(token, tenant: tenant, shaping: shaping)
+               let response = try await oneStatement(token, tenant: tenant, shaping: shaping, request: request)
             {
                 return response
             }
@@ -81,7 +81,7 @@ public struct RefreshFlow: Sendable {
 
     /// The rotation of the current token in one statement, the access token signed after it
     /// committed; nil when the statement matched nothing (nothing was written).
-    private func oneStatement(_ token: RefreshToken, tenant: Tenant, shaping: SessionShaping) async throws -> AuthResponse? {
+    private func oneStatement(_ token: RefreshToken, tenant: Tenant, shaping: SessionShaping, request: AuthRequest) async throws -> AuthResponse? {
         let next = try env.tokens.mintRefresh(tenantID: tenant.id, sessionID: token.sessionID, generation: token.generation + 1)
         let rotation = SessionStore.Rotation(
             sessionID: token.sessionID, generation: next.generation, currentDigest: next.digest, previousDigest: token.digest,
@@ -103,7 +103,8 @@ public struct RefreshFlow: Sendable {
                     try await sessions.writeData(shape.sessionData, sessionID: session.id, generation: next.generation, on: scope)
                 }
             } catch {
-                env.logger.warning("refresh: session data not rewritten (the next refresh retries)", metadata: ["session": "\(session.id)"])
+                request.logger.warning(
+                    "refresh: session data not rewritten (the next refresh retries)", metadata: ["session": "\(session.id)", "error": "\(error)"])
             }
         }
         return try await issue(session: rotated, user: user, tenant: tenant, shape: shape, refresh: next.value, shaping: shaping)

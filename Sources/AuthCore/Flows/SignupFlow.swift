@@ -55,13 +55,13 @@ public struct SignupFlow: Sendable {
 
         let (user, opened, shape) = try await env.db.inTenant(tenant) { tx -> (User, SessionOpener.Opened?, SessionShaping.Shape) in
             let user = try await UserLifecycle(env: env).create(
-                NewUser(email: email, phone: phone), passwordHash: hash, tenant: tenant, tx: tx)
+                NewUser(email: email, phone: phone), passwordHash: hash, tenant: tenant, tx: tx, logger: request.logger)
             if let hook = env.hooks.onSignup {
                 try await hook(user, input, AuthHooks.SignupContext(request: request, tenant: tenant, tx: tx))
             }
             _ = try await env.sqlHooks.call(
                 .onSignup, tenant: tenant, payload: ["user": .object(user.json), "profile": .object(input.profile)], in: tx,
-                logger: env.logger)
+                logger: request.logger)
             // Roles assigned by onSignup land in the first token: shaping reads them now.
             let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx)
             let opened = env.settings.autoLoginAfterSignup

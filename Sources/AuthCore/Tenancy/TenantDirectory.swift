@@ -32,6 +32,14 @@ public final class TenantDirectory: Sendable {
         return tenant
     }
 
+    /// `GET /auth/tenants/lookup?slug=`: the active tenant with exactly this slug (never by id,
+    /// so the route cannot be used to walk ids); 404 `TENANT_NOT_FOUND` otherwise, a malformed
+    /// slug included.
+    public func lookup(slug: String) async throws -> Tenant {
+        guard let slug = try? TenantSlug(slug) else { throw AuthError.tenantNotFound }
+        return try await resolve(slug.value)
+    }
+
     /// Drops every cached entry of a tenant (deleted elsewhere).
     public func forget(_ id: UUID) {
         cache.withLock { c in c = c.filter { $0.value.0.id != id } }

@@ -149,6 +149,14 @@ public final class TokenService: Sendable {
         RefreshToken.verify(value, keyring: keyring)
     }
 
+    /// The session a refresh token names, when its tag is ours (no database read).
+    public func sessionID(ofRefreshToken value: String) -> UUID? {
+        parseRefresh(value)?.sessionID
+    }
+
+    /// CSRF tokens under this service's keyring.
+    public var csrf: CSRFTokens { CSRFTokens(keyring: keyring) }
+
     /// The `kid` of a compact JWS header, or nil when absent or unreadable.
     static func headerKid(_ token: String) -> String? {
         guard let dot = token.firstIndex(of: "."), let bytes = Base64URL.decode(String(token[..<dot])),

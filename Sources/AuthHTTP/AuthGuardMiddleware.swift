@@ -1,0 +1,43 @@
+import AuthCore
+import HTTPTypes
+import Hummingbird
+
+/// The guard of every `AuthenticatedContext` route (API.md's guard order, then its tenant rule):
+/// authenticates the access token (header or cookie, per mode); a cookie-authenticated write
+/// needs its session's CSRF token; a header or a body `tenantId` naming another tenant than the
+/// token is 403 `INVALID_TENANT`. A write's JSON body is read here (415/413/400 as `RequestBody`
+/// says) and handed on, so the tenant check cannot be skipped by a handler that forgets it.
+struct AuthGuardMiddleware: RouterMiddleware {
+    typealias Context = AuthRequestContext
+    let env: AuthEnvironment
+    let transport: TokenTransport
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let auth = context.authRequest(request)
+        let mode = try await transport.mode(for: request, auth: auth)
+        let principal = try await Authenticator(env: env).authenticate(accessToken: try transport.accessToken(request, mode: mode), request: auth)
+        // Cookie mode reads the access token from a cookie: a write then needs its CSRF token.
+        if mode == .cookie { try transport.csrf.check(request, sessionID: principal.session.id) }
+        if let named = request.headers[HTTPField.Name("x-tenant-id")!], !named.isEmpty, !principal.tenant.isNamed(by: named) {
+            throw AuthError.invalidTenant
+        }
+        var context = context
+        if CSRFGuard.isWrite(request) {
+            let body = try await RequestBody.json(request, context: context)
+            if let named = try JSONFields(body).string("tenantId", maxLength: 64), !named.isEmpty, !principal.tenant.isNamed(by: named) {
+                throw AuthError.invalidTenant
+            }
+            context.body = body
+        }
+        context.principal = principal
+        context.logger[metadataKey: "tenant"] = .string(principal.tenant.slug)
+        return try await next(request, context)
+    }
+}
+
+extension Tenant {
+    /// True when `name` is this tenant's id or slug.
+    func isNamed(by name: String) -> Bool {
+        name.lowercased() == id.uuidString.lowercased() || name == slug
+    }
+}

@@ -1,0 +1,149 @@
+import AuthCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import HTTPTypes
+import Hummingbird
+
+/// The public `/auth` routes of API.md: signup, login, refresh, logout (optional auth), the
+/// client configuration, CSRF tokens, tenant lookup; and the JWKS document.
+struct PublicRoutes: Sendable {
+    let env: AuthEnvironment
+    let transport: TokenTransport
+
+    func register(on router: Router<AuthRequestContext>) {
+        router.get("/.well-known/jwks.json", use: jwks)
+        let auth = router.group("auth")
+        auth.post("signup", use: signup)
+        auth.post("login", use: login)
+        auth.post("refresh-token", use: refresh)
+        auth.post("logout", use: logout)
+        auth.get("client-config", use: clientConfig)
+        auth.get("csrf", use: csrfToken)
+        auth.get("tenants/lookup", use: tenantLookup)
+    }
+
+    @Sendable func jwks(_ request: Request, context: AuthRequestContext) async throws -> Response {
+        JSONResponse.make(.object(env.tokens.jwks), headers: [.cacheControl: "public, max-age=\(SigningKeys.jwksMaxAge.wholeSeconds)"])
+    }
+
+    @Sendable func signup(_ request: Request, context: AuthRequestContext) async throws -> Response {
+        let body = try SignupRequest(JSONFields(try await RequestBody.json(request, context: context)))
+        let auth = context.authRequest(request)
+        let mode = try await transport.mode(for: request, auth: auth)
+        if mode == .cookie { try transport.csrf.checkOrigin(request) }
+        let tenant = try await env.tenants.resolve(try body.tenantID.flatMap { $0.isEmpty ? nil : $0 } ?? headerTenant(request))
+        let input = SignupInput(email: body.email, phone: body.phone, password: body.password, profile: body.profile)
+        let response = try await SignupFlow(env: env).run(input, tenant: tenant, request: withTenant(auth, tenant.slug))
+        return transport.respond(response, mode: mode)
+    }
+
+    @Sendable func login(_ request: Request, context: AuthRequestContext) async throws -> Response {
+        let body = try LoginRequest(JSONFields(try await RequestBody.json(request, context: context)))
+        let auth = context.authRequest(request)
+        let mode = try await transport.mode(for: request, auth: auth)
+        if mode == .cookie { try transport.csrf.checkOrigin(request) }
+        let tenantName = try body.tenantID.flatMap { $0.isEmpty ? nil : $0 } ?? headerTenant(request)
+        let response = try await LoginFlow(env: env).run(body.input, tenantName: tenantName, request: auth)
+        return transport.respond(response, mode: mode, persistent: body.rememberMe)
+    }
+
+    @Sendable func refresh(_ request: Request, context: AuthRequestContext) async throws -> Response {
+        let body = JSONFields(try await RequestBody.json(request, context: context))
+        let auth = context.authRequest(request)
+        let mode = try await transport.mode(for: request, auth: auth)
+        if mode == .cookie { try transport.csrf.checkOrigin(request) }
+        guard let (token, fromCookie) = try transport.refreshToken(request, body: body), !token.isEmpty else {
+            throw AuthError.refreshTokenInvalid
+        }
+        if fromCookie {
+            guard let session = env.tokens.sessionID(ofRefreshToken: token) else { throw AuthError.refreshTokenInvalid }
+            try transport.csrf.check(request, sessionID: session)
+        }
+        let response = try await RefreshFlow(env: env).run(token, request: auth)
+        return transport.respond(response, mode: mode)
+    }
+
+    /// Always 200 and cookies cleared; which session ends is LogoutFlow's decision. A session
+    /// named by a cookie ends only with that session's CSRF token. A body that cannot be read
+    /// counts as none (logging out must work from any client).
+    @Sendable func logout(_ request: Request, context: AuthRequestContext) async throws -> Response {
+        let auth = context.authRequest(request)
+        let mode = (try? await transport.mode(for: request, auth: auth)) ?? .header
+        let body = JSONFields((try? await RequestBody.json(request, context: context)) ?? [:])
+        let refresh = (try? transport.refreshToken(request, body: body)) ?? nil
+        let input = LogoutInput(
+            accessToken: (try? transport.accessToken(request, mode: mode)) ?? nil, accessTokenFromCookie: mode == .cookie,
+            refreshToken: refresh?.token, refreshTokenFromCookie: refresh?.fromCookie == true, request: auth)
+        try await LogoutFlow(env: env).run(input) { session in try transport.csrf.check(request, sessionID: session) }
+        return JSONResponse.message("Logged out successfully", headers: transport.clearingCookies())
+    }
+
+    @Sendable func clientConfig(_ request: Request, context: AuthRequestContext) async throws -> Response {
+        JSONResponse.make(.object([
+            "registration": .object(["enabled": .bool(env.settings.registrationEnabled)]),
+            "emailAuth": .object(["enabled": .bool(true)]),
+            "phoneAuth": .object(["enabled": .bool(true)]),
+            "mfa": .object(["enabled": .bool(false)]),
+            "accessTokenType": .string(env.settings.accessTokenType.rawValue),
+            "csrf": .object([
+                "enabled": .bool(env.settings.csrfProtection), "headerName": .string(CSRFGuard.headerName),
+                "cookieName": .string(CSRFGuard.cookieName),
+            ]),
+            "password": .object(["minLength": .int(env.settings.passwordPolicy.minLength), "maxLength": .int(env.settings.passwordPolicy.maxLength)]),
+        ]))
+    }
+
+    /// A fresh CSRF token for the caller's session (body and readable cookie). The session is
+    /// the access token's, else the refresh cookie's (path /auth reaches here): a client that lost
+    /// its `authd_csrf` cookie after its access token expired can still get one and refresh. A
+    /// GET changes nothing, and another origin cannot read the answer.
+    @Sendable func csrfToken(_ request: Request, context: AuthRequestContext) async throws -> Response {
+        let sessionID: UUID
+        let maxAge: Int
+        do {
+            let auth = context.authRequest(request)
+            let mode = try await transport.mode(for: request, auth: auth)
+            let principal = try await Authenticator(env: env).authenticate(accessToken: try transport.accessToken(request, mode: mode), request: auth)
+            sessionID = principal.session.id
+            maxAge = max(0, Int(principal.session.expiresAt.timeIntervalSinceNow))
+        } catch {
+            guard let cookie = request.cookies["refreshToken"], let session = env.tokens.sessionID(ofRefreshToken: String(cookie.value)) else {
+                throw error
+            }
+            sessionID = session
+            maxAge = env.settings.sessionAbsoluteLifetime.wholeSeconds
+        }
+        let token = try transport.csrf.token(for: sessionID)
+        return JSONResponse.make(
+            .object(["csrfToken": .string(token), "headerName": .string(CSRFGuard.headerName), "cookieName": .string(CSRFGuard.cookieName)]),
+            headers: [.setCookie: transport.csrfCookie(token, maxAge: maxAge)])
+    }
+
+    /// `{id, slug, name}` of the active tenant with exactly this slug, or 404 `TENANT_NOT_FOUND`.
+    @Sendable func tenantLookup(_ request: Request, context: AuthRequestContext) async throws -> Response {
+        guard let slug = request.uri.queryParameters["slug"].map(String.init), !slug.isEmpty else {
+            throw AuthError.invalidInput("slug", "is required")
+        }
+        let tenant = try await env.tenants.lookup(slug: slug)
+        return JSONResponse.make(.object([
+            "id": .string(tenant.id.uuidString.lowercased()), "slug": .string(tenant.slug), "name": .string(tenant.name),
+        ]))
+    }
+
+    /// The header `x-tenant-id` (API.md: after the body's `tenantId`).
+    func headerTenant(_ request: Request) throws -> String? {
+        guard let named = request.headers[HTTPField.Name("x-tenant-id")!], !named.isEmpty else { return nil }
+        guard named.utf8.count <= 64, !TextInput.hasControlCharacters(named) else { throw AuthError.invalidInput("x-tenant-id", "is not a tenant id or slug") }
+        return named
+    }
+
+    /// The request with its tenant in the logger's metadata.
+    func withTenant(_ auth: AuthRequest, _ slug: String) -> AuthRequest {
+        var auth = auth
+        auth.logger[metadataKey: "tenant"] = .string(slug)
+        return auth
+    }
+}
