@@ -11,6 +11,7 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 pkg-config --exists libpq 2>/dev/null || need+=(libpq-dev)
 pkg-config --exists libcrypto 2>/dev/null || need+=(libssl-dev)
 pkg-config --exists libargon2 2>/dev/null || need+=(libargon2-dev)
+pkg-config --exists libsodium 2>/dev/null || need+=(libsodium-dev)
 pg_bin >/dev/null || need+=(postgresql)
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -29,6 +29,8 @@ pg_can_reach() {
 # Where this checkout keeps its PostgreSQL data: .data/ when the postgres user can reach it and
 # the path is short enough for a unix socket, else a per-checkout folder under /var/tmp.
 data_root() {
+  # An explicit folder wins (tests, several checkouts sharing one cluster).
+  if [ -n "${AUTHD_DATA:-}" ]; then echo "$AUTHD_DATA"; return; fi
   local dir="$AUTHD_REPO/.data"
   if pg_can_reach "$AUTHD_REPO" && [ ${#dir} -lt 80 ]; then
     echo "$dir"

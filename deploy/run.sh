@@ -45,6 +45,14 @@ export AUTH_SECRET_KEY=${AUTH_SECRET_KEY:-$(cat "$keyfile")}
 export AUTH_HTTP_HOST=${AUTH_HTTP_HOST:-127.0.0.1}
 export AUTH_HTTP_PORT=${AUTH_HTTP_PORT:-8080}
 
+# The same settings for the CLI beside the server: `deploy/authd tenant create acme` loads them.
+envfile="$data/authd.env"
+(umask 077
+ for name in AUTH_DATABASE_URL AUTH_ENV AUTH_SECRET_KEY AUTH_HTTP_HOST AUTH_HTTP_PORT; do
+   printf '%s=%q\n' "$name" "${!name}"
+ done
+ printf 'AUTHD_BIN=%q\n' "$bin") >"$envfile"
+
 echo "==> migrating"
 "$bin" migrate
 
@@ -53,6 +61,7 @@ cat <<MSG
 ==> authd is starting at $url (Ctrl-C stops it and PostgreSQL)
     try:  curl -s $url/health/ready
     database: $AUTH_DATABASE_URL
+    the CLI with these settings, in another terminal:  deploy/authd tenant list
 MSG
 # A listener worker prints every event as a JSON line (consumer group "log"); kill it and start
 # `authd listen` again: it catches up on what it missed.

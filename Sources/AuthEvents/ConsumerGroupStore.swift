@@ -128,7 +128,8 @@ public struct ConsumerGroupStore: Sendable {
         return try row.decode("added", as: Int.self)
     }
 
-    static func claim(group: String, owner: String, limit: Int, lease: Duration, maxAttempts: Int, on db: some PGQueryable) async throws
+    /// `claim`, on a given connection or transaction.
+    public static func claim(group: String, owner: String, limit: Int, lease: Duration, maxAttempts: Int, on db: some PGQueryable) async throws
         -> [EventEnvelope]
     {
         // An event whose workers keep dying (lease expired after every attempt) is a poison

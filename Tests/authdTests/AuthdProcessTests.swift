@@ -97,6 +97,42 @@ import Testing
         #expect(!(try await Self.run(["tenant", "list"], env: env)).stdout.contains("acme"))
     }
 
+    /// The CLI beside `make run`: `deploy/authd` loads the settings `make run` wrote to its data
+    /// folder (before, a newcomer had to rebuild the AUTH_* variables by hand).
+    @Test func deployWrapperLoadsTheSettingsMakeRunWrote() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let data = NSTemporaryDirectory() + "authd-data-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let settings = "AUTH_DATABASE_URL='\(db.conninfo)'\nAUTH_ENV=development\nAUTHD_BIN='\(try Self.binary())'\n"
+        try settings.write(toFile: data + "/authd.env", atomically: true, encoding: .utf8)
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AUTH") }
+        env["AUTHD_DATA"] = data
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [repo.appendingPathComponent("deploy/authd").path, "tenant", "create", "acme-dev"]
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let exited = try await eventually(timeout: .seconds(60)) { !process.isRunning }
+        #expect(exited && process.terminationStatus == 0)
+        let list = try await Self.run(["tenant", "list"], env: Self.environment(db))
+        #expect(list.stdout.contains("\nacme-dev\t"), "\(list.stdout)")
+        // Without the settings file it says what to do.
+        env["AUTHD_DATA"] = data + "/missing"
+        let missing = Process()
+        missing.executableURL = URL(fileURLWithPath: "/bin/bash")
+        missing.arguments = [repo.appendingPathComponent("deploy/authd").path, "tenant", "list"]
+        missing.environment = env
+        missing.standardOutput = FileHandle.nullDevice
+        missing.standardError = FileHandle.nullDevice
+        try missing.run()
+        _ = try await eventually(timeout: .seconds(30)) { !missing.isRunning }
+        #expect(missing.terminationStatus != 0)
+    }
+
     @Test(arguments: ["bad slug", "a'b", "x;drop", "UPPER"])
     func badSlugExitsWithUsageErrorAndCreatesNothing(_ slug: String) async throws {
         let db = try await TestDatabases.shared.migrated()
