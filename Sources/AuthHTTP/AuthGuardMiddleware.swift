@@ -30,8 +30,7 @@ struct AuthGuardMiddleware: RouterMiddleware {
             context.body = body
         }
         context.principal = principal
-        context.logger[metadataKey: "tenant"] = .string(principal.tenant.slug)
-        return try await next(request, context)
+        return try await LogMetadata.withTenant(principal.tenant.slug) { [context] in try await next(request, context) }
     }
 }
 

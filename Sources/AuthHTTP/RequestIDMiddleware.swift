@@ -1,18 +1,16 @@
+import AuthCore
 import HTTPTypes
 import Hummingbird
-import Logging
 
 /// Gives every request a `request_id`: the caller's `x-request-id` when it is a plausible one (a
-/// proxy's), else Hummingbird's own. It goes into the request logger's metadata — every line
-/// logged for the request, flows and hooks included, carries it — and back in the answer.
+/// proxy's), else Hummingbird's own. It is bound for the request (`LogMetadata`) — every line
+/// logged for it, flows and hooks included, carries it — and goes back in the answer.
 struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     static var headerName: HTTPField.Name { HTTPField.Name("x-request-id")! }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var context = context
         let id = request.headers[Self.headerName].flatMap(Self.acceptable) ?? context.id
-        context.logger[metadataKey: "request_id"] = .string(id)
-        var response = try await next(request, context)
+        var response = try await LogMetadata.$requestID.withValue(id) { try await next(request, context) }
         response.headers[Self.headerName] = id
         return response
     }

@@ -1,6 +1,7 @@
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #endif
+import AuthCore
 import Foundation
 import Logging
 import Synchronization
@@ -16,7 +17,8 @@ enum Console {
     }
 }
 
-/// Logs go to stderr, so command output on stdout stays machine-readable.
+/// Logs go to stderr, so command output on stdout stays machine-readable; every line logged for
+/// a request carries its `request_id` and `tenant` (`LogMetadata`).
 enum LoggingBootstrap {
     private static let done = Mutex(false)
 
@@ -25,6 +27,10 @@ enum LoggingBootstrap {
             defer { d = true }
             return !d
         }
-        if first { LoggingSystem.bootstrap(StreamLogHandler.standardError) }
+        if first {
+            LoggingSystem.bootstrap(
+                { label, provider in StreamLogHandler.standardError(label: label, metadataProvider: provider) },
+                metadataProvider: LogMetadata.provider)
+        }
     }
 }

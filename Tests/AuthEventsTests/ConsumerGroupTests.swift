@@ -103,6 +103,18 @@ import Testing
             }
             #expect(plan.contains("event_deliveries_claim_idx"), "\(plan)")
             #expect(!plan.contains("Sort"), "rows come in index order: \(plan)")
+            // The poison check before each claim reads only the leased rows (before: every pending
+            // row of the group, most of a claim's time with a large backlog).
+            let poison = try await pool.withTransaction { tx -> String in
+                try await tx.query("SET LOCAL enable_seqscan = off")
+                return try await tx.query(
+                    """
+                    EXPLAIN UPDATE auth.event_deliveries SET status = 'dead'
+                    WHERE group_name = $1 AND status = 'pending' AND lease_until < now() AND attempts >= 8
+                    """, g
+                ).map { try $0.decode(at: 0, as: String.self) }.joined(separator: "\n")
+            }
+            #expect(poison.contains("event_deliveries_leased_idx"), "\(poison)")
         }
     }
 

@@ -28,7 +28,7 @@ struct TestApp: Sendable {
     static func with<T: Sendable>(
         hooks: AuthHooks = AuthHooks(), sqlHooks: SQLHookBindings = SQLHookBindings(),
         argon2: PasswordHasher.Parameters = .init(memoryKiB: 1024, iterations: 1, parallelism: 1),
-        now: @escaping @Sendable () -> Date = { Date() }, database: TestDatabase? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }, database: TestDatabase? = nil, logger: Logger = Logger(label: "test"),
         configure: (inout AuthSettings) -> Void = { _ in },
         _ body: @escaping @Sendable (TestApp, any TestClientProtocol) async throws -> T
     ) async throws -> T {
@@ -41,13 +41,13 @@ struct TestApp: Sendable {
         let runtime = try await AuthRuntime.start(
             AuthRuntime.Configuration(
                 database: .init(conninfo: db.conninfo, size: 4, acquireTimeout: .seconds(30)), settings: settings, keyring: keyring,
-                argon2: argon2, hashThreads: 2, hooks: hooks, sqlHooks: sqlHooks, logger: Logger(label: "test"), now: now))
+                argon2: argon2, hashThreads: 2, hooks: hooks, sqlHooks: sqlHooks, logger: logger, now: now))
         guard let env = runtime.env else {
             await runtime.shutdown()
             throw TestSetupError("the test database is not migrated")
         }
         let app = TestApp(db: db, runtime: runtime, env: env, keyring: keyring)
-        let application = Application(router: AuthHTTPServer.makeRouter(runtime: runtime))
+        let application = Application(router: AuthHTTPServer.makeRouter(runtime: runtime), logger: logger)
         let services = ServiceGroup(configuration: .init(services: runtime.services, logger: Logger(label: "test")))
         do {
             let value = try await withThrowingTaskGroup(of: T?.self) { group in

@@ -33,8 +33,7 @@ public struct Authenticator: Sendable {
             let decision = try await hook(request)
             if decision.reject { throw AuthError.accessDenied(decision.reason) }
         }
-        guard let tenantID = UUID(uuidString: claims.tenantID), let sessionID = UUID(uuidString: claims.sessionID)
-        else { throw AuthError.sessionNotFound }
+        guard let tenantID = claims.tenantUUID, let sessionID = claims.sessionUUID else { throw AuthError.sessionNotFound }
         // Revoked anywhere and broadcast: refused without a database read.
         if let revocations = env.revocations, revocations.contains(sessionID) || revocations.tenantDeleted(tenantID) {
             throw AuthError.sessionNotFound
@@ -59,7 +58,7 @@ public struct Authenticator: Sendable {
                 env.principals.put(accessToken, session: live.session, user: live.user, expiresAt: min(claims.expiresAt, sessionEnds))
             }
         }
-        guard let (session, user) = found, user.id.uuidString.lowercased() == claims.subject else {
+        guard let (session, user) = found, user.id == claims.subjectUUID else {
             throw AuthError.sessionNotFound
         }
         guard user.isActive else { throw AuthError.accountInactive }

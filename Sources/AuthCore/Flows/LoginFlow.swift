@@ -76,6 +76,15 @@ public struct LoginFlow: Sendable {
             try await recordFailure(user: nil, tenant: tenant, request: request)
             throw AuthError.invalidCredentials
         }
+        return try await LogMetadata.withTenant(tenant.slug) {
+            try await proceed(input, user: user, hash: hash, password: password, tenant: tenant, request: request)
+        }
+    }
+
+    /// After the account was found: verify, then the login transaction.
+    private func proceed(_ input: LoginInput, user: User, hash: String, password: String, tenant: Tenant, request: AuthRequest) async throws
+        -> AuthResponse
+    {
         guard try await env.verifyPassword(password, hash) else {
             try await recordFailure(user: user, tenant: tenant, request: request)
             throw AuthError.invalidCredentials

@@ -68,7 +68,13 @@ public struct RefreshFlow: Sendable {
         guard let tenant = try await LoginFlow.unlessUnknown({ try await env.tenants.resolve(id: token.tenantID) }) else {
             throw AuthError.refreshTokenInvalid
         }
-        return try await Authenticator.tenantGone(as: .refreshTokenInvalid) {
+        return try await LogMetadata.withTenant(tenant.slug) {
+            try await rotateOrReplay(token, tenant: tenant, request: request)
+        }
+    }
+
+    private func rotateOrReplay(_ token: RefreshToken, tenant: Tenant, request: AuthRequest) async throws -> AuthResponse {
+        try await Authenticator.tenantGone(as: .refreshTokenInvalid) {
             let shaping = SessionShaping(env: env)
             if shaping.isPure, env.hooks.session.onRefreshed == nil,
                let response = try await oneStatement(token, tenant: tenant, shaping: shaping, request: request)

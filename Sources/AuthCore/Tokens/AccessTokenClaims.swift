@@ -24,6 +24,11 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     /// `access` — a refresh token is opaque, so nothing else may carry this value.
     public var type: String
     public var custom: JSONObject
+    /// `sessionId`, `tenantId` and `sub` parsed once, when the claims are made or decoded: the
+    /// guard compares them on every request, and parsing a UUID from text is not free.
+    public private(set) var sessionUUID: UUID?
+    public private(set) var tenantUUID: UUID?
+    public private(set) var subjectUUID: UUID?
 
     static let reserved: Set<String> = [
         "iss", "aud", "sub", "iat", "exp", "nbf", "jti", "sessionId", "tenantId", "roles", "permissions",
@@ -49,6 +54,13 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
         self.isMfaVerified = isMfaVerified
         self.type = "access"
         self.custom = custom.filter { !Self.reserved.contains($0.key) }
+        parseIDs()
+    }
+
+    private mutating func parseIDs() {
+        sessionUUID = UUID(uuidString: sessionID)
+        tenantUUID = UUID(uuidString: tenantID)
+        subjectUUID = UUID(uuidString: subject)
     }
 
     /// Signature checks happen in jwt-kit; time and audience checks in `TokenService`, so an
@@ -84,6 +96,7 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
             custom[key.stringValue] = try c.decode(JSONValue.self, forKey: key)
         }
         self.custom = custom
+        parseIDs()
     }
 
     private static func decodeAudience(_ c: KeyedDecodingContainer<Key>) throws -> String {

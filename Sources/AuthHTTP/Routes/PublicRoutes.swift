@@ -36,7 +36,7 @@ struct PublicRoutes: Sendable {
         if mode == .cookie { try transport.csrf.checkOrigin(request) }
         let tenant = try await env.tenants.resolve(try body.tenantID.flatMap { $0.isEmpty ? nil : $0 } ?? headerTenant(request))
         let input = SignupInput(email: body.email, phone: body.phone, password: body.password, profile: body.profile)
-        let response = try await SignupFlow(env: env).run(input, tenant: tenant, request: withTenant(auth, tenant.slug))
+        let response = try await LogMetadata.withTenant(tenant.slug) { try await SignupFlow(env: env).run(input, tenant: tenant, request: auth) }
         return transport.respond(response, mode: mode)
     }
 
@@ -138,12 +138,5 @@ struct PublicRoutes: Sendable {
         guard let named = request.headers[HTTPField.Name("x-tenant-id")!], !named.isEmpty else { return nil }
         guard named.utf8.count <= 64, !TextInput.hasControlCharacters(named) else { throw AuthError.invalidInput("x-tenant-id", "is not a tenant id or slug") }
         return named
-    }
-
-    /// The request with its tenant in the logger's metadata.
-    func withTenant(_ auth: AuthRequest, _ slug: String) -> AuthRequest {
-        var auth = auth
-        auth.logger[metadataKey: "tenant"] = .string(slug)
-        return auth
     }
 }
