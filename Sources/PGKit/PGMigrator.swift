@@ -63,13 +63,13 @@ public struct PGMigrator: Sendable {
 
     /// The files not yet applied to `schema`; throws if an applied file's checksum changed.
     /// A schema with no bookkeeping table has everything pending.
-    public func pendingMigrations(schema: String, on db: some PGQueryable) async throws -> [PGMigration] {
+    public func pendingMigrations(schema: String, on db: some PGSession) async throws -> [PGMigration] {
         let exists = try await db.query(
             "SELECT to_regclass(format('%I.schema_migrations', $1::text)) IS NOT NULL AS present", schema)
         guard try exists.first?.decode("present", as: Bool.self) == true else { return migrations }
         // The schema's name is in the text: never prepared (one statement per schema otherwise).
-        let rows = try await db.queryUnprepared(
-            "SELECT version, checksum FROM \(try Self.quote(schema)).schema_migrations", [])
+        let quoted = try await db.escapeIdentifier(schema)
+        let rows = try await db.queryUnprepared("SELECT version, checksum FROM \(quoted).schema_migrations", [])
         var applied: [String: String] = [:]
         for row in rows { applied[try row.decode("version")] = try row.decode("checksum", as: String.self) }
         var pending: [PGMigration] = []
@@ -113,14 +113,5 @@ public struct PGMigrator: Sendable {
             applied_at timestamptz NOT NULL DEFAULT now()
         )
         """
-    }
-
-    /// Quotes a schema name that PGKit generated or read from the registry (never user input):
-    /// letters, digits and underscores only, so plain double quotes suffice.
-    static func quote(_ schema: String) throws -> String {
-        guard !schema.isEmpty, schema.utf8.count <= 63,
-              schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
-        else { throw PGError(.misuse, "refusing schema name \(schema)") }
-        return "\"\(schema)\""
     }
 }

@@ -88,9 +88,16 @@ import Testing
     @Test func claimsReadThePendingIndexInOrder() async throws {
         let db = try await Self.db.get()
         try await db.withPool(size: 1) { pool in
-            let (_, g, _) = try await advancedGroup(pool, count: 3)
+            let (store, g, _) = try await advancedGroup(pool, count: 3)
+            // A backlog the planner takes seriously: 5000 pending deliveries, one of them leased.
+            try await pool.query(
+                """
+                WITH e AS (INSERT INTO auth.events (id, type) SELECT gen_random_uuid(), 'test.backlog' FROM generate_series(1, 5000) RETURNING id)
+                INSERT INTO auth.event_deliveries (group_name, event_id) SELECT $1, id FROM e
+                """, g)
+            _ = try await store.claim(group: g, owner: "w", limit: 1, lease: .seconds(30))
+            try await pool.query("ANALYZE auth.event_deliveries")
             let plan = try await pool.withTransaction { tx -> String in
-                try await tx.query("SET LOCAL enable_seqscan = off")
                 let rows = try await tx.query(
                     """
                     EXPLAIN (FORMAT TEXT)
@@ -106,8 +113,7 @@ import Testing
             // The poison check before each claim reads only the leased rows (before: every pending
             // row of the group, most of a claim's time with a large backlog).
             let poison = try await pool.withTransaction { tx -> String in
-                try await tx.query("SET LOCAL enable_seqscan = off")
-                return try await tx.query(
+                try await tx.query(
                     """
                     EXPLAIN UPDATE auth.event_deliveries SET status = 'dead'
                     WHERE group_name = $1 AND status = 'pending' AND lease_until < now() AND attempts >= 8
@@ -332,7 +338,10 @@ extension EventConsumerTests {
                 group: name, pool: pool, listener: listener, options: .init(subscriptions: [t], start: .oldest, pollInterval: .milliseconds(50))
             ) { event in
                 startedSignal.yield()
-                try await Task.sleep(for: .milliseconds(500))  // throws if the handler were cancelled
+                // The handler in hand runs until the shutdown has reached its worker (a fixed
+                // sleep let a loaded machine start the next event first).
+                let deadline = ContinuousClock.now + .seconds(20)
+                while !Task.isShuttingDownGracefully, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
                 finished.withLock { $0.append(event.id) }
             }
             let ids = try await pool.withTransaction { tx in

@@ -42,7 +42,7 @@ import Testing
             #expect(try rows.first?.decode("n", as: Int.self) == 2)
             let recorded = try await pool.query("SELECT version FROM \(s).schema_migrations ORDER BY version")
             #expect(recorded.count == 3)
-            #expect(try await migrator.pendingMigrations(schema: s, on: pool).isEmpty)
+            #expect(try await pool.withConnection { try await migrator.pendingMigrations(schema: s, on: $0) }.isEmpty)
         }
     }
 

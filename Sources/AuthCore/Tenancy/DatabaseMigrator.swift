@@ -56,16 +56,16 @@ public struct DatabaseMigrator: Sendable {
     /// or an applied migration was changed.
     public func status() async throws -> Status {
         let catalog = registry.migrations
-        let pool = registry.db.pool
-        let globalPending = try await catalog.global.pendingMigrations(schema: MigrationCatalog.globalSchema, on: pool)
-        guard globalPending.isEmpty else {
-            return Status(globalPending: globalPending.map(\.name), tenantsBehind: [])
+        return try await registry.db.pool.withConnection { lease in
+            let globalPending = try await catalog.global.pendingMigrations(schema: MigrationCatalog.globalSchema, on: lease)
+            guard globalPending.isEmpty else {
+                return Status(globalPending: globalPending.map(\.name), tenantsBehind: [])
+            }
+            var behind: [String] = []
+            for tenant in try await TenantStore().list(on: lease) where !(try await catalog.tenant.pendingMigrations(schema: tenant.schemaName, on: lease)).isEmpty {
+                behind.append(tenant.slug)
+            }
+            return Status(globalPending: [], tenantsBehind: behind)
         }
-        var behind: [String] = []
-        for tenant in try await registry.list() {
-            let pending = try await catalog.tenant.pendingMigrations(schema: tenant.schemaName, on: pool)
-            if !pending.isEmpty { behind.append(tenant.slug) }
-        }
-        return Status(globalPending: [], tenantsBehind: behind)
     }
 }
