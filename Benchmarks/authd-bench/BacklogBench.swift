@@ -59,7 +59,7 @@ struct BacklogBench: Sendable {
             }
             throw Rollback()
         }
-        try await store.drop(group: group)
+        _ = try await store.drop(group: group)
         try await pool.query("DELETE FROM auth.events WHERE type = $1", type)
         let claimWith = percentile(with.sorted(), 0.5), claimWithout = percentile(without.current.sorted(), 0.5)
         var rows = [

@@ -39,11 +39,15 @@ public struct ConsumerGroupStore: Sendable {
     /// delivery row, and stores the new snapshot. An event becomes visible exactly once — in the
     /// first snapshot taken after its transaction committed — so a late commit is never skipped
     /// and nothing is taken twice, and an open transaction elsewhere delays only its own events.
-    /// Refused (`SnapshotsNeedReset`) when the database's transaction ids went backwards.
+    /// Throws `SnapshotsNeedReset` when the database's transaction ids went backwards (the
+    /// group is then marked, and stays stopped until `resetSnapshots`).
     @discardableResult
     public func advance(group: String) async throws -> Int {
         try Self.checkName(group)
-        return try await pool.withTransaction(Self.bookkeeping(lock: group)) { tx in try await Self.advanceStatement(group: group, on: tx) }
+        let outcome = try await pool.withTransaction(Self.bookkeeping(lock: group)) { tx in try await Self.advanceStatement(group: group, on: tx) }
+        // Thrown after the commit: the mark must stick even though the advance was refused.
+        if outcome.needsReset { throw SnapshotsNeedReset(group: group) }
+        return outcome.added
     }
 
     /// Claims up to `limit` due deliveries for `owner` until `lease` from now, oldest first;
@@ -58,17 +62,18 @@ public struct ConsumerGroupStore: Sendable {
     /// `completeAll(done)`, `advance` and `claim` in one transaction: what a worker does on every
     /// pass, so the time from a NOTIFY to the handler is a few round trips, and the previous
     /// batch's results ride along. Returns how many of `done` were still held (and are now done),
-    /// the new batch, and — when it is empty — the seconds until the earliest retry falls due
-    /// (how long the worker may sleep).
+    /// the new batch, when it is empty the seconds until the earliest retry falls due (how long
+    /// the worker may sleep), and whether the group needs `reset-snapshots` (it then takes no new
+    /// events, but the deliveries it already has are still handed out and recorded).
     public func completeAdvanceAndClaim(
         group: String, owner: String, done: [UUID] = [], limit: Int, lease: Duration, maxAttempts: Int = 8
-    ) async throws -> (completed: Int, batch: [EventEnvelope], nextRetry: Double?) {
+    ) async throws -> (completed: Int, batch: [EventEnvelope], nextRetry: Double?, needsReset: Bool) {
         try Self.checkName(group)
         return try await pool.withTransaction(Self.bookkeeping(lock: group)) { tx in
             let completed = done.isEmpty ? 0 : try await Self.completeAll(group: group, events: done, owner: owner, on: tx)
-            _ = try await Self.advanceStatement(group: group, on: tx)
+            let advanced = try await Self.advanceStatement(group: group, on: tx)
             let batch = try await Self.claim(group: group, owner: owner, limit: limit, lease: lease, maxAttempts: maxAttempts, on: tx)
-            return (completed, batch, batch.isEmpty ? try await Self.secondsUntilNextRetry(group: group, on: tx) : nil)
+            return (completed, batch, batch.isEmpty ? try await Self.secondsUntilNextRetry(group: group, on: tx) : nil, advanced.needsReset)
         }
     }
 
@@ -92,16 +97,25 @@ public struct ConsumerGroupStore: Sendable {
 
     /// Turns newly visible events into delivery rows. Call inside `bookkeeping(lock:)`: the lock
     /// in its own statement, the snapshot in this later one — a snapshot taken before waiting for
-    /// the lock could move the group backwards. When the current snapshot lies wholly below the
-    /// stored one, transaction ids went backwards (a dump restored into a new cluster): storing
-    /// it would skip every event written since for good, so the advance is refused until
-    /// `authd events reset-snapshots` re-bases the groups.
-    static func advanceStatement(group: String, on db: some PGQueryable) async throws -> Int {
+    /// the lock could move the group backwards.
+    ///
+    /// A current snapshot whose xmax is below the stored one's means transaction ids went
+    /// backwards (a dump restored into a new cluster; in one cluster xmax never decreases).
+    /// Storing it would skip for good every event whose id falls between, so the group is marked
+    /// `needs_reset` instead and advances no more — even once the new cluster's ids pass the old
+    /// ones, as ids below the mark were already reused — until `authd events reset-snapshots`
+    /// re-bases it. The mark is a row update, not an error, so the rest of the caller's
+    /// transaction (recorded completions, claims of deliveries already made) still commits.
+    static func advanceStatement(group: String, on db: some PGQueryable) async throws -> (added: Int, needsReset: Bool) {
         let rows = try await db.query(
             """
-            WITH g AS (SELECT subscriptions, last_snapshot FROM auth.consumer_groups WHERE name = $1),
+            WITH g AS (SELECT subscriptions, last_snapshot, needs_reset FROM auth.consumer_groups WHERE name = $1),
             cur AS (SELECT pg_current_snapshot() AS s),
-            check_order AS (SELECT pg_snapshot_xmax(cur.s) < pg_snapshot_xmin(g.last_snapshot) AS backwards FROM g, cur),
+            check_order AS (
+                SELECT g.needs_reset OR pg_snapshot_xmax(cur.s) < pg_snapshot_xmax(g.last_snapshot) AS backwards,
+                       NOT g.needs_reset AND pg_snapshot_xmax(cur.s) < pg_snapshot_xmax(g.last_snapshot) AS newly
+                FROM g, cur
+            ),
             ins AS (
                 INSERT INTO auth.event_deliveries (group_name, event_id)
                 SELECT $1, e.id FROM auth.events e, g, cur, check_order
@@ -109,24 +123,32 @@ public struct ConsumerGroupStore: Sendable {
                   AND e.txid >= pg_snapshot_xmin(g.last_snapshot)
                   AND pg_visible_in_snapshot(e.txid, cur.s)
                   AND NOT pg_visible_in_snapshot(e.txid, g.last_snapshot)
-                  AND EXISTS (SELECT 1 FROM unnest(g.subscriptions) p
-                              WHERE p = '*' OR p = e.type OR (right(p, 2) = '.*' AND starts_with(e.type, left(p, -1))))
+                  AND \(Self.subscribed)
                 ON CONFLICT DO NOTHING
                 RETURNING 1
             ),
             upd AS (
-                UPDATE auth.consumer_groups SET last_snapshot = cur.s, last_seen_at = now(), last_advanced_at = now(), status = 'active'
-                FROM cur, check_order WHERE name = $1 AND NOT check_order.backwards
+                UPDATE auth.consumer_groups
+                SET last_snapshot = CASE WHEN check_order.backwards THEN last_snapshot ELSE cur.s END,
+                    last_advanced_at = CASE WHEN check_order.backwards THEN last_advanced_at ELSE now() END,
+                    needs_reset = check_order.backwards, last_seen_at = now(), status = 'active'
+                FROM cur, check_order WHERE name = $1
             )
-            SELECT (SELECT count(*) FROM ins)::int8 AS added, coalesce((SELECT backwards FROM check_order), false) AS backwards
+            SELECT (SELECT count(*) FROM ins)::int8 AS added,
+                   coalesce((SELECT backwards FROM check_order), false) AS backwards,
+                   coalesce((SELECT newly FROM check_order), false) AS newly
             """, group)
-        guard let row = rows.first else { return 0 }
-        if try row.decode("backwards", as: Bool.self) {
-            EventMetrics.snapshotsBackwards.increment()
-            throw SnapshotsNeedReset(group: group)
-        }
-        return try row.decode("added", as: Int.self)
+        guard let row = rows.first else { return (0, false) }
+        if try row.decode("newly", as: Bool.self) { EventMetrics.snapshotsBackwards.increment() }
+        return (try row.decode("added", as: Int.self), try row.decode("backwards", as: Bool.self))
     }
+
+    /// Whether event `e` matches one of group `g`'s subscriptions: `*`, its exact type, or a
+    /// `prefix.*` pattern.
+    static let subscribed = """
+        EXISTS (SELECT 1 FROM unnest(g.subscriptions) p
+                WHERE p = '*' OR p = e.type OR (right(p, 2) = '.*' AND starts_with(e.type, left(p, -1))))
+        """
 
     /// `claim`, on a given connection or transaction.
     public static func claim(group: String, owner: String, limit: Int, lease: Duration, maxAttempts: Int, on db: some PGQueryable) async throws
@@ -262,8 +284,9 @@ public struct ConsumerGroupStore: Sendable {
 
     /// Retention: marks groups not seen for `staleAfter` as stale (they stop holding events back),
     /// then deletes events older than `retention` that every active group has advanced past and
-    /// finished. Events with a dead letter in any group are kept (retryable). Returns
-    /// (groups marked stale, events deleted).
+    /// finished. Events with a dead letter in any group are kept (retryable), and nothing is
+    /// deleted while a group needs `reset-snapshots` (its snapshot no longer says what it has
+    /// taken). Returns (groups marked stale, events deleted).
     @discardableResult
     public func prune(retention: Duration, staleAfter: Duration) async throws -> (stale: Int, deleted: Int) {
         let stale = try await pool.query(
@@ -274,6 +297,7 @@ public struct ConsumerGroupStore: Sendable {
             """
             DELETE FROM auth.events e
             WHERE e.occurred_at < now() - make_interval(secs => $1)
+              AND NOT EXISTS (SELECT 1 FROM auth.consumer_groups WHERE needs_reset)
               AND NOT EXISTS (SELECT 1 FROM auth.consumer_groups g
                               WHERE g.status = 'active' AND NOT pg_visible_in_snapshot(e.txid, g.last_snapshot))
               AND NOT EXISTS (SELECT 1 FROM auth.event_deliveries d JOIN auth.consumer_groups g ON g.name = d.group_name
@@ -310,14 +334,14 @@ public struct ConsumerGroupStore: Sendable {
                         SELECT $1, e.id FROM auth.events e, g
                         WHERE (NOT pg_visible_in_snapshot(e.txid, g.last_snapshot) OR e.occurred_at > g.advanced_at)
                           AND NOT EXISTS (SELECT 1 FROM auth.event_deliveries d WHERE d.group_name = $1 AND d.event_id = e.id)
-                          AND EXISTS (SELECT 1 FROM unnest(g.subscriptions) p
-                                      WHERE p = '*' OR p = e.type OR (right(p, 2) = '.*' AND starts_with(e.type, left(p, -1))))
+                          AND \(Self.subscribed)
                         ON CONFLICT DO NOTHING
                         RETURNING 1
                     ),
                     upd AS (
                         UPDATE auth.consumer_groups
-                        SET last_snapshot = pg_current_snapshot(), last_seen_at = now(), last_advanced_at = now(), status = 'active'
+                        SET last_snapshot = pg_current_snapshot(), last_seen_at = now(), last_advanced_at = now(), status = 'active',
+                            needs_reset = false
                         WHERE name = $1
                     )
                     SELECT count(*)::int8 AS added FROM ins
@@ -338,6 +362,8 @@ public struct ConsumerGroupStore: Sendable {
     public struct GroupStatus: Sendable {
         public var name: String
         public var status: String
+        /// Transaction ids went backwards: the group takes no new events until `reset-snapshots`.
+        public var needsReset: Bool
         public var subscriptions: [String]
         public var lastSeenAt: Date
         /// Committed events the group has not advanced over yet (any type).
@@ -351,7 +377,7 @@ public struct ConsumerGroupStore: Sendable {
     public func status() async throws -> [GroupStatus] {
         try await pool.query(
             """
-            SELECT g.name, g.status, g.subscriptions, g.last_seen_at,
+            SELECT g.name, g.status, g.needs_reset, g.subscriptions, g.last_seen_at,
                    (SELECT count(*) FROM auth.events e WHERE e.txid >= pg_snapshot_xmin(g.last_snapshot)
                       AND NOT pg_visible_in_snapshot(e.txid, g.last_snapshot))::int8 AS unadvanced,
                    (SELECT count(*) FROM auth.event_deliveries d WHERE d.group_name = g.name AND d.status = 'pending')::int8 AS pending,
@@ -361,7 +387,7 @@ public struct ConsumerGroupStore: Sendable {
             """
         ).map { row in
             GroupStatus(
-                name: try row.decode("name"), status: try row.decode("status"), subscriptions: try row.decode("subscriptions"),
+                name: try row.decode("name"), status: try row.decode("status"), needsReset: try row.decode("needs_reset"), subscriptions: try row.decode("subscriptions"),
                 lastSeenAt: try row.decode("last_seen_at"), unadvanced: try row.decode("unadvanced"), pending: try row.decode("pending"),
                 dead: try row.decode("dead"), oldestPendingAt: try row.decode("oldest", as: Date?.self))
         }

@@ -59,6 +59,8 @@ public final class EventConsumer: Service, Sendable {
     let logger: Logger
     /// Whether the group row has been created or refreshed by this worker.
     private let registered = Mutex(false)
+    /// Whether the last pass found the group stopped for `reset-snapshots` (logged on change).
+    private let stoppedForReset = Mutex(false)
     private let handled: Counter
     private let failed: Counter
 
@@ -97,12 +99,7 @@ public final class EventConsumer: Service, Sendable {
                 // recorded are redelivered (at least once).
                 pending = []
                 failures += 1
-                if error is SnapshotsNeedReset {
-                    // Nothing is lost while this lasts (events stay in the outbox); an operator must act.
-                    self.logger.error("\(error)", metadata: ["group": "\(self.group)"])
-                } else {
-                    self.logger.warning("consumer group pass failed; retrying", metadata: ["group": "\(self.group)", "error": "\(error)"])
-                }
+                self.logger.warning("consumer group pass failed; retrying", metadata: ["group": "\(self.group)", "error": "\(error)"])
                 let backoff = Duration.milliseconds(min(5_000, 100 * (1 << min(failures, 6))))
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: backoff) }
                 continue
@@ -123,10 +120,25 @@ public final class EventConsumer: Service, Sendable {
                     pending = []
                 }
                 let wait = due.map { min(self.options.pollInterval, .milliseconds(Int(max(0, $0) * 1000) + 5)) } ?? self.options.pollInterval
-                try? await cancelWhenGracefulShutdown { await self.waitForWork(wakeups, timeout: wait) }
+                await cancelWhenGracefulShutdown { await self.waitForWork(wakeups, timeout: wait) }
             }
         }
         await completeAll(&pending)
+    }
+
+    /// Logs when the group stops for, or comes back from, `reset-snapshots`. While stopped the
+    /// worker still finishes the deliveries the group already has; new events wait in the outbox.
+    private func reportReset(_ needsReset: Bool) {
+        let changed = stoppedForReset.withLock { was in
+            defer { was = needsReset }
+            return was != needsReset
+        }
+        guard changed else { return }
+        if needsReset {
+            logger.error("\(SnapshotsNeedReset(group: group))", metadata: ["group": "\(group)"])
+        } else {
+            logger.notice("consumer group re-based; taking new events again", metadata: ["group": "\(group)"])
+        }
     }
 
     /// Advances the group and handles one batch; returns how many events were claimed.
@@ -145,9 +157,10 @@ public final class EventConsumer: Service, Sendable {
             try await store.ensure(group: group, subscriptions: options.subscriptions, start: options.start)
             registered.withLock { $0 = true }
         }
-        let (completed, batch, nextRetry) = try await store.completeAdvanceAndClaim(
+        let (completed, batch, nextRetry, needsReset) = try await store.completeAdvanceAndClaim(
             group: group, owner: owner, done: completing, limit: options.batchSize, lease: options.lease, maxAttempts: options.maxAttempts)
         reportLost(completing.count - completed)
+        reportReset(needsReset)
         guard !batch.isEmpty else { return (0, [], nextRetry) }
         // Handlers run one after another in this task; one renewal loop keeps the leases of the
         // batch's unfinished deliveries (a task per event cost more than a short handler).

@@ -2,8 +2,9 @@ import AuthCore
 import Logging
 import ServiceLifecycle
 
-/// Runs `ConsumerGroupStore.prune` (`authd listen`; nil retention: not at all) and
-/// `purgeSecrets` (also in `authd serve`, so one-time codes go even with no listener) at an interval.
+/// In `authd listen`: runs `ConsumerGroupStore.prune` (nil retention: not at all) and
+/// `EventStore.purgeSecrets` at an interval. `authd serve` runs `SecretPurger` for the secrets
+/// alone, so one-time codes go even with no listener.
 public struct EventRetention: Service {
     let store: ConsumerGroupStore
     let retention: Duration?

@@ -35,8 +35,9 @@ struct AuthGuardMiddleware: RouterMiddleware {
 }
 
 extension Tenant {
-    /// True when `name` is this tenant's id or slug.
+    /// True when `name` is this tenant's id or slug, in any case (as tenant resolution takes them).
     func isNamed(by name: String) -> Bool {
-        name.lowercased() == id.uuidString.lowercased() || name == slug
+        let lowered = name.lowercased()
+        return lowered == id.uuidString.lowercased() || lowered == slug.lowercased()
     }
 }

@@ -43,7 +43,14 @@ public enum AuthHTTPServer {
     /// The router of a runtime.
     public static func makeRouter(runtime: AuthRuntime, metrics: MetricsRoute? = nil) -> Router<AuthRequestContext> {
         let migrator = runtime.migrator
-        return makeRouter(readiness: { try await migrator.status() }, env: runtime.env, metrics: metrics)
+        let serving = runtime.env != nil
+        return makeRouter(
+            readiness: {
+                let status = try await migrator.status()
+                // Migrated after this process started: it serves health routes only until restarted.
+                if !serving, status.isUpToDate { throw AuthError.notReady("migrated after authd started: restart it to serve /auth") }
+                return status
+            }, env: runtime.env, metrics: metrics)
     }
 
     /// The application, ready to run as a `Service` or with `runService()`: the runtime's

@@ -21,6 +21,8 @@ public struct HealthRoutes<Context: RequestContext>: Sendable {
             let status: DatabaseMigrator.Status
             do {
                 status = try await readiness()
+            } catch let error as AuthError {
+                throw error
             } catch {
                 context.logger.warning("readiness check failed", metadata: ["error": "\(error)"])
                 throw AuthError.notReady("database unreachable")

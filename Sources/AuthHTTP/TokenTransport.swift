@@ -50,6 +50,16 @@ struct TokenTransport: Sendable {
         return (String(cookie.value), true)
     }
 
+    /// Set (as a session cookie, next to the refresh cookie) after a `rememberMe: false` login,
+    /// so refreshes keep issuing session cookies: without it the first refresh made them
+    /// persistent and the login outlived the browser session it was meant to end with.
+    static let sessionOnlyCookie = "authd_session_only"
+
+    /// Whether a refresh continues a `rememberMe: false` login (see `sessionOnlyCookie`).
+    func isSessionOnly(_ request: Request) -> Bool {
+        request.cookies[Self.sessionOnlyCookie]?.value == "1"
+    }
+
     /// An AuthResponse in this mode: cookie mode moves both tokens into httpOnly cookies
     /// (session cookies when `persistent` is false: `rememberMe: false`).
     func respond(_ response: AuthResponse, mode: AuthSettings.TokenTransport, persistent: Bool = true) -> Response {
@@ -64,6 +74,7 @@ struct TokenTransport: Sendable {
             let refreshAge = persistent ? response.refreshTokenExpiresIn : nil
             headers.append(HTTPField(name: .setCookie, value: cookie("accessToken", response.accessToken, path: "/", maxAge: accessAge)))
             headers.append(HTTPField(name: .setCookie, value: cookie("refreshToken", response.refreshToken, path: "/auth", maxAge: refreshAge)))
+            headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionOnlyCookie, persistent ? "" : "1", path: "/auth", maxAge: persistent ? 0 : nil)))
             // The CSRF token for the new session's cookie-authenticated writes.
             if let session = tokens.sessionID(ofRefreshToken: response.refreshToken), let token = try? csrf.token(for: session) {
                 body["csrfToken"] = .string(token)
@@ -78,6 +89,7 @@ struct TokenTransport: Sendable {
         var headers = HTTPFields()
         headers.append(HTTPField(name: .setCookie, value: cookie("accessToken", "", path: "/", maxAge: 0)))
         headers.append(HTTPField(name: .setCookie, value: cookie("refreshToken", "", path: "/auth", maxAge: 0)))
+        headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionOnlyCookie, "", path: "/auth", maxAge: 0)))
         headers.append(HTTPField(name: .setCookie, value: csrfCookie("", maxAge: 0)))
         return headers
     }

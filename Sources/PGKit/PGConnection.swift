@@ -47,6 +47,12 @@ public final class PGConnection: @unchecked Sendable {
     /// False once libpq has seen the connection break.
     public var isOK: Bool { PQstatus(raw) == CONNECTION_OK }
 
+    /// True when the connection can be handed to someone else as it is: not broken, outside any
+    /// transaction, not left in pipeline mode.
+    var isClean: Bool {
+        isOK && PQtransactionStatus(raw) == PQTRANS_IDLE && PQpipelineStatus(raw) == PQ_PIPELINE_OFF
+    }
+
     /// True when the connection is inside a transaction block (open or failed).
     public var inTransaction: Bool {
         let s = PQtransactionStatus(raw)
@@ -104,11 +110,16 @@ public final class PGConnection: @unchecked Sendable {
     /// resolve under a search path they set).
     private func pipeline(_ items: [(sql: String, binds: [PGBind])]) throws -> [Result<PGRows, PGError>] {
         var plans: [(key: String, plan: PGStatementCache.Plan)] = []
+        // With fewer slots than statements, one statement's preparation could evict another's
+        // that the same pipeline executes: then they all run unnamed.
+        let usePrepared = statements.capacity >= items.count
         for item in items {
             let key = PGStatementCache.key(item.sql, item.binds.map(\.oid))
-            let plan = statements.plan(key, idle: true)
-            if case .prepare(_, let evicting) = plan {
+            let plan = usePrepared ? statements.plan(key, idle: true) : .unnamed
+            if case .prepare(let name, let evicting) = plan {
                 for old in evicting { _ = try? exchange { PQsendQuery(raw, "DEALLOCATE \(old)") } }
+                // Recorded now, so the next statement's plan counts it (undone if it fails).
+                statements.prepared(key, as: name)
             }
             plans.append((key, plan))
         }
@@ -153,11 +164,19 @@ public final class PGConnection: @unchecked Sendable {
         var outcomes: [Result<PGRows, PGError>] = []
         var next = 0
         for (key, plan) in plans {
-            if case .prepare(let name, _) = plan {
-                if next < results.count, case .success = results[next] { statements.prepared(key, as: name) }
+            if case .prepare = plan {
+                let prepared: Bool
+                if next < results.count, case .success = results[next] { prepared = true } else { prepared = false }
+                if !prepared { statements.forget(key, exists: false) }
                 next += 1
             }
-            outcomes.append(next < results.count ? results[next] : .failure(PGError.fromConnection(raw, "pipeline ended early")))
+            let outcome = next < results.count ? results[next] : .failure(PGError.fromConnection(raw, "pipeline ended early"))
+            // As for a single statement: a statement gone (26000) or whose result type changed
+            // (0A000) is forgotten, so the next run prepares a fresh one.
+            if case .failure(let error) = outcome, error.sqlState == "26000" || error.sqlState == "0A000" {
+                statements.forget(key, exists: error.sqlState == "0A000")
+            }
+            outcomes.append(outcome)
             next += 1
         }
         // The first error the server reported (or the early end), as for a single statement.
@@ -283,6 +302,20 @@ public final class PGConnection: @unchecked Sendable {
         while let result = PQgetResult(raw) {
             defer { PQclear(result) }
             let status = PQresultStatus(result)
+            // PGKit speaks no COPY, and PQgetResult would return this state forever: end it (the
+            // server then answers the command with an error) and report that.
+            if status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH {
+                failure = failure ?? PGError(.misuse, "COPY is not supported (a migration file from pg_dump? use INSERTs)")
+                if status == PGRES_COPY_IN {
+                    _ = PQputCopyEnd(raw, "COPY is not supported by PGKit")
+                } else if status == PGRES_COPY_OUT {
+                    var buffer: UnsafeMutablePointer<CChar>?
+                    while PQgetCopyData(raw, &buffer, 0) > 0 { PQfreemem(buffer) }
+                } else {
+                    break
+                }
+                continue
+            }
             if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY {
                 last = PGRows(result: result)
             } else if failure == nil {

@@ -8,7 +8,14 @@ import Synchronization
 /// once (one `PGconn` must never be used by two threads).
 public final class PGLease: PGQueryable {
     let slot: PGSlot
-    private let state = Mutex<(ended: Bool, busy: Bool, used: Bool)>((false, false, false))
+    private struct State {
+        var ended = false
+        var busy = false
+        var used = false
+        /// `end()` waiting for a call in flight.
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let state = Mutex(State())
 
     init(slot: PGSlot) {
         self.slot = slot
@@ -16,9 +23,6 @@ public final class PGLease: PGQueryable {
 
     /// The server process id of the leased connection.
     public var backendPID: Int32 { slot.connection.backendPID }
-
-    /// The connection (on the lease's thread only).
-    var connection: PGConnection { slot.connection }
 
     @discardableResult
     public func query(_ sql: String, _ binds: [any PGEncodable]) async throws -> PGRows {
@@ -55,19 +59,30 @@ public final class PGLease: PGQueryable {
             defer { s.used = true }
             return !s.used
         }
-        defer { state.withLock { $0.busy = false } }
+        defer {
+            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                s.busy = false
+                defer { s.waiter = nil }
+                return s.waiter
+            }
+            waiter?.resume()
+        }
         let slot = self.slot
         return try await slot.thread.run { try slot.run(body, mayRetry: first) }
     }
 
     /// Refuses further calls, and waits for a call still in flight (one started by a task the
     /// closure spawned and did not await) so the connection is never handed on while in use.
+    /// (A continuation, not a sleep loop: a cancelled task's sleep returns at once, and the loop
+    /// would spin on the very thread the call in flight needs.)
     func end() async {
-        while state.withLock({ s -> Bool in
-            s.ended = true
-            return s.busy
-        }) {
-            try? await Task.sleep(for: .milliseconds(1))
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let wait = state.withLock { s -> Bool in
+                s.ended = true
+                if s.busy { s.waiter = continuation }
+                return s.busy
+            }
+            if !wait { continuation.resume() }
         }
     }
 }

@@ -142,9 +142,10 @@ public final class PGPool: Sendable {
     }
 
     func release(_ slot: PGSlot) {
-        // A connection left inside a transaction block is never reused as it is: its state is
-        // unknown. The slot keeps its thread and opens a new connection for its next holder.
-        if !slot.connection.isOK || slot.connection.inTransaction { slot.mustReconnect = true }
+        // A connection left inside a transaction block (or a pipeline) is never reused as it is:
+        // its state is unknown. The slot keeps its thread and opens a new connection for its
+        // next holder.
+        if !slot.connection.isClean { slot.mustReconnect = true }
         let close = resumeWaiter { $0.machine.release(slot, broken: false) }
         close?.thread.stop()
     }
@@ -193,10 +194,13 @@ public final class PGPool: Sendable {
                     try PGSlot(thread: thread) { try PGConnection(conninfo: conninfo, preparedStatements: prepared) }
                 }
             } catch {
+                var stop = false
                 resumeWaiter { s in
-                    s.freeThreads.append(thread)
+                    // After shutdown nobody will take the thread again: it ends instead.
+                    if s.machine.isShutDown { stop = true } else { s.freeThreads.append(thread) }
                     return s.machine.slotFreed()
                 }
+                if stop { thread.stop() }
                 throw error
             }
         }

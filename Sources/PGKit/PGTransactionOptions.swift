@@ -9,8 +9,10 @@ public struct PGTransactionOptions: Sendable {
     public var synchronousCommit: Bool
     /// A transaction-scoped advisory lock keyed by this text
     /// (`pg_advisory_xact_lock(hashtextextended(key, 0))`, the key quoted by libpq), taken in its
-    /// own statement after BEGIN — so a snapshot taken by a later statement is never older than
-    /// the lock.
+    /// own statement after BEGIN — so, at READ COMMITTED (each statement takes a new snapshot),
+    /// a snapshot taken by a later statement is never older than the lock. At REPEATABLE READ or
+    /// SERIALIZABLE the transaction's one snapshot is taken by the lock statement itself, before
+    /// it waits: do not rely on the lock for freshness there.
     public var advisoryLock: String?
 
     public init(

@@ -21,7 +21,7 @@ struct EventsCommand: AsyncParsableCommand {
                 Console.out(["group", "status", "subscriptions", "unadvanced", "pending", "dead", "oldest_pending", "last_seen"].joined(separator: "\t"))
                 for g in groups {
                     Console.out([
-                        g.name, g.status, g.subscriptions.joined(separator: ","), String(g.unadvanced), String(g.pending), String(g.dead),
+                        g.name, g.needsReset ? "needs-reset" : g.status, g.subscriptions.joined(separator: ","), String(g.unadvanced), String(g.pending), String(g.dead),
                         g.oldestPendingAt.map(ISO8601.format) ?? "-", ISO8601.format(g.lastSeenAt),
                     ].joined(separator: "\t"))
                 }

@@ -11,16 +11,16 @@ struct KeysCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Promote the next signing key (already published in JWKS) and publish a new next key; old keys verify for --overlap more.")
 
-        @Option(help: "Seconds a key is published before it signs (at least the JWKS max-age, 300; counted from its creation).")
-        var publishAhead = Int(SigningKeys.jwksMaxAge.wholeSeconds)
+        @Option(help: "Seconds a key is published before it signs (at least 330: the JWKS max-age plus the key reload interval; counted from its creation).")
+        var publishAhead = Int(SigningKeys.minimumPublishAhead.wholeSeconds)
 
         @Option(help: "Seconds the replaced keys keep verifying after the new key starts signing (≥ the access-token TTL).")
         var overlap = 900
 
         func validate() throws {
-            let maxAge = SigningKeys.jwksMaxAge.wholeSeconds
-            guard publishAhead >= maxAge else {
-                throw ValidationError("--publish-ahead must be at least \(maxAge) s: verifiers cache JWKS that long")
+            let minimum = SigningKeys.minimumPublishAhead.wholeSeconds
+            guard publishAhead >= minimum else {
+                throw ValidationError("--publish-ahead must be at least \(minimum) s: verifiers cache JWKS for 300 s, and processes re-read keys every 30 s")
             }
             guard overlap >= 0 else { throw ValidationError("--overlap must not be negative") }
         }

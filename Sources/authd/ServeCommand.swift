@@ -22,13 +22,20 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let runtime = try await AuthRuntime.start(
                 config.runtime(keyring: keyring, hooks: exampleHooks ? SeedExampleHooks.make(logger: logger) : AuthHooks()))
-            let app = AuthHTTPServer.makeApplication(
-                configuration: .init(host: config.httpHost, port: config.httpPort), runtime: runtime,
-                metrics: config.metricsPort == nil ? MetricsExporter.route : nil,
-                extraServices: config.metricsPort.map { [MetricsExporter.server(host: config.httpHost, port: $0, logger: logger)] } ?? [],
-                logger: logger)
-            let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+            // The hasher's threads are stopped however the service group ends (the pool is one
+            // of the application's services and closes with it).
+            do {
+                let app = AuthHTTPServer.makeApplication(
+                    configuration: .init(host: config.httpHost, port: config.httpPort), runtime: runtime,
+                    metrics: config.metricsPort == nil ? MetricsExporter.route : nil,
+                    extraServices: config.metricsPort.map { [MetricsExporter.server(host: config.httpHost, port: $0, logger: logger)] } ?? [],
+                    logger: logger)
+                let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await group.run()
+            } catch {
+                await runtime.hasher.shutdown()
+                throw error
+            }
             await runtime.hasher.shutdown()
         }
     }

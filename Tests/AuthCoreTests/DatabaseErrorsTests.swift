@@ -17,23 +17,23 @@ import Testing
         PGError(.server, "deadlock detected", sqlState: "40P01"),
     ])
     func outagesAre503WithRetryAfter(_ error: PGError) {
-        let mapped = DatabaseErrors.map(error, inTenant: true)
+        let mapped = DatabaseErrors.map(error, tenantGone: false)
         #expect(mapped.status == 503 && mapped.code == "SERVICE_UNAVAILABLE")
         #expect(mapped.retryAfter != nil)
         #expect(mapped.cause != nil, "the cause is kept for the log")
         #expect(!mapped.message.contains("server") && !mapped.message.contains("connection"), "nothing of the database reaches the client")
     }
 
-    @Test func aDroppedTenantSchemaIsTenantNotFoundOnlyInATenant() {
+    @Test func aMissingTableIsTenantNotFoundOnlyWhenTheTenantIsGone() {
         let missing = PGError(.server, "relation \"sessions\" does not exist", sqlState: "42P01")
-        #expect(DatabaseErrors.map(missing, inTenant: true).code == "TENANT_NOT_FOUND")
-        #expect(DatabaseErrors.map(missing, inTenant: false).code == "INTERNAL_ERROR", "a missing global table is a fault")
+        #expect(DatabaseErrors.map(missing, tenantGone: true).code == "TENANT_NOT_FOUND")
+        #expect(DatabaseErrors.map(missing, tenantGone: false).code == "INTERNAL_ERROR", "a tenant that exists, or a global table: a fault")
     }
 
     @Test func faultsAre500AndNULIsBadInput() {
-        #expect(DatabaseErrors.map(PGError(.server, "syntax error", sqlState: "42601"), inTenant: false).status == 500)
-        #expect(DatabaseErrors.map(PGError(.decoding, "column x is NULL"), inTenant: false).status == 500)
-        let nul = DatabaseErrors.map(PGError(.invalidParameter, "parameter $1 contains a NUL character"), inTenant: true)
+        #expect(DatabaseErrors.map(PGError(.server, "syntax error", sqlState: "42601"), tenantGone: false).status == 500)
+        #expect(DatabaseErrors.map(PGError(.decoding, "column x is NULL"), tenantGone: false).status == 500)
+        let nul = DatabaseErrors.map(PGError(.invalidParameter, "parameter $1 contains a NUL character"), tenantGone: false)
         #expect(nul.status == 400 && nul.code == "INVALID_INPUT")
     }
 }

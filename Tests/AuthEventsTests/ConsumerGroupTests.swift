@@ -1,4 +1,5 @@
 import AuthCore
+import AuthCrypto
 import AuthEvents
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -39,15 +40,19 @@ import Testing
 
     /// A dump restored into a new cluster: transaction ids start lower than the groups' stored
     /// snapshots. Before, the next advance stored the lower snapshot and every event written
-    /// since the restore was skipped for good; now it refuses (nothing is lost meanwhile), and
-    /// `reset-snapshots` re-bases the group so they are all delivered.
+    /// since the restore was skipped for good; now the group is marked and stops taking events
+    /// (nothing is lost meanwhile) — also once ids pass the old ones — while the deliveries it
+    /// already has are still handed out and recorded, and `reset-snapshots` re-bases it so the
+    /// events written since are all delivered.
     @Test func advanceRefusesWhenTransactionIdsWentBackwardsAndResetRebases() async throws {
         let db = try await Self.db.get()
         try await db.withPool { pool in
             let (store, g, before) = try await advancedGroup(pool, count: 2)
             let t = try #require(try await pool.query("SELECT subscriptions[1] AS t FROM auth.consumer_groups WHERE name = $1", g).first)
                 .decode("t", as: String.self)
-            // What the restored database looks like to the group: a snapshot far ahead of today's
+            let held = try await store.claim(group: g, owner: "w", limit: 1, lease: .seconds(30))
+            #expect(held.count == 1)
+            // What the restored database looks like to the group: a snapshot ahead of today's
             // transaction ids, taken a minute ago.
             try await pool.query(
                 """
@@ -68,18 +73,28 @@ import Testing
             let unchanged = try await pool.query("SELECT last_snapshot::text AS s FROM auth.consumer_groups WHERE name = $1", g).first?
                 .decode("s", as: String.self)
             #expect(unchanged == stored, "the refused advance stored nothing")
+            // A worker's pass still records its results and hands out what the group already has.
+            let pass = try await store.completeAdvanceAndClaim(group: g, owner: "w", done: held.map(\.id), limit: 100, lease: .seconds(30))
+            #expect(pass.needsReset)
+            #expect(pass.completed == 1, "the completion commits with the refused advance")
+            #expect(pass.batch.map(\.id) == before.filter { $0 != held[0].id }, "only the delivery made before")
+            // The mark sticks once the ids look sane again: ids below it were reused.
+            try await pool.query("UPDATE auth.consumer_groups SET last_snapshot = pg_current_snapshot() WHERE name = $1", g)
+            await #expect(throws: SnapshotsNeedReset.self) { try await store.advance(group: g) }
+            #expect(try await store.status().first { $0.name == g }?.needsReset == true)
+
             let reset = try await store.resetSnapshots(group: g)
             #expect(reset.count == 1 && reset[0].requeued == 3)
+            #expect(try await store.status().first { $0.name == g }?.needsReset == false)
+            // The leases of the earlier pass expire; then everything still owed is claimable.
+            try await pool.query("UPDATE auth.event_deliveries SET lease_until = now() - interval '1 second' WHERE group_name = $1", g)
             let claimed = try await store.claim(group: g, owner: "w", limit: 100, lease: .seconds(30))
             let ids = Set(claimed.map(\.id))
             #expect(ids.isSuperset(of: after), "every event written since the restore is delivered")
-            // The two delivered before keep their one delivery row each (claimable once, as before).
-            #expect(ids.isSuperset(of: before))
-            #expect(claimed.count == 5)
+            #expect(claimed.count == 4, "and the one not done before; the done one is not repeated")
             // And the group advances normally again.
-            let next = try await append(pool, t, count: 1)
+            _ = try await append(pool, t, count: 1)
             #expect(try await store.advance(group: g) == 1)
-            _ = next
         }
     }
 
@@ -404,6 +419,35 @@ extension EventConsumerTests {
             #expect(Set(left) == Set([claimed[1].id, claimed[2].id]))
             #expect(Set(ids).isSuperset(of: left))
             #expect(try await store.drop(group: "sleepy"))
+        }
+    }
+
+    /// While a group needs `reset-snapshots`, its stored snapshot no longer says what it took:
+    /// retention deletes nothing and only expired secrets are purged, or the reset would find
+    /// events (and codes) gone that the group was still owed.
+    @Test func aGroupThatNeedsAResetHoldsRetentionAndPurgingBack() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        try await db.withPool { pool in
+            let store = ConsumerGroupStore(pool: pool)
+            let sealer = SecretSealer(keyring: try Keyring.ephemeral())
+            let t = "test.held"
+            try await store.ensure(group: "done-all", subscriptions: [t], start: .now)
+            try await store.ensure(group: "restored", subscriptions: ["other.type"], start: .now)
+            var event = AuthEvent(AuthEvent.Name(rawValue: t), tenantID: nil)
+            event.secret = .init("493817", expiresAt: Date().addingTimeInterval(600))
+            try await pool.withTransaction { tx in try await EventOutbox(sealer: sealer).append(event, in: tx) }
+            try await store.advance(group: "done-all")
+            try await store.advance(group: "restored")
+            let claimed = try await store.claim(group: "done-all", owner: "w", limit: 10, lease: .seconds(30))
+            #expect(try await store.complete(group: "done-all", event: claimed[0].id, owner: "w"))
+            try await pool.query("UPDATE auth.events SET occurred_at = now() - interval '2 days' WHERE type = $1", t)
+            try await pool.query("UPDATE auth.consumer_groups SET needs_reset = true WHERE name = 'restored'")
+
+            #expect(try await EventStore().purgeSecrets(on: pool) == 0)
+            #expect(try await store.prune(retention: .seconds(3600), staleAfter: .seconds(3600)).deleted == 0)
+            _ = try await store.resetSnapshots(group: "restored")
+            #expect(try await EventStore().purgeSecrets(on: pool) == 1)
+            #expect(try await store.prune(retention: .seconds(3600), staleAfter: .seconds(3600)).deleted == 1)
         }
     }
 }

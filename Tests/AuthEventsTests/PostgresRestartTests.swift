@@ -14,21 +14,11 @@ import Testing
 /// right after the restart — is delivered, with a poll interval far longer than the test.
 @Suite struct PostgresRestartTests {
     @Test func consumerReconnectsAndCatchesUpAfterARestart() async throws {
-        let cluster = try await OwnCluster.start()
-        do {
-            try await run(cluster)
-        } catch {
-            await cluster.destroy()
-            throw error
-        }
-        await cluster.destroy()
+        try await OwnCluster.with { try await run($0) }
     }
 
     func run(_ cluster: OwnCluster) async throws {
-        let admin = PGPool(.init(conninfo: cluster.conninfo(), size: 1))
-        try await admin.query("CREATE DATABASE authd")
-        await admin.shutdown()
-        let conninfo = cluster.conninfo("authd")
+        let conninfo = try await cluster.createDatabase("authd")
         let pool = PGPool(.init(conninfo: conninfo, size: 2, acquireTimeout: .seconds(30)))
         try await DatabaseMigrator(registry: TenantRegistry(db: AuthDatabase(pool: pool), migrations: try TestDatabase.catalog())).migrate()
         let listener = try PGListener(conninfo: conninfo)

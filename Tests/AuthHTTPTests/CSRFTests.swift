@@ -89,6 +89,51 @@ import Testing
         }
     }
 
+    /// `rememberMe: false` gives session cookies, and refreshes keep them so (before, the first
+    /// refresh answered with persistent cookies: the login outlived the browser session). A
+    /// later remembered login clears the mark.
+    @Test func aSessionOnlyLoginStaysSessionOnlyAcrossRefreshes() async throws {
+        try await TestApp.with { _, client in
+            _ = try await client.signup("ann@example.com")
+            let login = try await client.call(
+                .post, "/auth/login",
+                json: .object(["credentials": .object(["email": .string("ann@example.com"), "password": .string("correct horse battery")]), "rememberMe": .bool(false)]),
+                headers: ["x-access-token-type": "cookie"])
+            #expect(login.status == .ok)
+            let tokenCookies = { (r: Reply) in r.setCookies.filter { $0.hasPrefix("accessToken=") || $0.hasPrefix("refreshToken=") } }
+            #expect(tokenCookies(login).count == 2 && tokenCookies(login).allSatisfy { !$0.contains("Max-Age") })
+            #expect(try Self.cookieValue(login, "authd_session_only") == "1")
+            let refreshed = try await client.call(
+                .post, "/auth/refresh-token",
+                headers: [
+                    "cookie": "refreshToken=\(try Self.cookieValue(login, "refreshToken")); authd_session_only=1", "x-access-token-type": "cookie",
+                    "x-csrf-token": try Self.cookieValue(login, "authd_csrf"),
+                ])
+            #expect(refreshed.status == .ok)
+            #expect(tokenCookies(refreshed).count == 2 && tokenCookies(refreshed).allSatisfy { !$0.contains("Max-Age") }, "\(refreshed.setCookies)")
+            #expect(try Self.cookieValue(refreshed, "authd_session_only") == "1")
+            // A remembered login: persistent cookies, and the mark is deleted.
+            let remembered = try await client.login("ann@example.com", headers: ["x-access-token-type": "cookie"])
+            #expect(tokenCookies(remembered).allSatisfy { $0.contains("Max-Age") })
+            let mark = try #require(remembered.setCookies.first { $0.hasPrefix("authd_session_only=") })
+            #expect(mark.contains("Max-Age=0"))
+        }
+    }
+
+    /// A `refreshToken` body field of the wrong type does not stop a logout from using the
+    /// refresh cookie (before, the cookie was ignored and the session stayed alive).
+    @Test func logoutFallsBackToTheCookieWhenTheBodyFieldIsUnusable() async throws {
+        try await TestApp.with { app, client in
+            let s = try await Self.cookieLogin(client, "ann@example.com")  // signup's session and the login's
+            let live = "SELECT count(*)::int8 FROM sessions WHERE revoked_at IS NULL"
+            #expect(try await app.scalar(try await app.defaultTenant(), live) == 2)
+            let out = try await client.call(
+                .post, "/auth/logout", json: .object(["refreshToken": .int(7)]), headers: ["cookie": "refreshToken=\(s.refresh)", "x-csrf-token": s.csrf])
+            #expect(out.status == .ok)
+            #expect(try await app.scalar(try await app.defaultTenant(), live) == 1, "the cookie's session ended")
+        }
+    }
+
     /// A client that lost its CSRF cookie once its access token expired gets a token for the
     /// session its refresh cookie names, and can refresh again.
     @Test func theRefreshCookieAloneCanFetchAToken() async throws {

@@ -14,21 +14,12 @@ import Testing
 /// on a fresh connection, and anything else the outage causes is 503 with `Retry-After`.
 @Suite struct PostgresRestartHTTPTests {
     @Test func aRestartUnderLoadAnswers503NeverA500() async throws {
-        let cluster = try await OwnCluster.start()
-        do {
-            try await run(cluster)
-        } catch {
-            await cluster.destroy()
-            throw error
-        }
-        await cluster.destroy()
+        try await OwnCluster.with { try await run($0) }
     }
 
     func run(_ cluster: OwnCluster) async throws {
-        let admin = PGPool(.init(conninfo: cluster.conninfo(), size: 1))
-        try await admin.query("CREATE DATABASE authd")
-        await admin.shutdown()
-        let database = TestDatabase(name: "authd", conninfo: cluster.conninfo("authd"))
+        let conninfo = try await cluster.createDatabase("authd")
+        let database = TestDatabase(name: "authd", conninfo: conninfo)
         try await database.withPool(size: 1) { pool in try await DatabaseMigrator(registry: try TestDatabase.registry(pool)).migrate() }
         let outcomes = Locked<[(status: Int, retryAfter: String?, code: String?)]>([])
         try await TestApp.with(database: database, configure: { $0.refreshGraceWindow = .seconds(30) }) { _, client in

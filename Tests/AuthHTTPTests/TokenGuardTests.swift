@@ -190,8 +190,31 @@ import Testing
             let signup = try await client.signup("ann@example.com", tenant: a.slug)
             let token = try #require(signup.accessToken)
             #expect(try await client.call(.get, "/auth/me", bearer: token, headers: ["x-tenant-id": a.slug]).status == .ok)
+            // Names resolve case-insensitively everywhere, so the guard compares them so too.
+            #expect(try await client.call(.get, "/auth/me", bearer: token, headers: ["x-tenant-id": a.slug.uppercased()]).status == .ok)
+            #expect(try await client.call(.get, "/auth/me", bearer: token, headers: ["x-tenant-id": a.id.uuidString.uppercased()]).status == .ok)
             let cross = try await client.call(.get, "/auth/me", bearer: token, headers: ["x-tenant-id": b.id.uuidString])
             #expect(cross.status == .forbidden && cross.code == "INVALID_TENANT")
+        }
+    }
+
+    /// A tenant deleted under a live token (its row and schema gone before this process heard
+    /// of it): its requests answer 401 `SESSION_NOT_FOUND`. A table missing from a tenant that
+    /// still exists is a fault of the installation, answered 500 — not a reason to log anyone out.
+    @Test func aDeletedTenantLogsOutButAMissingTableIsAFault() async throws {
+        try await TestApp.with { app, client in
+            let a = try await app.tenant("a")
+            let b = try await app.tenant("b")
+            let annToken = try #require(try await client.signup("ann@example.com", tenant: a.slug).accessToken)
+            let bobToken = try #require(try await client.signup("bob@example.com", tenant: b.slug).accessToken)
+            _ = try await app.pool.withTransaction { tx in
+                try await tx.query("DELETE FROM auth.tenants WHERE id = $1", a.id)
+                try await tx.query("DROP SCHEMA \(a.schemaName) CASCADE")
+                try await tx.query("DROP TABLE \(b.schemaName).sessions CASCADE")
+            }
+            #expect(try await client.call(.get, "/auth/me", bearer: annToken).code == "SESSION_NOT_FOUND")
+            let broken = try await client.call(.get, "/auth/me", bearer: bobToken)
+            #expect(broken.status == .internalServerError && broken.code == "INTERNAL_ERROR", "\(broken.raw)")
         }
     }
 

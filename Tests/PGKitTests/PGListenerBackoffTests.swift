@@ -6,21 +6,7 @@ import Testing
 /// must be retried with backoff, not in a tight reconnect loop.
 @Suite struct PGListenerBackoffTests {
     @Test func listenRefusedByAStandbyIsRetriedWithBackoff() async throws {
-        let primary = try await OwnCluster.start()
-        do {
-            let standby = try await OwnCluster.startStandby(of: primary)
-            do {
-                try await check(standby)
-            } catch {
-                await standby.destroy()
-                throw error
-            }
-            await standby.destroy()
-        } catch {
-            await primary.destroy()
-            throw error
-        }
-        await primary.destroy()
+        try await OwnCluster.with { primary in try await primary.withStandby { try await check($0) } }
     }
 
     func check(_ standby: OwnCluster) async throws {

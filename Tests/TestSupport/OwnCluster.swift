@@ -2,6 +2,7 @@
 import FoundationEssentials
 #endif
 import Foundation
+import PGKit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,6 +34,40 @@ public final class OwnCluster: Sendable {
         ])
         try await cluster.start()
         return cluster
+    }
+
+    /// A cluster for the duration of `body`, destroyed after it however it ends.
+    public static func with<T>(_ body: (OwnCluster) async throws -> T) async throws -> T {
+        try await destroying(try await start(), body)
+    }
+
+    /// A hot standby of this cluster for the duration of `body`, destroyed after it.
+    public func withStandby<T>(_ body: (OwnCluster) async throws -> T) async throws -> T {
+        try await Self.destroying(try await Self.startStandby(of: self), body)
+    }
+
+    private static func destroying<T>(_ cluster: OwnCluster, _ body: (OwnCluster) async throws -> T) async throws -> T {
+        do {
+            let value = try await body(cluster)
+            await cluster.destroy()
+            return value
+        } catch {
+            await cluster.destroy()
+            throw error
+        }
+    }
+
+    /// Creates an empty database `name` and returns its conninfo.
+    public func createDatabase(_ name: String) async throws -> String {
+        let admin = PGPool(.init(conninfo: conninfo(), size: 1))
+        do {
+            try await admin.query("CREATE DATABASE \(name)")
+        } catch {
+            await admin.shutdown()
+            throw error
+        }
+        await admin.shutdown()
+        return conninfo(name)
     }
 
     private init() throws {

@@ -163,7 +163,11 @@ public final class RevocationSet: Service, Sendable {
         let (full, epoch, watermark) = sync.withLock { s in (s.needsFullReload || s.watermark == nil, s.epoch, s.watermark) }
         let since = full ? nil : watermark.map { $0.addingTimeInterval(-Self.watermarkMargin) }
         let read = try await db.statements { try await store.load(since: since, on: $0) }
-        revoked.withLock { $0.merge(read.revoked) { max($0, $1) } }
+        // Expiry times move onto this process's clock (by the database's at the read): entries
+        // are dropped when the database says, whatever this clock says.
+        let offset = read.readAt.timeIntervalSinceNow
+        let expiries = read.revoked.mapValues { $0.addingTimeInterval(-offset) }
+        revoked.withLock { $0.merge(expiries) { max($0, $1) } }
         sync.withLock { s in
             // A full read counts only if no resync came while it ran.
             if full, s.epoch == epoch { s.needsFullReload = false }

@@ -23,7 +23,9 @@ public struct LoginInput: Sendable {
 
 /// `POST /auth/login` (seed timeline, DESIGN.md §4): `guards.beforeAuth` → read the credential →
 /// verify it with no transaction or connection held (a dummy verify for unknown accounts) →
-/// tx { re-check the credential row `FOR UPDATE` → `onLogin` → roles/permissions → shaping →
+/// tx { one statement confirms the verified hash is still current (a conditional UPDATE that
+/// resets the failure counters, stores a rehash, locks the user row and reads roles and
+/// permissions) → `onLogin` → shaping →
 /// session → `guards.afterAuth` → `auth.logged_in` } → COMMIT → `session.onCreated`.
 /// A wrong password commits its `auth.login_failed` event and counter before answering.
 public struct LoginFlow: Sendable {

@@ -41,7 +41,14 @@ public struct AuthDatabase: Sendable {
         do {
             return try await body()
         } catch let error as PGError {
-            throw DatabaseErrors.map(error, inTenant: tenant != nil)
+            // A missing table in a tenant's schema means the tenant was deleted under the request
+            // — if it really is gone from the registry; otherwise it is a fault (a schema behind
+            // on migrations), not a reason to log anyone out.
+            var gone = false
+            if let tenant, error.isMissingRelation {
+                do { gone = try await TenantStore().find(id: tenant.id, on: pool) == nil } catch { gone = false }
+            }
+            throw DatabaseErrors.map(error, tenantGone: gone)
         }
     }
 }

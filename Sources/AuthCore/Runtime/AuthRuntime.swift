@@ -89,33 +89,72 @@ public final class AuthRuntime: Sendable {
         self.db = db
         registry = TenantRegistry(db: db, migrations: catalog)
         migrator = DatabaseMigrator(registry: registry)
-        hasher = configuration.hashThreads.map { PasswordHasher(parameters: configuration.argon2, threads: $0) }
-            ?? PasswordHasher(parameters: configuration.argon2)
-        let status = try? await migrator.status()
-        if let status, !status.isUpToDate {
-            logger.warning("database has pending migrations: run `authd migrate` (/health/ready answers 503 until then)")
+        // Whether the database is migrated decides what is served: an unreachable database is
+        // waited for (a failover at start-up), then refused — never mistaken for "not migrated",
+        // which would leave the auth routes off until a restart.
+        let status = try await Self.status(migrator, logger: logger)
+        if !status.isUpToDate {
+            logger.warning("database has pending migrations: run `authd migrate`, then restart authd (/health/ready answers 503 until then)")
         }
+        let hasher = configuration.hashThreads.map { PasswordHasher(parameters: configuration.argon2, threads: $0) }
+            ?? PasswordHasher(parameters: configuration.argon2)
+        self.hasher = hasher
+        let assembled: (AuthEnvironment?, [any Service])
+        do {
+            assembled = try await Self.assemble(configuration, db: db, registry: registry, hasher: hasher, migrated: status.isUpToDate)
+        } catch {
+            await hasher.shutdown()
+            throw error
+        }
+        env = assembled.0
+        // The pool last: a service group stops services in reverse order, so it closes after the rest.
+        services = [pool] + assembled.1
+    }
+
+    /// The migration status, retried for up to 30 s while the database cannot be reached.
+    private static func status(_ migrator: DatabaseMigrator, logger: Logger) async throws -> DatabaseMigrator.Status {
+        let deadline = ContinuousClock.now + .seconds(30)
+        var delay = Duration.milliseconds(200)
+        while true {
+            do {
+                return try await migrator.status()
+            } catch {
+                guard ContinuousClock.now < deadline else {
+                    throw AuthRuntimeError("the database cannot be reached (\(error)); giving up after 30 s")
+                }
+                logger.warning("database not reachable yet; retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    /// The environment (nil when not migrated) and the services beside the server (pool excluded).
+    private static func assemble(
+        _ configuration: Configuration, db: AuthDatabase, registry: TenantRegistry, hasher: PasswordHasher, migrated: Bool
+    ) async throws -> (AuthEnvironment?, [any Service]) {
+        let logger = configuration.logger
         let afterCommit = AfterCommitQueue(logger: logger)
         let notifier = EventNotifier(db: db)
         let broadcaster = RevocationBroadcaster(db: db)
         let listener = try PGListener(conninfo: configuration.listenConninfo ?? configuration.database.conninfo, logger: logger)
         let revocations = RevocationSet(db: db, listener: listener, retention: configuration.settings.accessTokenTTL + .seconds(60), logger: logger)
         var services: [any Service] = [listener, afterCommit, notifier, broadcaster, revocations, SecretPurger(db: db, logger: logger)]
-        if status?.isUpToDate == true {
+        guard migrated else {
+            logger.warning("serving health routes only until the database is migrated; restart after `authd migrate`")
+            return (nil, services)
+        }
+        do {
             let tokens = try await TokenService.start(
                 settings: configuration.settings, keyring: configuration.keyring,
                 keys: SigningKeys(db: db, sealer: SecretSealer(keyring: configuration.keyring)))
-            env = AuthEnvironment(
+            let env = AuthEnvironment(
                 db: db, registry: registry, hasher: hasher, tokens: tokens, hooks: configuration.hooks, sqlHooks: configuration.sqlHooks,
                 settings: configuration.settings, afterCommit: afterCommit, notifier: notifier, broadcaster: broadcaster,
                 revocations: revocations, logger: logger, now: configuration.now)
             services.append(SigningKeyRefresher(tokens: tokens, logger: logger))
-        } else {
-            env = nil
-            logger.warning("serving health routes only until the database is migrated; restart after `authd migrate`")
+            return (env, services)
         }
-        // The pool last: a service group stops services in reverse order, so it closes after the rest.
-        self.services = [pool] + services
     }
 
     /// For callers that do not run `services` in a service group (tests): stops the hashing

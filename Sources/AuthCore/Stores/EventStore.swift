@@ -59,14 +59,17 @@ public struct EventStore: Sendable {
 
     /// Forgets one-time secrets that are of no more use: expired, or taken by every active group
     /// (advanced past) with no delivery of the event still pending or dead (a retry would need
-    /// it). Returns how many were purged.
+    /// it). While a consumer group needs `reset-snapshots`, only expired secrets go: the reset
+    /// may hand that group events its stored snapshot wrongly claims it took. Returns how many
+    /// were purged.
     public func purgeSecrets(on db: some PGQueryable) async throws -> Int {
         try await db.query(
             """
             UPDATE auth.events e SET sealed_secret = NULL
             WHERE e.sealed_secret IS NOT NULL
               AND (e.secret_expires_at < now()
-                   OR (NOT EXISTS (SELECT 1 FROM auth.consumer_groups g
+                   OR (NOT EXISTS (SELECT 1 FROM auth.consumer_groups WHERE needs_reset)
+                       AND NOT EXISTS (SELECT 1 FROM auth.consumer_groups g
                                    WHERE g.status = 'active' AND NOT pg_visible_in_snapshot(e.txid, g.last_snapshot))
                        AND NOT EXISTS (SELECT 1 FROM auth.event_deliveries d JOIN auth.consumer_groups g ON g.name = d.group_name
                                        WHERE d.event_id = e.id AND (d.status = 'dead' OR (d.status = 'pending' AND g.status = 'active')))))

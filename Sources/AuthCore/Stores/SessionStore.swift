@@ -182,12 +182,12 @@ public struct SessionStore: Sendable {
     }
 
     /// Revokes every live session of a user; returns them (the pre-revocation list).
-    public func revokeAll(userID: UUID, reason: String, except: UUID? = nil, on db: some PGQueryable) async throws -> [Session] {
+    public func revokeAll(userID: UUID, reason: String, on db: some PGQueryable) async throws -> [Session] {
         try await db.query(
             """
             UPDATE sessions SET \(Self.revokeSet)
-            WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3) RETURNING \(Session.columns)
-            """, userID, reason, except
+            WHERE user_id = $1 AND revoked_at IS NULL RETURNING \(Session.columns)
+            """, userID, reason
         ).map(Session.init(row:))
     }
 

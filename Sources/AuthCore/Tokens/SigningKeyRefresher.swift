@@ -8,7 +8,7 @@ public struct SigningKeyRefresher: Service {
     let interval: Duration
     let logger: Logger
 
-    public init(tokens: TokenService, interval: Duration = .seconds(30), logger: Logger = Logger(label: "authd.keys")) {
+    public init(tokens: TokenService, interval: Duration = SigningKeys.reloadInterval, logger: Logger = Logger(label: "authd.keys")) {
         self.tokens = tokens
         self.interval = interval
         self.logger = logger

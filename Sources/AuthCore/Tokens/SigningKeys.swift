@@ -11,9 +11,15 @@ import PGKit
 /// kid). There is always a signing key and a next key; JWKS publishes both (API.md), so a
 /// rotation promotes a key every verifier has long cached, and makes the following one.
 public struct SigningKeys: Sendable {
-    /// How long verifiers may cache JWKS (`Cache-Control: max-age`); a key must be published at
-    /// least this long before it signs.
+    /// How long verifiers may cache JWKS (`Cache-Control: max-age`).
     public static let jwksMaxAge: Duration = .seconds(300)
+
+    /// How often every process re-reads the keys (`SigningKeyRefresher`).
+    public static let reloadInterval: Duration = .seconds(30)
+
+    /// How long a key must be published before it signs: a verifier may hold a JWKS document
+    /// for `jwksMaxAge`, fetched from a process that had not yet re-read the keys.
+    public static let minimumPublishAhead: Duration = jwksMaxAge + reloadInterval
 
     let db: AuthDatabase
     let sealer: SecretSealer
@@ -39,8 +45,9 @@ public struct SigningKeys: Sendable {
         return try await load()
     }
 
-    /// Promotes the next key — it signs once published `publishAhead` (≥ `jwksMaxAge` outside
-    /// tests) — retires the keys it replaces `overlap` later, and makes the following next key.
+    /// Promotes the next key — it signs once published `publishAhead` (≥ `minimumPublishAhead`
+    /// outside tests) — retires the keys it replaces `overlap` later, and makes the following
+    /// next key.
     /// Returns the promoted kid.
     @discardableResult
     public func rotate(publishAhead: Duration, overlap: Duration) async throws -> String {
@@ -57,12 +64,18 @@ public struct SigningKeys: Sendable {
         }
     }
 
-    /// Keys that still verify, private halves opened.
+    /// Keys that still verify, private halves opened. Their times are moved onto this process's
+    /// clock (by the database's clock at the read), so a process whose clock is off still starts
+    /// and stops signing with a key when the database says.
     public func load() async throws -> [SigningKey] {
-        try await db.statements { try await store.load(on: $0) }.map { row in
+        let (rows, databaseNow) = try await db.statements { try await store.load(on: $0) }
+        let offset = databaseNow.timeIntervalSinceNow
+        return try rows.map { row in
             let raw = try sealer.open(row.sealedPrivateKey, purpose: Self.purpose, associatedData: Self.associatedData(row.kid))
             let privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-            return SigningKey(kid: row.kid, publicKey: privateKey.publicKey, privateKey: privateKey, activatesAt: row.activatesAt, retiresAt: row.retiresAt)
+            return SigningKey(
+                kid: row.kid, publicKey: privateKey.publicKey, privateKey: privateKey,
+                activatesAt: row.activatesAt?.addingTimeInterval(-offset), retiresAt: row.retiresAt?.addingTimeInterval(-offset))
         }
     }
 

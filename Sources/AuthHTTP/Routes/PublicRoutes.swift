@@ -63,17 +63,18 @@ struct PublicRoutes: Sendable {
             try transport.csrf.check(request, sessionID: session)
         }
         let response = try await RefreshFlow(env: env).run(token, request: auth)
-        return transport.respond(response, mode: mode)
+        return transport.respond(response, mode: mode, persistent: !transport.isSessionOnly(request))
     }
 
     /// Always 200 and cookies cleared; which session ends is LogoutFlow's decision. A session
     /// named by a cookie ends only with that session's CSRF token. A body that cannot be read
-    /// counts as none (logging out must work from any client).
+    /// counts as none, and so does a `refreshToken` field that is not a usable string — the
+    /// refresh cookie is then still used (logging out must work from any client).
     @Sendable func logout(_ request: Request, context: AuthRequestContext) async throws -> Response {
         let auth = context.authRequest(request)
         let mode = (try? await transport.mode(for: request, auth: auth)) ?? .header
         let body = JSONFields((try? await RequestBody.json(request, context: context)) ?? [:])
-        let refresh = (try? transport.refreshToken(request, body: body)) ?? nil
+        let refresh = (try? transport.refreshToken(request, body: body)) ?? (try? transport.refreshToken(request, body: JSONFields([:]))) ?? nil
         let input = LogoutInput(
             accessToken: (try? transport.accessToken(request, mode: mode)) ?? nil, accessTokenFromCookie: mode == .cookie,
             refreshToken: refresh?.token, refreshTokenFromCookie: refresh?.fromCookie == true, request: auth)
