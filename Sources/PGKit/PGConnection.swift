@@ -212,12 +212,24 @@ public final class PGConnection: @unchecked Sendable {
 
     /// Refuses what libpq would silently truncate: a NUL in a parameter or in the SQL itself.
     static func checkSendable(_ sql: String, _ binds: [PGBind]) throws {
-        for (i, bind) in binds.enumerated() where bind.text?.utf8.contains(0) == true {
+        for (i, bind) in binds.enumerated() where bind.text.map(hasNUL) == true {
             throw PGError(
                 .invalidParameter, "parameter $\(i + 1) contains a NUL character, which a PostgreSQL string cannot hold",
                 notExecuted: true)
         }
-        if sql.utf8.contains(0) { throw PGError(.misuse, "SQL text contains a NUL character", notExecuted: true) }
+        if hasNUL(sql) { throw PGError(.misuse, "SQL text contains a NUL character", notExecuted: true) }
+    }
+
+    /// `memchr` over the string's UTF-8 when it is contiguous (native strings are): every
+    /// statement's text passes through here, and the generic `contains` walked it byte by byte
+    /// (1% of a refresh's CPU in a profile).
+    private static func hasNUL(_ text: String) -> Bool {
+        if let found = text.utf8.withContiguousStorageIfAvailable({ bytes in
+            bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false
+        }) {
+            return found
+        }
+        return text.utf8.contains(0)
     }
 
     /// How many statements this connection keeps prepared on the server.
