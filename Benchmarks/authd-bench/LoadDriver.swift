@@ -52,10 +52,11 @@ struct LoadDriver: Sendable {
     }
 
     /// POSTs JSON; returns the status and the decoded object.
-    func post(_ path: String, _ json: String, bearer: String? = nil) async throws -> (Int, [String: Any]) {
+    func post(_ path: String, _ json: String, bearer: String? = nil, headers: [String: String] = [:]) async throws -> (Int, [String: Any]) {
         var request = HTTPClientRequest(url: base + path)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let bearer { request.headers.add(name: "authorization", value: "Bearer \(bearer)") }
         request.body = .bytes(ByteBuffer(string: json))
         let response = try await client.execute(request, timeout: .seconds(30))

@@ -2,6 +2,7 @@ import CArgon2
 import CSodium
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// argon2id password hashing in PHC string format (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`).
 ///
@@ -13,7 +14,9 @@ import NIOPosix
 ///
 /// Each hash takes tens of milliseconds of one core and 19 MiB, so hashing runs on a dedicated
 /// thread pool no wider than the machine's cores: never on the cooperative pool, and never more
-/// at once than there are cores to run them.
+/// at once than there are cores to run them. The queue in front of them is bounded: beyond
+/// `maxPending` hashes waiting or running, a request is refused at once (`CryptoError.overloaded`,
+/// 503 with `Retry-After`) — a flood of logins must not make every login wait seconds.
 public final class PasswordHasher: Sendable {
     /// argon2id cost parameters (OWASP's minimum: m=19 MiB, t=2, p=1).
     public struct Parameters: Sendable, Equatable {
@@ -49,28 +52,51 @@ public final class PasswordHasher: Sendable {
     }
 
     public let parameters: Parameters
+    /// Hashing threads.
+    public let threadCount: Int
+    /// Hashes waiting or running at most; more are refused.
+    public let maxPending: Int
     private let threads: NIOThreadPool
+    private let pending = Atomic<Int>(0)
 
-    /// - Parameter threads: hashing threads; capped at the core count.
-    public init(parameters: Parameters = Parameters(), threads: Int = System.coreCount) {
+    /// - Parameters:
+    ///   - threads: hashing threads; capped at the core count.
+    ///   - maxPending: hashes waiting or running at most (nil: 8 per thread, about a quarter
+    ///     second of waiting at OWASP's minimum cost).
+    public init(parameters: Parameters = Parameters(), threads: Int = System.coreCount, maxPending: Int? = nil) {
         self.parameters = parameters
-        self.threads = NIOThreadPool(numberOfThreads: max(1, min(threads, System.coreCount)))
+        threadCount = max(1, min(threads, System.coreCount))
+        self.maxPending = max(threadCount, maxPending ?? 8 * threadCount)
+        self.threads = NIOThreadPool(numberOfThreads: threadCount)
         self.threads.start()
     }
+
+    /// Hashes waiting or running now.
+    public var pendingCount: Int { pending.load(ordering: .relaxed) }
 
     /// Hashes a password with a fresh 16-byte salt.
     public func hash(_ password: String) async throws -> String {
         let params = parameters
         if params.parallelism == 1 {
-            return try await threads.runIfActive { try Self.sodiumHash(password, params) }
+            return try await admitted { try await threads.runIfActive { try Self.sodiumHash(password, params) } }
         }
         let salt = try SecureRandom.bytes(16)
-        return try await threads.runIfActive { try Self.hashSync(password, salt: salt, params) }
+        return try await admitted { try await threads.runIfActive { try Self.hashSync(password, salt: salt, params) } }
     }
 
     /// True when `password` matches the PHC string `encoded` (any argon2id parameters).
     public func verify(_ password: String, against encoded: String) async throws -> Bool {
-        try await threads.runIfActive { Self.verifySync(password, encoded) }
+        try await admitted { try await threads.runIfActive { Self.verifySync(password, encoded) } }
+    }
+
+    /// Runs `work` if the queue has room, else throws `overloaded` without queueing.
+    private func admitted<T>(_ work: () async throws -> T) async throws -> T {
+        if pending.wrappingAdd(1, ordering: .relaxed).newValue > maxPending {
+            pending.wrappingSubtract(1, ordering: .relaxed)
+            throw CryptoError.overloaded
+        }
+        defer { pending.wrappingSubtract(1, ordering: .relaxed) }
+        return try await work()
     }
 
     /// libsodium for an argon2id string of one lane, libargon2 for anything else.

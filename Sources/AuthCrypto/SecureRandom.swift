@@ -17,4 +17,6 @@ public enum CryptoError: Error, Sendable, Equatable {
     case hashingFailed(String)
     case sealFailed
     case unknownKey(String)
+    /// The password hasher's queue is full: answer 503 at once rather than wait behind it.
+    case overloaded
 }

@@ -3,7 +3,7 @@ import Logging
 import ServiceLifecycle
 
 /// In `authd listen`: runs `ConsumerGroupStore.prune` (nil retention: not at all) and
-/// `EventStore.purgeSecrets` at an interval. `authd serve` runs `SecretPurger` for the secrets
+/// `EventStore.purgeSecrets` at an interval. `authd serve` runs `Housekeeping` for the secrets
 /// alone, so one-time codes go even with no listener.
 public struct EventRetention: Service {
     let store: ConsumerGroupStore

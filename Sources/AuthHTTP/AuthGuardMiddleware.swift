@@ -13,7 +13,7 @@ struct AuthGuardMiddleware: RouterMiddleware {
     let transport: TokenTransport
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let auth = context.authRequest(request)
+        let auth = context.authRequest(request, proxies: env.settings.trustedProxies)
         let mode = try await transport.mode(for: request, auth: auth)
         let principal = try await Authenticator(env: env).authenticate(accessToken: try transport.accessToken(request, mode: mode), request: auth)
         // Cookie mode reads the access token from a cookie: a write then needs its CSRF token.

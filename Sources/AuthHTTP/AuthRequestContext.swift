@@ -21,14 +21,15 @@ public struct AuthRequestContext: RequestContext, RemoteAddressRequestContext {
 
     public var maxUploadSize: Int { 64 * 1024 }
 
-    /// What flows and hooks are told about the request (and its logger, with `request_id`).
-    func authRequest(_ request: Request) -> AuthRequest {
+    /// What flows and hooks are told about the request (and its logger, with `request_id`); its
+    /// address is the peer's, or what `X-Forwarded-For` says when the peer is a trusted proxy.
+    func authRequest(_ request: Request, proxies: TrustedProxies) -> AuthRequest {
         var headers: [String: String] = [:]
         for field in request.headers {
             let name = field.name.canonicalName
             headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
         }
         return AuthRequest(
-            method: request.method.rawValue, path: request.uri.path, headers: headers, ipAddress: remoteAddress?.ipAddress, logger: logger)
+            method: request.method.rawValue, path: request.uri.path, headers: headers, ipAddress: proxies.clientAddress(peer: remoteAddress?.ipAddress, forwardedFor: headers["x-forwarded-for"]), logger: logger)
     }
 }

@@ -37,6 +37,8 @@ struct AuthdConfiguration: Sendable {
     /// Flow behaviour (token lifetimes, sessions, password policy, transport).
     var settings: AuthSettings
     var argon2: PasswordHasher.Parameters
+    /// Hashes waiting or running at most (`AUTH_ARGON2_QUEUE`; nil: 8 per hashing thread).
+    var hashQueueLimit: Int?
     var sqlHooks: SQLHookBindings
 
     /// Reads and validates; throws `ConfigurationProblems` listing every problem at once.
@@ -131,6 +133,10 @@ struct AuthdConfiguration: Sendable {
             problems.append("AUTH_CSRF_ALLOWED_ORIGINS entries must look like https://host[:port] (got \(origin))")
         }
 
+        readAbuseControls(config, environment: environment, into: &settings, problems: &problems)
+        let hashQueueLimit = config.int(forKey: "auth.argon2.queue")
+        if let hashQueueLimit, !(1...100_000).contains(hashQueueLimit) { problems.append("AUTH_ARGON2_QUEUE must be 1–100000") }
+
         let argon2 = PasswordHasher.Parameters(
             memoryKiB: UInt32(clamping: config.int(forKey: "auth.argon2.memory.kib", default: 19_456)),
             iterations: UInt32(clamping: config.int(forKey: "auth.argon2.iterations", default: 2)),
@@ -161,7 +167,57 @@ struct AuthdConfiguration: Sendable {
             keyring: keyring, keyringIsEphemeral: ephemeral,
             migrationsDirectory: config.string(forKey: "auth.migrations.dir"),
             logLevel: config.string(forKey: "auth.log.level", default: "info"),
-            settings: settings, argon2: argon2, sqlHooks: sqlHooks)
+            settings: settings, argon2: argon2, hashQueueLimit: hashQueueLimit, sqlHooks: sqlHooks)
+    }
+
+    /// Rate limits, lockout and trusted proxies: `AUTH_RATE_LIMIT_<ACTION>_PER_IP` and
+    /// `…_PER_IDENTIFIER` as `N/period` (`60/1m`), `AUTH_PASSWORD_CHECKS_PER_ACCOUNT_HOUR` (at
+    /// most 100), `AUTH_RATE_LIMITS=off` (development only), `AUTH_LOCKOUT_THRESHOLD` (0: off),
+    /// `AUTH_LOCKOUT_SECONDS`, `AUTH_LOCKOUT_MAX_SECONDS`, `AUTH_TRUSTED_PROXIES`.
+    private static func readAbuseControls(
+        _ config: ConfigReader, environment: Environment?, into settings: inout AuthSettings, problems: inout [String]
+    ) {
+        var limits = settings.rateLimits
+        let switchText = config.string(forKey: "auth.rate.limits", default: "on")
+        switch switchText {
+        case "on": limits.enabled = true
+        case "off" where environment == .development: limits.enabled = false
+        case "off": problems.append("AUTH_RATE_LIMITS=off is allowed only with AUTH_ENV=development")
+        default: problems.append("AUTH_RATE_LIMITS must be on or off (got \(switchText))")
+        }
+        for action in RateLimits.Action.allCases {
+            let name = action.rawValue.replacingOccurrences(of: "_", with: ".")
+            for (scope, isIP) in [("ip", true), ("identifier", false)] where isIP || action != .login {
+                let key = "auth.rate.limit.\(name).per.\(scope)"
+                guard let text = config.string(forKey: ConfigKey(key)) else { continue }
+                guard let rule = RateLimitRule(parsing: text) else {
+                    problems.append("\(envName(key)) must look like N/period, e.g. 60/1m, 5/10m, 100/1h (got \(text))")
+                    continue
+                }
+                if isIP { limits.perIP[action] = rule } else { limits.perIdentifier[action] = rule }
+            }
+        }
+        limits.passwordChecksPerAccountPerHour = config.int(forKey: "auth.password.checks.per.account.hour", default: 100)
+        if !(2...100).contains(limits.passwordChecksPerAccountPerHour) {
+            problems.append("AUTH_PASSWORD_CHECKS_PER_ACCOUNT_HOUR must be 2–100 (NIST SP 800-63B: at most 100 failures per account)")
+        }
+        settings.rateLimits = limits
+
+        settings.lockout.threshold = config.int(forKey: "auth.lockout.threshold", default: settings.lockout.threshold)
+        if !(0...100).contains(settings.lockout.threshold) { problems.append("AUTH_LOCKOUT_THRESHOLD must be 0–100 (0: no lockout)") }
+        let base = config.int(forKey: "auth.lockout.seconds", default: settings.lockout.base.wholeSeconds)
+        let maximum = config.int(forKey: "auth.lockout.max.seconds", default: settings.lockout.maximum.wholeSeconds)
+        if !(1...86_400).contains(base) || !(base...(30 * 86_400)).contains(maximum) {
+            problems.append("AUTH_LOCKOUT_SECONDS must be 1–86400 and AUTH_LOCKOUT_MAX_SECONDS between it and 2592000")
+        }
+        settings.lockout.base = .seconds(base)
+        settings.lockout.maximum = .seconds(maximum)
+
+        do {
+            settings.trustedProxies = try TrustedProxies(parsing: config.string(forKey: "auth.trusted.proxies", default: ""))
+        } catch {
+            problems.append("AUTH_TRUSTED_PROXIES must list addresses or CIDR ranges (got \(error.entry))")
+        }
     }
 }
 
@@ -176,7 +232,8 @@ extension AuthdConfiguration {
     /// What `AuthRuntime` is built from.
     func runtime(keyring: Keyring, hooks: AuthHooks) -> AuthRuntime.Configuration {
         AuthRuntime.Configuration(
-            database: database, listenConninfo: listenURL, settings: settings, keyring: keyring, argon2: argon2, hooks: hooks,
+            database: database, listenConninfo: listenURL, settings: settings, keyring: keyring, argon2: argon2,
+            hashQueueLimit: hashQueueLimit, hooks: hooks,
             sqlHooks: sqlHooks, migrationsRoot: migrationsDirectory, logger: logger)
     }
 }

@@ -29,19 +29,21 @@ struct TestApp: Sendable {
         hooks: AuthHooks = AuthHooks(), sqlHooks: SQLHookBindings = SQLHookBindings(),
         argon2: PasswordHasher.Parameters = .init(memoryKiB: 1024, iterations: 1, parallelism: 1),
         now: @escaping @Sendable () -> Date = { Date() }, database: TestDatabase? = nil, logger: Logger = Logger(label: "test"),
-        configure: (inout AuthSettings) -> Void = { _ in },
+        configure: (inout AuthSettings) -> Void = { _ in }, hashQueueLimit: Int? = nil, testing: TestingSetup = .router,
+        keyring sharedKeyring: Keyring? = nil,
         _ body: @escaping @Sendable (TestApp, any TestClientProtocol) async throws -> T
     ) async throws -> T {
         let db: TestDatabase
         if let database { db = database } else { db = try await TestDatabases.shared.migrated() }
-        let keyring = try Keyring.ephemeral()
+        // Two runtimes on one database (two processes) must share the keyring, as deployments do.
+        let keyring = try sharedKeyring ?? Keyring.ephemeral()
         var settings = AuthSettings()
         settings.secureCookies = false
         configure(&settings)
         let runtime = try await AuthRuntime.start(
             AuthRuntime.Configuration(
                 database: .init(conninfo: db.conninfo, size: 4, acquireTimeout: .seconds(30)), settings: settings, keyring: keyring,
-                argon2: argon2, hashThreads: 2, hooks: hooks, sqlHooks: sqlHooks, logger: logger, now: now))
+                argon2: argon2, hashThreads: 2, hashQueueLimit: hashQueueLimit, hooks: hooks, sqlHooks: sqlHooks, logger: logger, now: now))
         guard let env = runtime.env else {
             await runtime.shutdown()
             throw TestSetupError("the test database is not migrated")
@@ -55,7 +57,7 @@ struct TestApp: Sendable {
                     try await services.run()
                     return nil
                 }
-                let value = try await application.test(.router) { client in try await body(app, client) }
+                let value = try await application.test(testing) { client in try await body(app, client) }
                 await services.triggerGracefulShutdown()
                 try await group.waitForAll()
                 return value

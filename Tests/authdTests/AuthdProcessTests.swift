@@ -168,6 +168,13 @@ import Testing
         (["AUTH_ARGON2_MEMORY_KIB": "12288", "AUTH_ARGON2_ITERATIONS": "2"], "OWASP"),
         (["AUTH_SQL_HOOK_TIMEOUT_MS": "0"], "AUTH_SQL_HOOK_TIMEOUT_MS"),
         (["AUTH_SQL_HOOK_TIMEOUT_MS": "60001"], "AUTH_SQL_HOOK_TIMEOUT_MS"),
+        // Abuse controls (requirement 6): never off in production, never above 100 checks an hour.
+        (["AUTH_RATE_LIMITS": "off"], "AUTH_RATE_LIMITS=off is allowed only with AUTH_ENV=development"),
+        (["AUTH_PASSWORD_CHECKS_PER_ACCOUNT_HOUR": "101"], "AUTH_PASSWORD_CHECKS_PER_ACCOUNT_HOUR"),
+        (["AUTH_RATE_LIMIT_SIGNUP_PER_IP": "lots"], "AUTH_RATE_LIMIT_SIGNUP_PER_IP"),
+        (["AUTH_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"], "proxy.internal"),
+        (["AUTH_LOCKOUT_SECONDS": "0"], "AUTH_LOCKOUT_SECONDS"),
+        (["AUTH_ARGON2_QUEUE": "0"], "AUTH_ARGON2_QUEUE"),
     ])
     func weakSettingsRefuseToStart(_ settings: [String: String], _ named: String) async throws {
         let db = try await TestDatabases.shared.migrated()

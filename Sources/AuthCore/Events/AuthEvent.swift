@@ -17,6 +17,9 @@ public struct AuthEvent: Sendable, Equatable {
         public static let registered: Name = "auth.registered"
         public static let loggedIn: Name = "auth.logged_in"
         public static let loginFailed: Name = "auth.login_failed"
+        /// Repeated wrong passwords locked the account (to tell its owner; the login itself
+        /// answers as a wrong password).
+        public static let accountLocked: Name = "auth.account_locked"
         public static let loggedOut: Name = "auth.logged_out"
         public static let loggedOutAll: Name = "auth.logged_out_all"
         public static let refreshToken: Name = "auth.refresh_token"

@@ -24,6 +24,8 @@ public struct AuthEnvironment: Sendable {
     public let broadcaster: RevocationBroadcaster?
     /// What this process knows to be revoked (nil: the guard asks the database only).
     public let revocations: RevocationSet?
+    /// The shared rate limits (`settings.rateLimits`).
+    public let rateLimiter: RateLimiter
     /// This process's clock, for what it issues (token times). Comparisons against stored
     /// timestamps never use it: they are made in SQL, by the database's clock.
     let now: @Sendable () -> Date
@@ -47,6 +49,7 @@ public struct AuthEnvironment: Sendable {
         self.outbox = EventOutbox(notifier: notifier, sealer: SecretSealer(keyring: tokens.keyring))
         self.registry = registry
         self.tenants = TenantDirectory(registry: registry)
+        self.rateLimiter = RateLimiter(limits: settings.rateLimits, db: db, keyring: tokens.keyring)
         if let revocations { revocations.onTenantDeleted { [tenants] id in tenants.forget(id) } }
         self.hasher = hasher
         self.tokens = tokens
@@ -61,13 +64,23 @@ public struct AuthEnvironment: Sendable {
     /// Hashes with the `password.hash` hook or argon2id.
     func hashPassword(_ password: String) async throws -> String {
         if let hook = hooks.password.hash { return try await hook(password) }
-        return try await hasher.hash(password)
+        return try await Self.unlessOverloaded { try await hasher.hash(password) }
     }
 
     /// Verifies with the `password.verify` hook or argon2id.
     func verifyPassword(_ password: String, _ hash: String) async throws -> Bool {
         if let hook = hooks.password.verify { return try await hook(password, hash) }
-        return try await hasher.verify(password, against: hash)
+        return try await Self.unlessOverloaded { try await hasher.verify(password, against: hash) }
+    }
+
+    /// The hasher's full queue as 503 `SERVICE_UNAVAILABLE` with `Retry-After`.
+    private static func unlessOverloaded<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch CryptoError.overloaded {
+            AuthMetrics.hasherOverloaded.increment()
+            throw AuthError(.serviceUnavailable, message: "Too many password checks at once; try again shortly", retryAfter: 1)
+        }
     }
 
     /// Runs a fire-and-forget hook after COMMIT through the bounded queue.

@@ -27,7 +27,9 @@ public struct LoginInput: Sendable {
 /// resets the failure counters, stores a rehash, locks the user row and reads roles and
 /// permissions) → `onLogin` → shaping →
 /// session → `guards.afterAuth` → `auth.logged_in` } → COMMIT → `session.onCreated`.
-/// A wrong password commits its `auth.login_failed` event and counter before answering.
+/// A wrong password commits its `auth.login_failed` event and counter before answering; rate
+/// limits come before everything but `beforeAuth`, and a locked account is answered as a wrong
+/// password without checking it.
 public struct LoginFlow: Sendable {
     let env: AuthEnvironment
 
@@ -66,20 +68,27 @@ public struct LoginFlow: Sendable {
         // Unknown tenant, unknown account, wrong password and locked account all answer the
         // same, after the same amount of work.
         let tenant = try await Self.unlessUnknown { try await env.tenants.resolve(tenantName) }
-        var found: (User, String)?
+        // Before any work: the address's and the identifier's buckets (the tenant as named when
+        // unknown, so probing unknown tenants is limited like the rest). The identifier's bucket
+        // is the cap on password checks per account, whatever the addresses and processes.
+        try await env.rateLimiter.check(
+            .login, ip: request.ipAddress, identifier: email ?? phone,
+            scope: tenant.map { $0.id.uuidString } ?? (tenantName ?? TenantSlug.defaultTenant.value))
+        var found: StoredCredential?
         if let tenant, email != nil || phone != nil {
             found = try await Self.unlessUnknown {
                 try await env.db.tenantStatements(tenant) { try await env.users.credentialsFor(email: email, phone: phone, on: $0) }
             } ?? nil
         }
-        guard let tenant, let (user, hash) = found else {
-            // The same work as a wrong password: one verify, one short write transaction.
-            _ = try? await env.verifyPassword(password, await Self.dummyHashTask.value(env))
-            try await recordFailure(user: nil, tenant: tenant, request: request)
+        guard let tenant, let found, !found.locked else {
+            // The same work as a wrong password: one verify, one short write transaction. A
+            // locked account's password is not checked at all.
+            _ = try await env.verifyPassword(password, await Self.dummyHashTask.value(env))
+            try await recordFailure(user: found?.user, locked: found != nil, tenant: tenant, request: request)
             throw AuthError.invalidCredentials
         }
         return try await LogMetadata.withTenant(tenant.slug) {
-            try await proceed(input, user: user, hash: hash, password: password, tenant: tenant, request: request)
+            try await proceed(input, user: found.user, hash: found.hash, password: password, tenant: tenant, request: request)
         }
     }
 
@@ -88,7 +97,7 @@ public struct LoginFlow: Sendable {
         -> AuthResponse
     {
         guard try await env.verifyPassword(password, hash) else {
-            try await recordFailure(user: user, tenant: tenant, request: request)
+            try await recordFailure(user: user, locked: false, tenant: tenant, request: request)
             throw AuthError.invalidCredentials
         }
         guard user.isActive else { throw AuthError.accountInactive }
@@ -134,21 +143,33 @@ public struct LoginFlow: Sendable {
             context: "login")
     }
 
-    /// The failure's trace, committed in its own short transaction before the 401 goes out. An
-    /// unknown tenant's failure is recorded globally (tenant null), so it costs the same work.
-    private func recordFailure(user: User?, tenant: Tenant?, request: AuthRequest) async throws {
+    /// The failure's trace, committed in its own short transaction before the 401 goes out: the
+    /// account's failure count (unless `locked`: nothing was checked), the lock it may engage with
+    /// its `auth.account_locked` event, and `auth.login_failed`. An unknown tenant's failure is
+    /// recorded globally (tenant null), so it costs the same work.
+    private func recordFailure(user: User?, locked: Bool, tenant: Tenant?, request: AuthRequest) async throws {
+        let ip = request.ipAddress.map(JSONValue.string) ?? .null
         let event = AuthEvent(
             .loginFailed, tenantID: tenant?.id, subject: user.map { AuthEvent.user($0.id) } ?? [:],
-            data: [
-                "reasonCode": .string("INVALID_CREDENTIALS"), "ip": request.ipAddress.map(JSONValue.string) ?? .null,
-                "knownAccount": .bool(user != nil),
-            ])
+            data: ["reasonCode": .string("INVALID_CREDENTIALS"), "ip": ip, "knownAccount": .bool(user != nil), "accountLocked": .bool(locked)])
         guard let tenant else {
             try await env.db.transaction { tx in try await env.outbox.append(event, in: tx) }
             return
         }
+        // The counting statement runs for every failure in a known tenant — for an unknown or
+        // locked account against an id that matches nothing — so each costs the same round trips.
+        let counted = locked ? nil : user
         try await env.db.inTenant(tenant) { tx in
-            if let user { try await env.credentials.recordFailure(userID: user.id, on: tx) }
+            if let until = try await env.credentials.recordFailure(userID: counted?.id ?? UUID(), policy: env.settings.lockout, on: tx),
+               let user = counted
+            {
+                AuthMetrics.accountsLocked.increment()
+                try await env.outbox.append(
+                    AuthEvent(
+                        .accountLocked, tenantID: tenant.id, subject: AuthEvent.user(user.id),
+                        data: ["lockedUntil": .string(ISO8601.format(until)), "ip": ip]),
+                    in: tx)
+            }
             try await env.outbox.append(event, in: tx)
         }
     }

@@ -5,7 +5,7 @@ import Foundation
 #endif
 import PGKit
 
-/// `POST /auth/signup` (seed timeline): `beforeSignup` (pre-tx) → validate → hash (no
+/// `POST /auth/signup` (seed timeline): `beforeSignup` (pre-tx) → validate → rate limits → hash (no
 /// connection held) → tx { `user.beforeCreate` → INSERT → `user.afterCreate` → `onSignup` →
 /// shaping → session + tokens → `auth.user.created`, `auth.registered` } → COMMIT →
 /// `session.onCreated`.
@@ -45,6 +45,8 @@ public struct SignupFlow: Sendable {
             return p
         }
         guard email != nil || phone != nil else { throw AuthError.emailOrPhoneRequired }
+        // Before the hash: a signup costs a hash, so an address can make only so many.
+        try await env.rateLimiter.check(.signup, ip: request.ipAddress, identifier: email ?? phone, scope: tenant.id.uuidString)
         // Words the password must not contain: the address's local part and the address, the
         // phone number's digits, the tenant's slug and name.
         let context = [email.map { String($0.prefix { $0 != "@" }) }, email, phone.map { String($0.dropFirst()) }, tenant.slug, tenant.name]

@@ -31,6 +31,12 @@ public struct AuthSettings: Sendable {
     public var csrfAllowedOrigins: [String] = []
     /// Request bodies above this are refused with 413.
     public var maxBodyBytes = 64 * 1024
+    /// Rate limits per address and per identifier, shared by every process.
+    public var rateLimits = RateLimits()
+    /// Temporary lockout after repeated wrong passwords.
+    public var lockout = LockoutPolicy()
+    /// Proxies whose `X-Forwarded-For` names the client (`AUTH_TRUSTED_PROXIES`); none by default.
+    public var trustedProxies = TrustedProxies()
 
     public init() {}
 }

@@ -22,6 +22,8 @@ public final class AuthRuntime: Sendable {
         public var argon2: PasswordHasher.Parameters
         /// Hashing threads (nil: one per core).
         public var hashThreads: Int?
+        /// Hashes waiting or running at most (nil: 8 per hashing thread); beyond it, 503.
+        public var hashQueueLimit: Int?
         public var hooks: AuthHooks
         public var sqlHooks: SQLHookBindings
         /// `AUTH_MIGRATIONS_DIR`; nil: the files shipped with the build.
@@ -32,7 +34,8 @@ public final class AuthRuntime: Sendable {
 
         public init(
             database: PGPool.Configuration, listenConninfo: String? = nil, settings: AuthSettings, keyring: Keyring,
-            argon2: PasswordHasher.Parameters = .init(), hashThreads: Int? = nil, hooks: AuthHooks = AuthHooks(),
+            argon2: PasswordHasher.Parameters = .init(), hashThreads: Int? = nil, hashQueueLimit: Int? = nil,
+            hooks: AuthHooks = AuthHooks(),
             sqlHooks: SQLHookBindings = SQLHookBindings(), migrationsRoot: String? = nil, logger: Logger = Logger(label: "authd"),
             now: @escaping @Sendable () -> Date = { Date() }
         ) {
@@ -42,6 +45,7 @@ public final class AuthRuntime: Sendable {
             self.keyring = keyring
             self.argon2 = argon2
             self.hashThreads = hashThreads
+            self.hashQueueLimit = hashQueueLimit
             self.hooks = hooks
             self.sqlHooks = sqlHooks
             self.migrationsRoot = migrationsRoot
@@ -96,8 +100,8 @@ public final class AuthRuntime: Sendable {
         if !status.isUpToDate {
             logger.warning("database has pending migrations: run `authd migrate`, then restart authd (/health/ready answers 503 until then)")
         }
-        let hasher = configuration.hashThreads.map { PasswordHasher(parameters: configuration.argon2, threads: $0) }
-            ?? PasswordHasher(parameters: configuration.argon2)
+        let hasher = PasswordHasher(
+            parameters: configuration.argon2, threads: configuration.hashThreads ?? .max, maxPending: configuration.hashQueueLimit)
         self.hasher = hasher
         let assembled: (AuthEnvironment?, [any Service])
         do {
@@ -139,8 +143,9 @@ public final class AuthRuntime: Sendable {
         let broadcaster = RevocationBroadcaster(db: db)
         let listener = try PGListener(conninfo: configuration.listenConninfo ?? configuration.database.conninfo, logger: logger)
         let revocations = RevocationSet(db: db, listener: listener, retention: configuration.settings.accessTokenTTL + .seconds(60), logger: logger)
-        var services: [any Service] = [listener, afterCommit, notifier, broadcaster, revocations, SecretPurger(db: db, logger: logger)]
+        var services: [any Service] = [listener, afterCommit, notifier, broadcaster, revocations]
         guard migrated else {
+            services.append(Housekeeping(db: db, jobs: [.purgeSecrets], logger: logger))
             logger.warning("serving health routes only until the database is migrated; restart after `authd migrate`")
             return (nil, services)
         }
@@ -153,6 +158,7 @@ public final class AuthRuntime: Sendable {
                 settings: configuration.settings, afterCommit: afterCommit, notifier: notifier, broadcaster: broadcaster,
                 revocations: revocations, logger: logger, now: configuration.now)
             services.append(SigningKeyRefresher(tokens: tokens, logger: logger))
+            services.append(Housekeeping(db: db, jobs: [.purgeSecrets, .pruneRateLimits], logger: logger))
             return (env, services)
         }
     }

@@ -23,7 +23,8 @@ public struct CredentialStore: Sendable {
         let rows = try await db.query(
             """
             WITH c AS (
-                UPDATE credentials SET failed_attempts = 0, password_hash = coalesce($3, password_hash),
+                UPDATE credentials SET failed_attempts = 0, lockouts = 0, locked_until = NULL,
+                    password_hash = coalesce($3, password_hash),
                     updated_at = CASE WHEN $3::text IS NULL THEN updated_at ELSE now() END
                 WHERE user_id = $1 AND password_hash = $2 RETURNING user_id
             ), u AS (
@@ -37,9 +38,27 @@ public struct CredentialStore: Sendable {
         return (try User(row: row, prefix: "u_"), roles, permissions)
     }
 
-    /// A failed password: counts it (committed even though the login fails).
-    public func recordFailure(userID: UUID, on db: some PGQueryable) async throws {
-        try await db.query(
-            "UPDATE credentials SET failed_attempts = failed_attempts + 1, last_failed_at = now() WHERE user_id = $1", userID)
+    /// A failed password: counts it (committed even though the login fails). The failure that
+    /// reaches `policy.threshold` locks the account for `base × 2^lockouts` (at most `maximum`)
+    /// and starts the count again; returns the end of that lock, nil when this failure did not lock.
+    public func recordFailure(userID: UUID, policy: LockoutPolicy, on db: some PGQueryable) async throws -> Date? {
+        let rows = try await db.query(
+            """
+            WITH old AS (
+                SELECT user_id, $2::int > 0 AND failed_attempts + 1 >= $2 AS locks, lockouts
+                FROM credentials WHERE user_id = $1 FOR UPDATE
+            )
+            UPDATE credentials c SET
+                failed_attempts = CASE WHEN old.locks THEN 0 ELSE c.failed_attempts + 1 END,
+                lockouts = CASE WHEN old.locks THEN c.lockouts + 1 ELSE c.lockouts END,
+                locked_until = CASE WHEN old.locks
+                    THEN now() + make_interval(secs => least($3::float8 * power(2, least(old.lockouts, 40)), $4::float8))
+                    ELSE c.locked_until END,
+                last_failed_at = now()
+            FROM old WHERE c.user_id = old.user_id
+            RETURNING old.locks, c.locked_until
+            """, userID, policy.threshold, policy.base.timeInterval, policy.maximum.timeInterval)
+        guard let row = rows.first, try row.decode("locks", as: Bool.self) else { return nil }
+        return try row.decode("locked_until", as: Date.self)
     }
 }

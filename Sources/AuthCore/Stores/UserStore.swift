@@ -40,16 +40,16 @@ public struct UserStore: Sendable {
     }
 
     /// The user and password hash for a login identifier (normalised email or phone).
-    public func credentialsFor(email: String?, phone: String?, on db: some PGQueryable) async throws -> (User, String)? {
+    public func credentialsFor(email: String?, phone: String?, on db: some PGQueryable) async throws -> StoredCredential? {
         let rows = try await db.query(
             """
             SELECT \(Self.userColumnsOfU),
-                   c.password_hash
+                   c.password_hash, coalesce(c.locked_until > now(), false) AS locked
             FROM users u JOIN credentials c ON c.user_id = u.id
             WHERE \(email != nil ? "u.email" : "u.phone") = $1
             """, email ?? phone)
         guard let row = rows.first else { return nil }
-        return (try User(row: row), try row.decode("password_hash"))
+        return StoredCredential(user: try User(row: row), hash: try row.decode("password_hash"), locked: try row.decode("locked"))
     }
 
     /// Applies `changes`; returns the updated user.
@@ -105,4 +105,12 @@ public struct UserStore: Sendable {
         }
         return error
     }
+}
+
+/// A user with the password hash a login verifies, and whether the account is locked now (by
+/// the database's clock).
+public struct StoredCredential: Sendable {
+    public var user: User
+    public var hash: String
+    public var locked: Bool
 }

@@ -23,6 +23,15 @@ public enum AuthMetrics {
     /// the database for every request).
     static let revocationSetInSync = Gauge(label: "authd_revocation_set_in_sync")
 
+    /// Requests refused by a rate limit (429), by action.
+    static let rateLimited = Dictionary(uniqueKeysWithValues: RateLimits.Action.allCases.map {
+        ($0, Counter(label: "authd_rate_limited_total", dimensions: [("action", $0.rawValue)]))
+    })
+    /// Accounts locked after repeated wrong passwords.
+    static let accountsLocked = Counter(label: "authd_accounts_locked_total")
+    /// Password hashes and verifies refused because the hashing queue was full (503).
+    static let hasherOverloaded = Counter(label: "authd_password_hasher_overloaded_total")
+
     /// Counts one flow outcome.
     static func count(_ success: Counter, _ failure: Counter, _ body: () async throws -> AuthResponse) async throws -> AuthResponse {
         do {

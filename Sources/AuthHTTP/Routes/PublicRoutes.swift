@@ -31,7 +31,7 @@ struct PublicRoutes: Sendable {
 
     @Sendable func signup(_ request: Request, context: AuthRequestContext) async throws -> Response {
         let body = try SignupRequest(JSONFields(try await RequestBody.json(request, context: context)))
-        let auth = context.authRequest(request)
+        let auth = context.authRequest(request, proxies: env.settings.trustedProxies)
         let mode = try await transport.mode(for: request, auth: auth)
         if mode == .cookie { try transport.csrf.checkOrigin(request) }
         let tenant = try await env.tenants.resolve(try body.tenantID.flatMap { $0.isEmpty ? nil : $0 } ?? headerTenant(request))
@@ -42,7 +42,7 @@ struct PublicRoutes: Sendable {
 
     @Sendable func login(_ request: Request, context: AuthRequestContext) async throws -> Response {
         let body = try LoginRequest(JSONFields(try await RequestBody.json(request, context: context)))
-        let auth = context.authRequest(request)
+        let auth = context.authRequest(request, proxies: env.settings.trustedProxies)
         let mode = try await transport.mode(for: request, auth: auth)
         if mode == .cookie { try transport.csrf.checkOrigin(request) }
         let tenantName = try body.tenantID.flatMap { $0.isEmpty ? nil : $0 } ?? headerTenant(request)
@@ -52,7 +52,7 @@ struct PublicRoutes: Sendable {
 
     @Sendable func refresh(_ request: Request, context: AuthRequestContext) async throws -> Response {
         let body = JSONFields(try await RequestBody.json(request, context: context))
-        let auth = context.authRequest(request)
+        let auth = context.authRequest(request, proxies: env.settings.trustedProxies)
         let mode = try await transport.mode(for: request, auth: auth)
         if mode == .cookie { try transport.csrf.checkOrigin(request) }
         guard let (token, fromCookie) = try transport.refreshToken(request, body: body), !token.isEmpty else {
@@ -71,7 +71,7 @@ struct PublicRoutes: Sendable {
     /// counts as none, and so does a `refreshToken` field that is not a usable string — the
     /// refresh cookie is then still used (logging out must work from any client).
     @Sendable func logout(_ request: Request, context: AuthRequestContext) async throws -> Response {
-        let auth = context.authRequest(request)
+        let auth = context.authRequest(request, proxies: env.settings.trustedProxies)
         let mode = (try? await transport.mode(for: request, auth: auth)) ?? .header
         let body = JSONFields((try? await RequestBody.json(request, context: context)) ?? [:])
         let refresh = (try? transport.refreshToken(request, body: body)) ?? (try? transport.refreshToken(request, body: JSONFields([:]))) ?? nil
@@ -105,7 +105,7 @@ struct PublicRoutes: Sendable {
         let sessionID: UUID
         let maxAge: Int
         do {
-            let auth = context.authRequest(request)
+            let auth = context.authRequest(request, proxies: env.settings.trustedProxies)
             let mode = try await transport.mode(for: request, auth: auth)
             let principal = try await Authenticator(env: env).authenticate(accessToken: try transport.accessToken(request, mode: mode), request: auth)
             sessionID = principal.session.id
