@@ -63,11 +63,12 @@ cat <<MSG
     database: $AUTH_DATABASE_URL
     the CLI with these settings, in another terminal:  deploy/authd tenant list
 MSG
-# A listener worker prints every event as a JSON line (consumer group "log"); kill it and start
-# `authd listen` again: it catches up on what it missed.
-"$bin" listen --consumer log --start oldest | sed -u 's/^/[event] /' &
+# A listener worker prints every event as a JSON line (consumer group "log") and, as a local
+# mail catcher would, every one-time code with its recipient (group "mailcatcher", development
+# only); kill it and start `authd listen` again: it catches up on what it missed.
+"$bin" listen --consumer log --consumer mailcatcher --start oldest | sed -u 's/^/[event] /' &
 listener=$!
-echo "==> authd listen prints events below, prefixed [event]"
+echo "==> authd listen prints events below, prefixed [event]; codes sent by e-mail or SMS appear as [mail] lines"
 # Not exec: the EXIT trap must stop PostgreSQL after authd ends. authd handles SIGINT/SIGTERM.
 "$bin" serve &
 child=$!

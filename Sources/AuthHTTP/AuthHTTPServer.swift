@@ -32,10 +32,12 @@ public enum AuthHTTPServer {
         if let env {
             let transport = TokenTransport(env: env)
             PublicRoutes(env: env, transport: transport).register(on: router)
+            PasswordResetRoutes(env: env).register(on: router)
             // Guarded routes: only through the guard, and only with the context it makes.
             let guarded = router.group("auth").add(middleware: AuthGuardMiddleware(env: env, transport: transport))
                 .group(context: AuthenticatedContext.self)
             SessionRoutes(env: env, transport: transport).register(on: guarded)
+            AccountRoutes(env: env, transport: transport).register(on: guarded)
         }
         return router
     }

@@ -20,7 +20,9 @@ public struct AuthRequestContext: RequestContext, RemoteAddressRequestContext {
     }
 
     public var maxUploadSize: Int { 64 * 1024 }
+}
 
+extension RemoteAddressRequestContext {
     /// What flows and hooks are told about the request (and its logger, with `request_id`); its
     /// address is the peer's, or what `X-Forwarded-For` says when the peer is a trusted proxy.
     func authRequest(_ request: Request, proxies: TrustedProxies) -> AuthRequest {

@@ -20,7 +20,8 @@ struct ListenCommand: AsyncParsableCommand {
         discussion: """
             --consumer KIND[:GROUP][=URL] (repeatable): log (JSON lines on stdout, group "log"), \
             example-login (the seed page's login listener, group "example-login"), \
-            webhook:GROUP=URL (Standard Webhooks POSTs signed with AUTH_WEBHOOK_SECRET, whsec_…).
+            webhook:GROUP=URL (Standard Webhooks POSTs signed with AUTH_WEBHOOK_SECRET, whsec_…), \
+            mailcatcher (development only: one-time codes with their recipient, on stderr).
             """)
 
     @Option(name: .customLong("consumer"), help: "KIND[:GROUP][=URL]; repeatable.")
@@ -46,7 +47,9 @@ struct ListenCommand: AsyncParsableCommand {
         guard (1...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be 1–3600") }
         for spec in consumers {
             let (kind, _, url) = Self.parse(spec)
-            guard ["log", "example-login", "webhook"].contains(kind) else { throw ValidationError("unknown consumer kind \(kind)") }
+            guard ["log", "example-login", "webhook", "mailcatcher"].contains(kind) else {
+                throw ValidationError("unknown consumer kind \(kind)")
+            }
             if kind == "webhook" {
                 guard let url, url.hasPrefix("http://") || url.hasPrefix("https://") else {
                     throw ValidationError("webhook consumers are webhook:GROUP=http(s)://…")
@@ -106,6 +109,13 @@ struct ListenCommand: AsyncParsableCommand {
                     handler = WebhookConsumer(
                         url: url ?? "", secret: secret, client: http,
                         sealer: runtime.configuration.keyring.map(SecretSealer.init(keyring:))).handler()
+                case "mailcatcher":
+                    guard runtime.configuration.environment == .development, let keyring = runtime.configuration.keyring else {
+                        throw ConfigurationProblems(problems: [
+                            "the mailcatcher consumer prints one-time codes: it runs only with AUTH_ENV=development and AUTH_SECRET_KEY set"
+                        ])
+                    }
+                    handler = MailCatcherConsumer(sealer: SecretSealer(keyring: keyring)).handler()
                 case "example-login":
                     options.subscriptions = [AuthEvent.Name.loggedIn.rawValue]
                     handler = ExampleLoginConsumer(registry: runtime.registry, roleSync: roleSync, logger: runtime.logger).handler()

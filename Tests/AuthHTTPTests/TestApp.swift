@@ -92,6 +92,23 @@ struct TestApp: Sendable {
         }
     }
 
+    /// The one-time code carried (sealed) by the newest event of `type`, opened as a consumer
+    /// delivering it would; also its `data`.
+    func code(_ tenant: Tenant, type: String) async throws -> (code: String, data: JSONObject) {
+        let row = try #require(
+            try await pool.query(
+                """
+                SELECT id, data::text AS data, sealed_secret FROM auth.events WHERE tenant_id = $1 AND type = $2
+                ORDER BY occurred_at DESC, txid DESC LIMIT 1
+                """, tenant.id, type
+            ).first)
+        let id: UUID = try row.decode("id")
+        let sealed = try #require(try row.decode("sealed_secret", as: PGBytes?.self)).bytes
+        let clear = try SecretSealer(keyring: keyring).open(
+            sealed, purpose: EventOutbox.secretPurpose, associatedData: EventOutbox.secretAssociatedData(id))
+        return (String(decoding: clear, as: UTF8.self), try JSONValue.parse(try row.decode("data")).objectValue)
+    }
+
     /// Runs a query in a tenant's schema.
     func scalar(_ tenant: Tenant, _ sql: String, _ binds: any PGEncodable...) async throws -> Int {
         try await env.db.inTenant(tenant) { tx in

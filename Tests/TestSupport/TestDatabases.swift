@@ -164,3 +164,23 @@ public func eventually(
     }
     return try await condition()
 }
+
+extension TestDatabase {
+    /// `pg_dump --data-only` of this database, as text: what a stolen backup would hold.
+    public func dump() throws -> String {
+        guard let bin = ProcessInfo.processInfo.environment["AUTH_TEST_PG_BIN"], !bin.isEmpty else {
+            throw TestSetupError("AUTH_TEST_PG_BIN is not set: run the tests with `make test`")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: bin + "/pg_dump")
+        process.arguments = ["--data-only", "--no-owner", "-d", conninfo]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestSetupError("pg_dump failed (\(process.terminationStatus))") }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -9,6 +9,8 @@ public struct RateLimits: Sendable, Equatable {
         case forgotPassword = "forgot_password"
         case verifyCode = "verify_code"
         case passwordlessSend = "passwordless_send"
+        /// Sending a verification or MFA code to the caller's own address.
+        case sendCode = "send_code"
     }
 
     /// Off only for benchmarks of the flows themselves (`AUTH_RATE_LIMITS=off`, never in production).
@@ -19,12 +21,14 @@ public struct RateLimits: Sendable, Equatable {
         .forgotPassword: RateLimitRule(20, per: .seconds(600)),
         .verifyCode: RateLimitRule(60, per: .seconds(600)),
         .passwordlessSend: RateLimitRule(20, per: .seconds(600)),
+        .sendCode: RateLimitRule(20, per: .seconds(600)),
     ]
     public var perIdentifier: [Action: RateLimitRule] = [
         .signup: RateLimitRule(5, per: .seconds(600)),
         .forgotPassword: RateLimitRule(5, per: .seconds(600)),
         .verifyCode: RateLimitRule(10, per: .seconds(600)),
         .passwordlessSend: RateLimitRule(5, per: .seconds(600)),
+        .sendCode: RateLimitRule(5, per: .seconds(600)),
     ]
     /// Password checks per account per hour, whatever the number of addresses or processes
     /// (ASVS 4.0.3 2.2.1, NIST SP 800-63B: at most 100). Login's per-identifier bucket is made

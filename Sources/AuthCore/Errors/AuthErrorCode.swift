@@ -86,6 +86,23 @@ extension AuthErrorCode {
         "EVENT_SNAPSHOTS_NEED_RESET", 503,
         "The database's transaction ids went backwards (a restore?): run `authd events reset-snapshots`")
 
+    // MARK: verification and one-time codes
+    public static let emailAlreadyVerified = AuthErrorCode("EMAIL_ALREADY_VERIFIED", 400, "Email is already verified")
+    public static let phoneAlreadyVerified = AuthErrorCode("PHONE_ALREADY_VERIFIED", 400, "Phone is already verified")
+    public static let noEmailAddress = AuthErrorCode("NO_EMAIL_ADDRESS", 400, "The account has no email address")
+    public static let noPhoneNumber = AuthErrorCode("NO_PHONE_NUMBER", 400, "The account has no phone number")
+    public static let verificationCodeInvalid = AuthErrorCode("VERIFICATION_CODE_INVALID", 400, "Invalid verification code")
+    public static let verificationCodeExpired = AuthErrorCode("VERIFICATION_CODE_EXPIRED", 400, "Verification code has expired")
+    public static let otpInvalid = AuthErrorCode("OTP_INVALID", 400, "Invalid code")
+    public static let otpExpired = AuthErrorCode("OTP_EXPIRED", 400, "Code has expired")
+
+    // MARK: password
+    public static let currentPasswordIncorrect = AuthErrorCode("CURRENT_PASSWORD_INCORRECT", 400, "Current password is incorrect")
+    public static let newPasswordSameAsCurrent = AuthErrorCode(
+        "NEW_PASSWORD_SAME_AS_CURRENT", 400, "New password must differ from the current password")
+    public static let passwordResetTokenInvalid = AuthErrorCode("PASSWORD_RESET_TOKEN_INVALID", 400, "Reset token is invalid or already used")
+    public static let passwordResetTokenExpired = AuthErrorCode("PASSWORD_RESET_TOKEN_EXPIRED", 400, "Reset token has expired")
+
     // MARK: service
     public static let rateLimited = AuthErrorCode("RATE_LIMITED", 429, "Too many requests; try again later")
     /// The database is unreachable or overloaded; always with `Retry-After`.
@@ -102,6 +119,8 @@ extension AuthErrorCode {
         accountInactive, userNotFound, noAuthProvided, invalidAuthType, invalidToken, tokenExpired, refreshTokenInvalid,
         refreshTokenExpired, sessionNotFound, accessDenied, accessForbidden, csrfTokenInvalid, csrfOriginRejected, tenantNotFound,
         tenantAlreadyExists, tenantProtected, invalidTenant, hookRejected, hookFailed, deliveryNotFound, groupNotFound,
-        snapshotsNeedReset, rateLimited, serviceUnavailable, notReady, internalError,
+        snapshotsNeedReset, emailAlreadyVerified, phoneAlreadyVerified, noEmailAddress, noPhoneNumber, verificationCodeInvalid,
+        verificationCodeExpired, otpInvalid, otpExpired, currentPasswordIncorrect, newPasswordSameAsCurrent,
+        passwordResetTokenInvalid, passwordResetTokenExpired, rateLimited, serviceUnavailable, notReady, internalError,
     ]
 }

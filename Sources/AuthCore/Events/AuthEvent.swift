@@ -29,6 +29,14 @@ public struct AuthEvent: Sendable, Equatable {
         public static let userDeleted: Name = "auth.user.deleted"
         public static let sessionRevoked: Name = "auth.session.revoked"
         public static let passwordChanged: Name = "auth.password_changed"
+        public static let emailVerificationRequested: Name = "auth.email.verification.requested"
+        public static let emailVerified: Name = "auth.email.verified"
+        public static let phoneVerificationRequested: Name = "auth.phone.verification.requested"
+        public static let phoneVerified: Name = "auth.phone.verified"
+        public static let passwordResetRequested: Name = "auth.password_reset_requested"
+        public static let passwordReset: Name = "auth.password_reset"
+        public static let passwordlessCodeRequested: Name = "auth.passwordless.code.requested"
+        public static let twoFactorCodeSent: Name = "auth.two_factor_code_sent"
     }
 
     public var id: UUID

@@ -26,6 +26,8 @@ public struct AuthEnvironment: Sendable {
     public let revocations: RevocationSet?
     /// The shared rate limits (`settings.rateLimits`).
     public let rateLimiter: RateLimiter
+    /// HMACs of one-time codes (never stored in clear).
+    let codeDigest: KeyedDigest
     /// This process's clock, for what it issues (token times). Comparisons against stored
     /// timestamps never use it: they are made in SQL, by the database's clock.
     let now: @Sendable () -> Date
@@ -36,6 +38,7 @@ public struct AuthEnvironment: Sendable {
     let roles = RoleStore()
     let sessions = SessionStore()
     let revocationRows = RevocationStore()
+    let codes = OneTimeCodeStore()
 
     public init(
         db: AuthDatabase, registry: TenantRegistry, hasher: PasswordHasher, tokens: TokenService, hooks: AuthHooks = AuthHooks(),
@@ -50,6 +53,7 @@ public struct AuthEnvironment: Sendable {
         self.registry = registry
         self.tenants = TenantDirectory(registry: registry)
         self.rateLimiter = RateLimiter(limits: settings.rateLimits, db: db, keyring: tokens.keyring)
+        self.codeDigest = KeyedDigest(keyring: tokens.keyring, purpose: "one-time codes")
         if let revocations { revocations.onTenantDeleted { [tenants] id in tenants.forget(id) } }
         self.hasher = hasher
         self.tokens = tokens

@@ -47,11 +47,7 @@ public struct SignupFlow: Sendable {
         guard email != nil || phone != nil else { throw AuthError.emailOrPhoneRequired }
         // Before the hash: a signup costs a hash, so an address can make only so many.
         try await env.rateLimiter.check(.signup, ip: request.ipAddress, identifier: email ?? phone, scope: tenant.id.uuidString)
-        // Words the password must not contain: the address's local part and the address, the
-        // phone number's digits, the tenant's slug and name.
-        let context = [email.map { String($0.prefix { $0 != "@" }) }, email, phone.map { String($0.dropFirst()) }, tenant.slug, tenant.name]
-            .compactMap { $0 }
-        try env.settings.passwordPolicy.check(input.password, context: context)
+        try env.settings.passwordPolicy.check(input.password, context: PasswordPolicy.contextWords(email: email, phone: phone, tenant: tenant))
         let hash = try await env.hashPassword(input.password)
         let shaping = SessionShaping(env: env)
 

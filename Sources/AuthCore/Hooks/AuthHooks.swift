@@ -1,3 +1,4 @@
+import AuthCrypto
 import PGKit
 
 /// Every hook authd calls, as typed closures on one value configured at start (DESIGN.md §4).
@@ -92,6 +93,13 @@ public struct AuthHooks: Sendable {
         public init() {}
     }
 
+    public struct OTPHooks: Sendable {
+        /// Makes a one-time code of `length` in `alphabet` (default: the CSPRNG). Whatever it
+        /// returns is stored only as an HMAC and delivered only inside the event.
+        public var generate: (@Sendable (Int, OneTimeCodeAlphabet) async throws -> String)?
+        public init() {}
+    }
+
     public struct PasswordHooks: Sendable {
         public var hash: (@Sendable (String) async throws -> String)?
         public var verify: (@Sendable (String, String) async throws -> Bool)?
@@ -117,6 +125,7 @@ public struct AuthHooks: Sendable {
     public var authorization = AuthorizationHooks()
     public var session = SessionHooks()
     public var password = PasswordHooks()
+    public var otp = OTPHooks()
     /// May replace the error returned to the client; `context` names the flow (`login`, `signup` …).
     public var errorHandler: (@Sendable (AuthError, String) -> AuthError)?
     /// Last reshaping of an AuthResponse; `context` names the flow.

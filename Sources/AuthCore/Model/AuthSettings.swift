@@ -33,6 +33,8 @@ public struct AuthSettings: Sendable {
     public var maxBodyBytes = 64 * 1024
     /// Rate limits per address and per identifier, shared by every process.
     public var rateLimits = RateLimits()
+    /// One-time codes: length, alphabet, lifetime, attempts; reset-token lifetime.
+    public var codes = OneTimeCodeSettings()
     /// Temporary lockout after repeated wrong passwords.
     public var lockout = LockoutPolicy()
     /// Proxies whose `X-Forwarded-For` names the client (`AUTH_TRUSTED_PROXIES`); none by default.

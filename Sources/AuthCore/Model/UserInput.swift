@@ -40,16 +40,28 @@ public struct UserChanges: Sendable, Equatable {
     public var isActive: Bool?
     public var isMfaEnabled: Bool?
     public var metadata: JSONObject?
+    /// True: verified now; false: not verified. Nil: unchanged — unless the address itself
+    /// changes, which leaves the new one unverified.
+    public var emailVerified: Bool?
+    public var phoneVerified: Bool?
 
-    public init(email: String?? = nil, phone: String?? = nil, isActive: Bool? = nil, isMfaEnabled: Bool? = nil, metadata: JSONObject? = nil) {
+    public init(
+        email: String?? = nil, phone: String?? = nil, isActive: Bool? = nil, isMfaEnabled: Bool? = nil, metadata: JSONObject? = nil,
+        emailVerified: Bool? = nil, phoneVerified: Bool? = nil
+    ) {
         self.email = email
         self.phone = phone
         self.isActive = isActive
         self.isMfaEnabled = isMfaEnabled
         self.metadata = metadata
+        self.emailVerified = emailVerified
+        self.phoneVerified = phoneVerified
     }
 
-    public var isEmpty: Bool { email == nil && phone == nil && isActive == nil && isMfaEnabled == nil && metadata == nil }
+    public var isEmpty: Bool {
+        email == nil && phone == nil && isActive == nil && isMfaEnabled == nil && metadata == nil && emailVerified == nil
+            && phoneVerified == nil
+    }
 }
 
 /// Normalises identifiers the way lookups compare them.

@@ -61,4 +61,24 @@ public struct CredentialStore: Sendable {
         guard let row = rows.first, try row.decode("locks", as: Bool.self) else { return nil }
         return try row.decode("locked_until", as: Date.self)
     }
+
+    /// The user's password hash (nil: the account has none, e.g. made by an identity provider).
+    public func hash(userID: UUID, on db: some PGQueryable) async throws -> String? {
+        try await db.query("SELECT password_hash FROM credentials WHERE user_id = $1", userID).first?.decode("password_hash")
+    }
+
+    /// Sets a new password hash (making the credential if the account had none) — only if the
+    /// stored one is still `expected` when given (a change raced by another is refused: false) — stamps `password_changed_at` (which voids
+    /// older reset tokens) and clears failures and lockout: the owner proved who they are.
+    public func setPassword(userID: UUID, hash: String, expected: String? = nil, on db: some PGQueryable) async throws -> Bool {
+        let rows = try await db.query(
+            """
+            INSERT INTO credentials AS c (user_id, password_hash) VALUES ($1, $2)
+            ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash, password_changed_at = now(),
+                updated_at = now(), failed_attempts = 0, lockouts = 0, locked_until = NULL
+            WHERE $3::text IS NULL OR c.password_hash = $3
+            RETURNING user_id
+            """, userID, hash, expected)
+        return !rows.isEmpty
+    }
 }

@@ -39,6 +39,13 @@ public struct UserStore: Sendable {
             .first.map { try User(row: $0) }
     }
 
+    /// The user with this normalised e-mail address or phone number.
+    public func find(email: String?, phone: String?, on db: some PGQueryable) async throws -> User? {
+        guard email != nil || phone != nil else { return nil }
+        return try await db.query("SELECT \(User.columns) FROM users WHERE \(email != nil ? "email" : "phone") = $1", email ?? phone)
+            .first.map { try User(row: $0) }
+    }
+
     /// The user and password hash for a login identifier (normalised email or phone).
     public func credentialsFor(email: String?, phone: String?, on db: some PGQueryable) async throws -> StoredCredential? {
         let rows = try await db.query(
@@ -60,11 +67,30 @@ public struct UserStore: Sendable {
             binds.append(value)
             sets.append("\(column) = $\(binds.count)")
         }
-        if let email = changes.email { add("email", email) }
-        if let phone = changes.phone { add("phone", phone) }
+        var emailBind: Int?, phoneBind: Int?
+        if let email = changes.email {
+            add("email", email)
+            emailBind = binds.count
+        }
+        if let phone = changes.phone {
+            add("phone", phone)
+            phoneBind = binds.count
+        }
         if let isActive = changes.isActive { add("is_active", isActive) }
         if let isMfaEnabled = changes.isMfaEnabled { add("is_mfa_enabled", isMfaEnabled) }
         if let metadata = changes.metadata { add("metadata", PGBind.jsonb(JSONValue.object(metadata).jsonText)) }
+        // Verified now, or not; a changed address is unverified until verified again (on the
+        // right of SET, `email` is the old value, so an unchanged address keeps its state).
+        for (column, verified, addressBind) in [
+            ("email", changes.emailVerified, emailBind), ("phone", changes.phoneVerified, phoneBind),
+        ] {
+            if let verified {
+                binds.append(verified)
+                sets.append("\(column)_verified_at = CASE WHEN $\(binds.count) THEN coalesce(\(column)_verified_at, now()) END")
+            } else if let addressBind {
+                sets.append("\(column)_verified_at = CASE WHEN \(column) IS NOT DISTINCT FROM $\(addressBind) THEN \(column)_verified_at END")
+            }
+        }
         sets.append("updated_at = now()")
         let rows: PGRows
         do {

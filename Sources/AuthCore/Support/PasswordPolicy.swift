@@ -57,4 +57,15 @@ public struct PasswordPolicy: Sendable {
         let pairs = zip(chars, chars.dropFirst())
         return pairs.allSatisfy { follows($0, $1) } || pairs.allSatisfy { follows($1, $0) }
     }
+
+    /// The words a password must not contain for an account: the e-mail's local part and the
+    /// address, the phone number's digits, the tenant's slug and name.
+    public static func contextWords(email: String?, phone: String?, tenant: Tenant) -> [String] {
+        [email.map { String($0.prefix { $0 != "@" }) }, email, phone.map { String($0.dropFirst()) }, tenant.slug, tenant.name]
+            .compactMap { $0 }
+    }
+
+    static func contextWords(user: User, tenant: Tenant) -> [String] {
+        contextWords(email: user.email, phone: user.phone, tenant: tenant)
+    }
 }
