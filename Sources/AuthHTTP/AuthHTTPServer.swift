@@ -33,6 +33,7 @@ public enum AuthHTTPServer {
             let transport = TokenTransport(env: env)
             PublicRoutes(env: env, transport: transport).register(on: router)
             PasswordResetRoutes(env: env).register(on: router)
+            PasswordlessRoutes(env: env).register(on: router)
             // Guarded routes: only through the guard, and only with the context it makes.
             let guarded = router.group("auth").add(middleware: AuthGuardMiddleware(env: env, transport: transport))
                 .group(context: AuthenticatedContext.self)

@@ -134,6 +134,7 @@ struct AuthdConfiguration: Sendable {
         }
 
         readAbuseControls(config, environment: environment, into: &settings, problems: &problems)
+        readCodes(config, into: &settings, problems: &problems)
         let hashQueueLimit = config.int(forKey: "auth.argon2.queue")
         if let hashQueueLimit, !(1...100_000).contains(hashQueueLimit) { problems.append("AUTH_ARGON2_QUEUE must be 1–100000") }
 
@@ -168,6 +169,30 @@ struct AuthdConfiguration: Sendable {
             migrationsDirectory: config.string(forKey: "auth.migrations.dir"),
             logLevel: config.string(forKey: "auth.log.level", default: "info"),
             settings: settings, argon2: argon2, hashQueueLimit: hashQueueLimit, sqlHooks: sqlHooks)
+    }
+
+    /// One-time codes and passwordless login: `AUTH_OTP_LENGTH` (6–12), `AUTH_OTP_FORMAT`
+    /// (numeric | alphanumeric), `AUTH_OTP_TTL_SECONDS` (60–600: requirement 21's ten minutes at
+    /// most), `AUTH_OTP_MAX_ATTEMPTS` (1–10), `AUTH_PASSWORD_RESET_TOKEN_TTL` (600–3600 s:
+    /// requirement 18), `AUTH_PASSWORDLESS_ENABLED`.
+    private static func readCodes(_ config: ConfigReader, into settings: inout AuthSettings, problems: inout [String]) {
+        var codes = settings.codes
+        codes.length = config.int(forKey: "auth.otp.length", default: codes.length)
+        if !(6...12).contains(codes.length) { problems.append("AUTH_OTP_LENGTH must be 6–12 (six digits are 20 bits, the least allowed)") }
+        let format = config.string(forKey: "auth.otp.format", default: codes.alphabet.rawValue)
+        if let alphabet = OneTimeCodeAlphabet(rawValue: format) { codes.alphabet = alphabet } else {
+            problems.append("AUTH_OTP_FORMAT must be numeric or alphanumeric (got \(format))")
+        }
+        let ttl = config.int(forKey: "auth.otp.ttl.seconds", default: codes.ttl.wholeSeconds)
+        if !(60...600).contains(ttl) { problems.append("AUTH_OTP_TTL_SECONDS must be 60–600 (codes live ten minutes at most)") }
+        codes.ttl = .seconds(ttl)
+        codes.maxAttempts = config.int(forKey: "auth.otp.max.attempts", default: codes.maxAttempts)
+        if !(1...10).contains(codes.maxAttempts) { problems.append("AUTH_OTP_MAX_ATTEMPTS must be 1–10") }
+        let reset = config.int(forKey: "auth.password.reset.token.ttl", default: codes.resetTokenTTL.wholeSeconds)
+        if !(600...3600).contains(reset) { problems.append("AUTH_PASSWORD_RESET_TOKEN_TTL must be 600–3600 seconds") }
+        codes.resetTokenTTL = .seconds(reset)
+        settings.codes = codes
+        settings.passwordlessEnabled = config.bool(forKey: "auth.passwordless.enabled", default: settings.passwordlessEnabled)
     }
 
     /// Rate limits, lockout and trusted proxies: `AUTH_RATE_LIMIT_<ACTION>_PER_IP` and

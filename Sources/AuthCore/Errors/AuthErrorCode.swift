@@ -95,6 +95,7 @@ extension AuthErrorCode {
     public static let verificationCodeExpired = AuthErrorCode("VERIFICATION_CODE_EXPIRED", 400, "Verification code has expired")
     public static let otpInvalid = AuthErrorCode("OTP_INVALID", 400, "Invalid code")
     public static let otpExpired = AuthErrorCode("OTP_EXPIRED", 400, "Code has expired")
+    public static let passwordlessDisabled = AuthErrorCode("PASSWORDLESS_DISABLED", 400, "Passwordless login is not enabled")
 
     // MARK: password
     public static let currentPasswordIncorrect = AuthErrorCode("CURRENT_PASSWORD_INCORRECT", 400, "Current password is incorrect")
@@ -120,7 +121,7 @@ extension AuthErrorCode {
         refreshTokenExpired, sessionNotFound, accessDenied, accessForbidden, csrfTokenInvalid, csrfOriginRejected, tenantNotFound,
         tenantAlreadyExists, tenantProtected, invalidTenant, hookRejected, hookFailed, deliveryNotFound, groupNotFound,
         snapshotsNeedReset, emailAlreadyVerified, phoneAlreadyVerified, noEmailAddress, noPhoneNumber, verificationCodeInvalid,
-        verificationCodeExpired, otpInvalid, otpExpired, currentPasswordIncorrect, newPasswordSameAsCurrent,
+        verificationCodeExpired, otpInvalid, otpExpired, passwordlessDisabled, currentPasswordIncorrect, newPasswordSameAsCurrent,
         passwordResetTokenInvalid, passwordResetTokenExpired, rateLimited, serviceUnavailable, notReady, internalError,
     ]
 }

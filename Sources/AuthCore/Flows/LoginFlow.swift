@@ -12,12 +12,20 @@ public struct LoginInput: Sendable {
     public var email: String?
     public var phone: String?
     public var password: String?
+    /// Passwordless: the address the code went to, and the code.
+    public var identifier: String?
+    public var code: String?
 
-    public init(providerName: String = "email", email: String? = nil, phone: String? = nil, password: String?) {
+    public init(
+        providerName: String = "email", email: String? = nil, phone: String? = nil, password: String?, identifier: String? = nil,
+        code: String? = nil
+    ) {
         self.providerName = providerName
         self.email = email
         self.phone = phone
         self.password = password
+        self.identifier = identifier
+        self.code = code
     }
 }
 
@@ -54,6 +62,9 @@ public struct LoginFlow: Sendable {
         if let hook = env.hooks.guards.beforeAuth {
             let decision = try await hook(request)
             if decision.reject { throw AuthError.accessDenied(decision.reason) }
+        }
+        if input.providerName == "passwordless" {
+            return try await PasswordlessFlow(env: env).login(input, tenantName: tenantName, request: request)
         }
         guard input.providerName == "email" || input.providerName == "phone" else {
             throw AuthError(.invalidProvider)
@@ -112,35 +123,43 @@ public struct LoginFlow: Sendable {
             else { throw AuthError.invalidCredentials }
             // A deactivation between the read and now is seen here.
             guard user.isActive else { throw AuthError.accountInactive }
-            let stored = (roles: roles, permissions: permissions)
-            if let hook = env.hooks.onLogin {
-                try await hook(user, AuthHooks.LoginContext(request: request, tenant: tenant, roles: stored.roles, tx: tx))
-            }
-            _ = try await env.sqlHooks.call(
-                .onLogin, tenant: tenant, payload: ["user": .object(user.json), "roles": .array(stored.roles.map(JSONValue.string))],
-                in: tx, logger: request.logger)
-            let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx, stored: stored)
-            // The session is created with its `auth.logged_in` event; afterAuth still runs before
-            // COMMIT, so a rejection leaves neither.
-            let opened = try await SessionOpener(env: env).open(
-                user: user, tenant: tenant, request: request, shape: shape, tx: tx
-            ) { sessionID in
-                AuthEvent(
-                    .loggedIn, tenantID: tenant.id, actor: AuthEvent.user(user.id), subject: AuthEvent.session(sessionID, user: user.id),
-                    data: [
-                        "provider": .string(input.providerName), "ip": request.ipAddress.map(JSONValue.string) ?? .null,
-                        "userAgent": request.userAgent.map(JSONValue.string) ?? .null,
-                    ])
-            }
-            if let hook = env.hooks.guards.afterAuth {
-                let decision = try await hook(request, user)
-                if decision.reject { throw AuthError.accessDenied(decision.reason, afterAuth: true) }
-            }
-            return (opened, shape)
+            return try await Self.openSession(
+                env: env, user: user, stored: (roles, permissions), tenant: tenant, provider: input.providerName, request: request, tx: tx)
         }
         return try await shaping.response(
             access: opened.accessToken, refresh: opened.refreshToken.value, shape: shape, message: "Login successful",
             context: "login")
+    }
+
+    /// The part of the login transaction every way of logging in shares, once the user is proven
+    /// and locked: `onLogin` (Swift, then SQL) → shaping → session with its `auth.logged_in` →
+    /// `guards.afterAuth` (still before COMMIT, so a rejection leaves neither session nor event).
+    static func openSession(
+        env: AuthEnvironment, user: User, stored known: (roles: [String], permissions: [String])?, tenant: Tenant, provider: String,
+        request: AuthRequest, tx: PGTransaction
+    ) async throws -> (SessionOpener.Opened, SessionShaping.Shape) {
+        let stored: (roles: [String], permissions: [String])
+        if let known { stored = known } else { stored = try await env.roles.rolesAndPermissions(userID: user.id, on: tx) }
+        if let hook = env.hooks.onLogin {
+            try await hook(user, AuthHooks.LoginContext(request: request, tenant: tenant, roles: stored.roles, tx: tx))
+        }
+        _ = try await env.sqlHooks.call(
+            .onLogin, tenant: tenant, payload: ["user": .object(user.json), "roles": .array(stored.roles.map(JSONValue.string))],
+            in: tx, logger: request.logger)
+        let shape = try await SessionShaping(env: env).shape(user: user, tenant: tenant, tx: tx, stored: stored)
+        let opened = try await SessionOpener(env: env).open(user: user, tenant: tenant, request: request, shape: shape, tx: tx) { sessionID in
+            AuthEvent(
+                .loggedIn, tenantID: tenant.id, actor: AuthEvent.user(user.id), subject: AuthEvent.session(sessionID, user: user.id),
+                data: [
+                    "provider": .string(provider), "ip": request.ipAddress.map(JSONValue.string) ?? .null,
+                    "userAgent": request.userAgent.map(JSONValue.string) ?? .null,
+                ])
+        }
+        if let hook = env.hooks.guards.afterAuth {
+            let decision = try await hook(request, user)
+            if decision.reject { throw AuthError.accessDenied(decision.reason, afterAuth: true) }
+        }
+        return (opened, shape)
     }
 
     /// The failure's trace, committed in its own short transaction before the 401 goes out: the

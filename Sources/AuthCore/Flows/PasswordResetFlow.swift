@@ -51,7 +51,7 @@ public struct PasswordResetFlow: Sendable {
                 try await env.db.transaction { tx in try await env.codes.placeholder(on: tx) }
                 return
             }
-            let user = try await findActive(address, channel: channel, tenant: tenant)
+            let user = try await env.activeUser(address, channel: channel, tenant: tenant)
             try await env.db.inTenant(tenant) { tx in
                 // The same statements for a missing account, against an id that matches nothing.
                 try await env.codes.deleteResetTokens(userID: user?.id ?? UUID(), on: tx)
@@ -78,7 +78,7 @@ public struct PasswordResetFlow: Sendable {
             try await env.rateLimiter.check(
                 .verifyCode, ip: request.ipAddress, identifier: address,
                 scope: tenant.map { $0.id.uuidString } ?? (identity.tenantName ?? TenantSlug.defaultTenant.value))
-            guard let tenant, let user = try await findActive(address, channel: channel, tenant: tenant) else {
+            guard let tenant, let user = try await env.activeUser(address, channel: channel, tenant: tenant) else {
                 throw AuthError(.otpInvalid)
             }
             let token = try PasswordResetToken.mint(tenantID: tenant.id)
@@ -134,17 +134,6 @@ public struct PasswordResetFlow: Sendable {
         } catch {
             throw env.mapError(error, context: "reset-password")
         }
-    }
-
-    /// The account with this address, if it exists and is active (an inactive one is treated as
-    /// missing: it cannot log in, so a code would only tell it exists).
-    private func findActive(_ address: String, channel: OneTimeCodeChannel, tenant: Tenant) async throws -> User? {
-        let user = try await LoginFlow.unlessUnknown {
-            try await env.db.tenantStatements(tenant) { db in
-                try await env.users.find(email: channel == .email ? address : nil, phone: channel == .sms ? address : nil, on: db)
-            }
-        } ?? nil
-        return user?.isActive == true ? user : nil
     }
 
     /// The normalised address and its channel: the phone when one is given, else the e-mail.

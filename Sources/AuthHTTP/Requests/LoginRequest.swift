@@ -1,6 +1,7 @@
 import AuthCore
 
-/// `POST /auth/login`: `{providerName?="email", credentials: {email|phone, password},
+/// `POST /auth/login`: `{providerName?="email", credentials: {email|phone, password} (or, for
+/// `passwordless`, {identifier, code}),
 /// tenantId?, rememberMe?}`.
 struct LoginRequest {
     var input: LoginInput
@@ -13,7 +14,8 @@ struct LoginRequest {
         input = LoginInput(
             providerName: try body.string("providerName", maxLength: 64) ?? "email",
             email: try credentials.string("email", maxLength: 320), phone: try credentials.string("phone", maxLength: 32),
-            password: try credentials.string("password", maxLength: 4096))
+            password: try credentials.string("password", maxLength: 4096),
+            identifier: try credentials.string("identifier", maxLength: 320), code: try credentials.string("code", maxLength: 64))
         tenantID = try body.string("tenantId", maxLength: 64)
         rememberMe = try body.bool("rememberMe") ?? true
     }

@@ -1,0 +1,13 @@
+extension AuthEnvironment {
+    /// The account with this normalised address, if it exists and is active (an inactive one is
+    /// treated as missing by the code-sending flows: it cannot log in, so a code would only tell
+    /// that it exists); nil too when the tenant turned out to be gone.
+    func activeUser(_ address: String, channel: OneTimeCodeChannel, tenant: Tenant) async throws -> User? {
+        let user = try await LoginFlow.unlessUnknown {
+            try await db.tenantStatements(tenant) { db in
+                try await users.find(email: channel == .email ? address : nil, phone: channel == .sms ? address : nil, on: db)
+            }
+        } ?? nil
+        return user?.isActive == true ? user : nil
+    }
+}
