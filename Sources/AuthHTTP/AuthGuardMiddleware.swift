@@ -11,11 +11,15 @@ struct AuthGuardMiddleware: RouterMiddleware {
     typealias Context = AuthRequestContext
     let env: AuthEnvironment
     let transport: TokenTransport
+    /// True only for the MFA routes a login's challenge-stage token may call (status, challenge,
+    /// verify, recovery); everywhere else such a token is 401 `MFA_REQUIRED`.
+    var allowsPendingMfa = false
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let auth = context.authRequest(request, proxies: env.settings.trustedProxies)
         let mode = try await transport.mode(for: request, auth: auth)
         let principal = try await Authenticator(env: env).authenticate(accessToken: try transport.accessToken(request, mode: mode), request: auth)
+        if principal.mfaPending(env.settings), !allowsPendingMfa { throw AuthError(.mfaRequired) }
         // Cookie mode reads the access token from a cookie: a write then needs its CSRF token.
         if mode == .cookie { try transport.csrf.check(request, sessionID: principal.session.id) }
         if let named = request.headers[HTTPField.Name("x-tenant-id")!], !named.isEmpty, !principal.tenant.isNamed(by: named) {

@@ -104,6 +104,11 @@ struct TokenTransport: Sendable {
     }
 
     /// `maxAge` nil: a session cookie.
+    /// The trusted-device cookie (httpOnly, sent back only to `/auth` where login reads it).
+    func trustCookie(_ token: String, maxAge: Int) -> String {
+        cookie("authd_device_trust", token, path: "/auth", maxAge: maxAge)
+    }
+
     private func cookie(_ name: String, _ value: String, path: String, maxAge: Int?) -> String {
         var c = "\(name)=\(value); Path=\(path)"
         if let maxAge { c += "; Max-Age=\(maxAge)" }

@@ -193,6 +193,20 @@ struct AuthdConfiguration: Sendable {
         codes.resetTokenTTL = .seconds(reset)
         settings.codes = codes
         settings.passwordlessEnabled = config.bool(forKey: "auth.passwordless.enabled", default: settings.passwordlessEnabled)
+
+        // MFA: AUTH_MFA_ENABLED, AUTH_MFA_METHODS (totp,email,sms), AUTH_MFA_ALLOW_TOGGLE,
+        // AUTH_MFA_ISSUER, AUTH_MFA_TRUSTED_DEVICE_DAYS (0–365).
+        settings.mfa.enabled = config.bool(forKey: "auth.mfa.enabled", default: settings.mfa.enabled)
+        settings.mfa.allowUserToggle = config.bool(forKey: "auth.mfa.allow.toggle", default: settings.mfa.allowUserToggle)
+        settings.mfa.issuer = config.string(forKey: "auth.mfa.issuer", default: settings.mfa.issuer)
+        let methods = config.string(forKey: "auth.mfa.methods", default: "totp,email,sms").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        let parsed = methods.compactMap(MFAMethod.init(rawValue:))
+        if parsed.count != methods.count || parsed.isEmpty { problems.append("AUTH_MFA_METHODS must list totp, email and/or sms") }
+        settings.mfa.methods = Set(parsed)
+        let days = config.int(forKey: "auth.mfa.trusted.device.days", default: 30)
+        if !(0...365).contains(days) { problems.append("AUTH_MFA_TRUSTED_DEVICE_DAYS must be 0–365") }
+        settings.mfa.trustedDeviceTTL = .seconds(days * 86_400)
     }
 
     /// Rate limits, lockout and trusted proxies: `AUTH_RATE_LIMIT_<ACTION>_PER_IP` and

@@ -113,3 +113,25 @@ import Testing
         #expect(RefreshToken.verify(token.value, keyring: other) == nil)
     }
 }
+
+/// RFC 6238 appendix B (SHA-1, 8 digits) and base32 round trips.
+@Suite struct TOTPVectorTests {
+    @Test(arguments: [
+        (Int64(59), "94287082"), (1_111_111_109, "07081804"), (1_111_111_111, "14050471"), (1_234_567_890, "89005924"),
+        (2_000_000_000, "69279037"), (20_000_000_000, "65353130"),
+    ])
+    func rfc6238Vectors(_ time: Int64, _ expected: String) {
+        let totp = TOTP(secret: Array("12345678901234567890".utf8), digits: 8)
+        #expect(totp.code(step: TOTP.step(at: time)) == expected)
+    }
+
+    @Test func base32RoundTripsAndRefusesGarbage() {
+        for n in 0..<25 {
+            let bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0 * 37 + 11) }
+            #expect(Base32.decode(Base32.encode(bytes)) == bytes)
+        }
+        #expect(Base32.encode(Array("foobar".utf8)) == "MZXW6YTBOI")
+        #expect(Base32.decode("mzxw6ytboi======") == Array("foobar".utf8))
+        #expect(Base32.decode("MZXW1") == nil)
+    }
+}

@@ -1,20 +1,22 @@
-/// "At most `limit` per `period`": a GCRA bucket (generic cell rate algorithm) that lets
-/// `limit` requests through at once, then one every `period / limit`. Over any window of
-/// length `period` it lets through at most `2 × limit`; `RateLimits.perAccountLogin` is
-/// built so that this bound is the hard cap.
+/// "At most `limit` per `period`": a GCRA bucket (generic cell rate algorithm) that lets `burst`
+/// requests through at once (`limit` unless given), then one every `period / limit`. Over any
+/// window of length `period` it lets through at most `limit + burst`; login's per-identifier
+/// rule (`RateLimits.identifierRule`) is built so that this bound is the hard cap.
 public struct RateLimitRule: Sendable, Equatable, CustomStringConvertible {
     public var limit: Int
     public var period: Duration
+    public var burst: Int
 
-    public init(_ limit: Int, per period: Duration) {
+    public init(_ limit: Int, per period: Duration, burst: Int? = nil) {
         self.limit = limit
         self.period = period
+        self.burst = max(1, burst ?? limit)
     }
 
     /// Seconds between two requests at the sustained rate.
     var emissionSeconds: Double { period.timeInterval / Double(max(limit, 1)) }
-    /// How far ahead of now the bucket may run before it refuses (a burst of `limit`).
-    var toleranceSeconds: Double { period.timeInterval - emissionSeconds }
+    /// How far ahead of now the bucket may run before it refuses (room for `burst` at once).
+    var toleranceSeconds: Double { Double(burst - 1) * emissionSeconds }
 
     /// Parses `N/period` with the period in seconds or with a unit: `60/1m`, `5/10m`, `100/1h`, `10/30s`.
     public init?(parsing text: String) {

@@ -32,7 +32,8 @@ public struct RateLimits: Sendable, Equatable {
     ]
     /// Password checks per account per hour, whatever the number of addresses or processes
     /// (ASVS 4.0.3 2.2.1, NIST SP 800-63B: at most 100). Login's per-identifier bucket is made
-    /// from it: half at once, then half spread over the hour — at most this many in any hour.
+    /// from it: a tenth at once (so an attack's first burst costs few hashes), the rest spread
+    /// over the hour — at most this many in any hour.
     public var passwordChecksPerAccountPerHour = 100
 
     public init() {}
@@ -40,6 +41,8 @@ public struct RateLimits: Sendable, Equatable {
     /// The per-identifier rule of `action`.
     public func identifierRule(_ action: Action) -> RateLimitRule? {
         guard action == .login else { return perIdentifier[action] }
-        return RateLimitRule(max(1, passwordChecksPerAccountPerHour / 2), per: .seconds(3600))
+        let cap = max(2, passwordChecksPerAccountPerHour)
+        let burst = max(1, cap / 10)
+        return RateLimitRule(cap - burst, per: .seconds(3600), burst: burst)
     }
 }

@@ -97,6 +97,16 @@ extension AuthErrorCode {
     public static let otpExpired = AuthErrorCode("OTP_EXPIRED", 400, "Code has expired")
     public static let passwordlessDisabled = AuthErrorCode("PASSWORDLESS_DISABLED", 400, "Passwordless login is not enabled")
 
+    // MARK: MFA
+    public static let mfaRequired = AuthErrorCode("MFA_REQUIRED", 401, "Multi-factor verification required")
+    public static let mfaNotEnabled = AuthErrorCode("MFA_NOT_ENABLED", 403, "Multi-factor authentication is not enabled")
+    public static let mfaTogglingNotAllowed = AuthErrorCode("MFA_TOGGLING_NOT_ALLOWED", 403, "MFA cannot be turned on or off here")
+    public static let mfaCannotEnableWithoutMethod = AuthErrorCode(
+        "MFA_CANNOT_ENABLE_WITHOUT_METHOD", 403, "Set up a verified second factor before enabling MFA")
+    public static let mfaMethodNotAvailable = AuthErrorCode("MFA_METHOD_NOT_AVAILABLE", 400, "That MFA method is not available")
+    public static let mfaCodeInvalid = AuthErrorCode("MFA_CODE_INVALID", 401, "Invalid MFA code")
+    public static let mfaRecoveryCodeInvalid = AuthErrorCode("MFA_RECOVERY_CODE_INVALID", 401, "Invalid recovery code")
+
     // MARK: password
     public static let currentPasswordIncorrect = AuthErrorCode("CURRENT_PASSWORD_INCORRECT", 400, "Current password is incorrect")
     public static let newPasswordSameAsCurrent = AuthErrorCode(
@@ -122,6 +132,7 @@ extension AuthErrorCode {
         tenantAlreadyExists, tenantProtected, invalidTenant, hookRejected, hookFailed, deliveryNotFound, groupNotFound,
         snapshotsNeedReset, emailAlreadyVerified, phoneAlreadyVerified, noEmailAddress, noPhoneNumber, verificationCodeInvalid,
         verificationCodeExpired, otpInvalid, otpExpired, passwordlessDisabled, currentPasswordIncorrect, newPasswordSameAsCurrent,
-        passwordResetTokenInvalid, passwordResetTokenExpired, rateLimited, serviceUnavailable, notReady, internalError,
+        passwordResetTokenInvalid, passwordResetTokenExpired, mfaRequired, mfaNotEnabled, mfaTogglingNotAllowed,
+        mfaCannotEnableWithoutMethod, mfaMethodNotAvailable, mfaCodeInvalid, mfaRecoveryCodeInvalid, rateLimited, serviceUnavailable, notReady, internalError,
     ]
 }

@@ -37,6 +37,13 @@ public struct AuthEvent: Sendable, Equatable {
         public static let passwordReset: Name = "auth.password_reset"
         public static let passwordlessCodeRequested: Name = "auth.passwordless.code.requested"
         public static let twoFactorCodeSent: Name = "auth.two_factor_code_sent"
+        public static let twoFactorVerified: Name = "auth.two_factor_verified"
+        public static let twoFactorEnabled: Name = "auth.two_factor_enabled"
+        public static let twoFactorDisabled: Name = "auth.two_factor_disabled"
+        public static let mfaDeviceAdded: Name = "auth.mfa.device_added"
+        public static let mfaDeviceRemoved: Name = "auth.mfa.device_removed"
+        public static let recoveryCodesGenerated: Name = "auth.mfa.recovery_codes_generated"
+        public static let recoveryCodeUsed: Name = "auth.mfa.recovery_code_used"
     }
 
     public var id: UUID

@@ -16,6 +16,12 @@ public struct EventOutbox: Sendable {
     let sealer: SecretSealer?
     let store = EventStore()
 
+    /// The sealer (the keyring's), for secrets kept at rest besides events (TOTP secrets).
+    func sealerOrThrow() throws -> SecretSealer {
+        guard let sealer else { throw AuthError.internalError("no keyring to seal secrets with") }
+        return sealer
+    }
+
     public init(notifier: EventNotifier? = nil, sealer: SecretSealer? = nil) {
         self.notifier = notifier
         self.sealer = sealer

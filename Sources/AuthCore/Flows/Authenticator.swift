@@ -11,6 +11,13 @@ public struct Principal: Sendable {
     public let user: User
     public let session: Session
     public let claims: AccessTokenClaims
+
+    /// The request still owes a second factor (while MFA is on for the deployment): its token
+    /// is a login's challenge stage (issued MFA-enabled and unverified), or its session never
+    /// passed a second factor its user now requires.
+    public func mfaPending(_ settings: AuthSettings) -> Bool {
+        settings.mfa.enabled && ((claims.isMfaEnabled && !claims.isMfaVerified) || (user.isMfaEnabled && !session.mfaVerified))
+    }
 }
 
 /// The guard of API.md, in its order: no credentials → `NO_AUTH_PROVIDED`; bad or expired token

@@ -113,9 +113,7 @@ public struct LoginFlow: Sendable {
         }
         guard user.isActive else { throw AuthError.accountInactive }
         let rehash = env.hooks.password.hash == nil && env.hasher.needsRehash(hash) ? try await env.hasher.hash(password) : nil
-        let shaping = SessionShaping(env: env)
-
-        let (opened, shape) = try await env.db.inTenant(tenant) { tx in
+        let session = try await env.db.inTenant(tenant) { tx in
             // One statement: the credential is unchanged since it was verified (else a password
             // change raced us: the verified one is stale), counters reset, user row locked.
             guard let (user, roles, permissions) = try await env.credentials.confirmLogin(
@@ -126,18 +124,18 @@ public struct LoginFlow: Sendable {
             return try await Self.openSession(
                 env: env, user: user, stored: (roles, permissions), tenant: tenant, provider: input.providerName, request: request, tx: tx)
         }
-        return try await shaping.response(
-            access: opened.accessToken, refresh: opened.refreshToken.value, shape: shape, message: "Login successful",
-            context: "login")
+        return try await session.response(env)
     }
 
     /// The part of the login transaction every way of logging in shares, once the user is proven
-    /// and locked: `onLogin` (Swift, then SQL) → shaping → session with its `auth.logged_in` →
-    /// `guards.afterAuth` (still before COMMIT, so a rejection leaves neither session nor event).
+    /// and locked: `onLogin` (Swift, then SQL) → shaping → the second factor's state (pending,
+    /// unless MFA is off for the user or a trusted-device token vouches) → session with its
+    /// `auth.logged_in` → `guards.afterAuth` (still before COMMIT, so a rejection leaves neither
+    /// session nor event).
     static func openSession(
         env: AuthEnvironment, user: User, stored known: (roles: [String], permissions: [String])?, tenant: Tenant, provider: String,
         request: AuthRequest, tx: PGTransaction
-    ) async throws -> (SessionOpener.Opened, SessionShaping.Shape) {
+    ) async throws -> LoginSession {
         let stored: (roles: [String], permissions: [String])
         if let known { stored = known } else { stored = try await env.roles.rolesAndPermissions(userID: user.id, on: tx) }
         if let hook = env.hooks.onLogin {
@@ -147,19 +145,34 @@ public struct LoginFlow: Sendable {
             .onLogin, tenant: tenant, payload: ["user": .object(user.json), "roles": .array(stored.roles.map(JSONValue.string))],
             in: tx, logger: request.logger)
         let shape = try await SessionShaping(env: env).shape(user: user, tenant: tenant, tx: tx, stored: stored)
-        let opened = try await SessionOpener(env: env).open(user: user, tenant: tenant, request: request, shape: shape, tx: tx) { sessionID in
+        let factors = MFAFactors(env: env)
+        var pending: [MFAMethod]?
+        var trusted = false
+        if factors.required(for: user) {
+            if let token = MFAFactors.trustToken(in: request),
+               try await factors.store.useTrustedDevice(digest: MFAFactors.digest(token), userID: user.id, on: tx)
+            {
+                trusted = true
+            } else {
+                pending = factors.methods(of: user, devices: try await factors.store.devices(userID: user.id, on: tx))
+            }
+        }
+        let opened = try await SessionOpener(env: env).open(
+            user: user, tenant: tenant, request: request, shape: shape, tx: tx, mfaVerified: trusted
+        ) { sessionID in
             AuthEvent(
                 .loggedIn, tenantID: tenant.id, actor: AuthEvent.user(user.id), subject: AuthEvent.session(sessionID, user: user.id),
                 data: [
                     "provider": .string(provider), "ip": request.ipAddress.map(JSONValue.string) ?? .null,
-                    "userAgent": request.userAgent.map(JSONValue.string) ?? .null,
+                    "userAgent": request.userAgent.map(JSONValue.string) ?? .null, "mfaPending": .bool(pending != nil),
+                    "trustedDevice": .bool(trusted),
                 ])
         }
         if let hook = env.hooks.guards.afterAuth {
             let decision = try await hook(request, user)
             if decision.reject { throw AuthError.accessDenied(decision.reason, afterAuth: true) }
         }
-        return (opened, shape)
+        return LoginSession(opened: opened, shape: shape, pendingMfa: pending)
     }
 
     /// The failure's trace, committed in its own short transaction before the 401 goes out: the

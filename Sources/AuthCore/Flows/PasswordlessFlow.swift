@@ -69,7 +69,7 @@ public struct PasswordlessFlow: Sendable {
             throw AuthError.invalidCredentials
         }
         let result = try await LogMetadata.withTenant(tenant.slug) {
-            try await env.db.inTenant(tenant) { tx -> (SessionOpener.Opened, SessionShaping.Shape)? in
+            try await env.db.inTenant(tenant) { tx -> LoginSession? in
                 let outcome = try await OneTimeCodes(env: env).verify(
                     code, user: user.id, tenant: tenant, purpose: .passwordless, channel: channel, recipient: address, tx: tx)
                 guard outcome == .valid else {
@@ -96,9 +96,8 @@ public struct PasswordlessFlow: Sendable {
                     env: env, user: current, stored: nil, tenant: tenant, provider: "passwordless", request: request, tx: tx)
             }
         }
-        guard let (opened, shape) = result else { throw AuthError.invalidCredentials }
-        return try await SessionShaping(env: env).response(
-            access: opened.accessToken, refresh: opened.refreshToken.value, shape: shape, message: "Login successful", context: "login")
+        guard let result else { throw AuthError.invalidCredentials }
+        return try await result.response(env)
     }
 
     /// The normalised address for `channel` (`email` or `sms`).

@@ -21,7 +21,7 @@ struct SessionOpener: Sendable {
 
     /// `event`, when given, is written with the session row (one round trip), named by its id.
     func open(
-        user: User, tenant: Tenant, request: AuthRequest, shape: SessionShaping.Shape, tx: PGTransaction,
+        user: User, tenant: Tenant, request: AuthRequest, shape: SessionShaping.Shape, tx: PGTransaction, mfaVerified: Bool = false,
         event: ((UUID) -> AuthEvent)? = nil
     ) async throws -> Opened {
         let evicted = try await env.sessions.evictBeyond(userID: user.id, max: env.settings.maxSessionsPerUser, on: tx)
@@ -30,7 +30,7 @@ struct SessionOpener: Sendable {
         let refresh = try env.tokens.mintRefresh(tenantID: tenant.id, sessionID: sessionID, generation: 0)
         let session = try await env.sessions.create(
             id: sessionID, userID: user.id, data: shape.sessionData, request: request, refresh: refresh,
-            idleTimeout: env.settings.sessionIdleTimeout, lifetime: env.settings.sessionAbsoluteLifetime,
+            idleTimeout: env.settings.sessionIdleTimeout, lifetime: env.settings.sessionAbsoluteLifetime, mfaVerified: mfaVerified,
             event: try event.map { try env.outbox.row($0(sessionID)) }, on: tx)
         if event != nil { env.outbox.notifyAfterCommit(tx) }
         let access = try await SessionShaping(env: env).accessToken(session: session, user: user, tenant: tenant, shape: shape)
@@ -40,8 +40,8 @@ struct SessionOpener: Sendable {
 
     /// Revokes every live session of a user (logout-all, disabling, deletion), recording each.
     @discardableResult
-    func revokeAll(userID: UUID, reason: String, tenant: Tenant, tx: PGTransaction) async throws -> [Session] {
-        let sessions = try await env.sessions.revokeAll(userID: userID, reason: reason, on: tx)
+    func revokeAll(userID: UUID, reason: String, except kept: UUID? = nil, tenant: Tenant, tx: PGTransaction) async throws -> [Session] {
+        let sessions = try await env.sessions.revokeAll(userID: userID, reason: reason, except: kept, on: tx)
         for session in sessions { try await revoked(session, reason: reason, tenant: tenant, tx: tx) }
         return sessions
     }

@@ -93,7 +93,7 @@ struct SessionShaping: Sendable {
             tokenID: UUID().uuidString.lowercased(), sessionID: session.id.uuidString.lowercased(),
             tenantID: tenant.id.uuidString.lowercased(), roles: shape.roles,
             permissions: env.settings.includePermissionsInToken ? shape.permissions : nil,
-            isMfaEnabled: user.isMfaEnabled, isMfaVerified: false)
+            isMfaEnabled: user.isMfaEnabled, isMfaVerified: session.mfaVerified)
         if let hook = env.hooks.session.customizeTokenPayload {
             let custom = try await hook(claims.json, session)
             claims.custom = custom.filter { !AccessTokenClaims.reserved.contains($0.key) }

@@ -33,6 +33,8 @@ public struct AuthSettings: Sendable {
     public var maxBodyBytes = 64 * 1024
     /// Rate limits per address and per identifier, shared by every process.
     public var rateLimits = RateLimits()
+    /// Multi-factor authentication.
+    public var mfa = MFASettings()
     /// `POST /auth/passwordless/send` and `providerName: "passwordless"` logins.
     public var passwordlessEnabled = true
     /// One-time codes: length, alphabet, lifetime, attempts; reset-token lifetime.

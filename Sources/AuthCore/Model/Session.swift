@@ -20,10 +20,12 @@ public struct Session: Sendable, Equatable {
     public var expiresAt: Date
     public var revokedAt: Date?
     public var revokedReason: String?
+    /// Its owner passed a second factor in it (or came from a trusted device).
+    public var mfaVerified: Bool
 
     static let columns = """
         id, user_id, data::text AS data, refresh_generation, device_name, ip_address, user_agent, created_at, \
-        last_active_at, idle_expires_at, expires_at, revoked_at, revoked_reason
+        last_active_at, idle_expires_at, expires_at, revoked_at, revoked_reason, mfa_verified
         """
 
     init(row: PGRow) throws {
@@ -40,6 +42,7 @@ public struct Session: Sendable, Equatable {
         expiresAt = try row.decode("expires_at")
         revokedAt = try row.decode("revoked_at", as: Date?.self)
         revokedReason = try row.decode("revoked_reason", as: String?.self)
+        mfaVerified = try row.decode("mfa_verified")
     }
 
     /// Live: not revoked and within both its idle and absolute lifetime.

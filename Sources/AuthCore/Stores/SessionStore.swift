@@ -53,18 +53,19 @@ public struct SessionStore: Sendable {
     /// event in the same statement.
     public func create(
         id: UUID, userID: UUID, data: JSONObject, request: AuthRequest, refresh: RefreshToken, idleTimeout: Duration,
-        lifetime: Duration, event: EventStore.Row? = nil, on db: some PGQueryable
+        lifetime: Duration, mfaVerified: Bool = false, event: EventStore.Row? = nil, on db: some PGQueryable
     ) async throws -> Session {
         let binds: [any PGEncodable] = [
             id, userID, PGBind.jsonb(JSONValue.object(data).jsonText), request.ipAddress,
             request.userAgent.map { String($0.prefix(512)) }, idleTimeout.timeInterval, lifetime.timeInterval,
-            PGBind.bytea(refresh.digest), refresh.keyID,
+            PGBind.bytea(refresh.digest), refresh.keyID, mfaVerified,
         ]
         let eventCTE = event == nil ? "" : "WITH event AS (\(EventStore.insertSQL(first: binds.count + 1)))\n"
         let rows = try await db.query(
             """
-            \(eventCTE)INSERT INTO sessions (id, user_id, data, ip_address, user_agent, idle_expires_at, expires_at, refresh_digest, refresh_key_id)
-            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), now() + make_interval(secs => $7), $8, $9)
+            \(eventCTE)INSERT INTO sessions (id, user_id, data, ip_address, user_agent, idle_expires_at, expires_at, refresh_digest, refresh_key_id,
+                mfa_verified)
+            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), now() + make_interval(secs => $7), $8, $9, $10)
             RETURNING \(Session.columns)
             """, binds + (event.map(EventStore.binds) ?? []))
         guard let row = rows.first else { throw AuthError.internalError("INSERT … RETURNING gave no row") }
@@ -157,6 +158,25 @@ public struct SessionStore: Sendable {
         return (try Session(row: row), try User(row: row, prefix: "u_"), roles, permissions)
     }
 
+    /// A session that passed MFA: marked verified, its data rewritten, and a new refresh token
+    /// (the next generation) made current with no previous one — the token of the challenge
+    /// stage is spent, and presenting it later counts as reuse. Nil when it is not live.
+    public func reissueVerified(sessionID: UUID, next: RefreshToken, data: JSONObject, on db: some PGQueryable) async throws -> Session? {
+        try await db.query(
+            """
+            UPDATE sessions s SET mfa_verified = true, data = $2, refresh_generation = $3, refresh_digest = $4, refresh_key_id = $5,
+                previous_refresh_digest = NULL, sealed_refresh = NULL, rotated_at = now(), last_active_at = now()
+            WHERE s.id = $1 AND s.revoked_at IS NULL AND s.idle_expires_at > now() AND s.expires_at > now()
+            RETURNING \(Session.columns)
+            """, sessionID, PGBind.jsonb(JSONValue.object(data).jsonText), next.generation, PGBind.bytea(next.digest), next.keyID
+        ).first.map(Session.init(row:))
+    }
+
+    /// Marks a session as having passed MFA (its owner just enrolled a factor in it).
+    public func markMfaVerified(sessionID: UUID, on db: some PGQueryable) async throws {
+        try await db.query("UPDATE sessions SET mfa_verified = true WHERE id = $1", sessionID)
+    }
+
     /// Rewrites a session's data if it is still at `generation` (see `rotateIfCurrent`).
     public func writeData(_ data: JSONObject, sessionID: UUID, generation: Int, on db: some PGQueryable) async throws {
         try await db.query(
@@ -182,12 +202,12 @@ public struct SessionStore: Sendable {
     }
 
     /// Revokes every live session of a user; returns them (the pre-revocation list).
-    public func revokeAll(userID: UUID, reason: String, on db: some PGQueryable) async throws -> [Session] {
+    public func revokeAll(userID: UUID, reason: String, except kept: UUID? = nil, on db: some PGQueryable) async throws -> [Session] {
         try await db.query(
             """
             UPDATE sessions SET \(Self.revokeSet)
-            WHERE user_id = $1 AND revoked_at IS NULL RETURNING \(Session.columns)
-            """, userID, reason
+            WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3) RETURNING \(Session.columns)
+            """, userID, reason, kept
         ).map(Session.init(row:))
     }
 

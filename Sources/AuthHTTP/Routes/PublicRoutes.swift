@@ -87,7 +87,11 @@ struct PublicRoutes: Sendable {
             "registration": .object(["enabled": .bool(env.settings.registrationEnabled)]),
             "emailAuth": .object(["enabled": .bool(true)]),
             "phoneAuth": .object(["enabled": .bool(true)]),
-            "mfa": .object(["enabled": .bool(false)]),
+            "mfa": .object([
+                "enabled": .bool(env.settings.mfa.enabled), "methods": .array(env.settings.mfa.methods.sorted().map { .string($0.rawValue) }),
+                "allowUserToggle": .bool(env.settings.mfa.allowUserToggle),
+            ]),
+            "passwordless": .object(["enabled": .bool(env.settings.passwordlessEnabled)]),
             "accessTokenType": .string(env.settings.accessTokenType.rawValue),
             "csrf": .object([
                 "enabled": .bool(env.settings.csrfProtection), "headerName": .string(CSRFGuard.headerName),
