@@ -18,10 +18,15 @@ struct AuthGuardMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let auth = context.authRequest(request, proxies: env.settings.trustedProxies)
         let mode = try await transport.mode(for: request, auth: auth)
-        let principal = try await Authenticator(env: env).authenticate(accessToken: try transport.accessToken(request, mode: mode), request: auth)
+        let principal: Principal
+        if let apiKey = transport.apiKey(request) {
+            principal = try await Authenticator(env: env).authenticate(apiKey: apiKey, request: auth)
+        } else {
+            principal = try await Authenticator(env: env).authenticate(accessToken: try transport.accessToken(request, mode: mode), request: auth)
+        }
         if principal.mfaPending(env.settings), !allowsPendingMfa { throw AuthError(.mfaRequired) }
         // Cookie mode reads the access token from a cookie: a write then needs its CSRF token.
-        if mode == .cookie { try transport.csrf.check(request, sessionID: principal.session.id) }
+        if mode == .cookie, principal.apiKeyID == nil { try transport.csrf.check(request, sessionID: principal.session.id) }
         if let named = request.headers[HTTPField.Name("x-tenant-id")!], !named.isEmpty, !principal.tenant.isNamed(by: named) {
             throw AuthError.invalidTenant
         }

@@ -39,6 +39,7 @@ public enum AuthHTTPServer {
                 .group(context: AuthenticatedContext.self)
             SessionRoutes(env: env, transport: transport).register(on: guarded)
             AccountRoutes(env: env, transport: transport).register(on: guarded)
+            APIKeyRoutes(env: env).register(on: guarded)
             // The MFA routes a login's challenge-stage token may call.
             let pending = router.group("auth/mfa").add(middleware: AuthGuardMiddleware(env: env, transport: transport, allowsPendingMfa: true))
                 .group(context: AuthenticatedContext.self)

@@ -42,6 +42,14 @@ struct TokenTransport: Sendable {
         }
     }
 
+    /// The key of `Authorization: ApiKey <key>` (scheme in any case), whatever the token mode.
+    func apiKey(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let scheme = header.utf8.prefix { $0 != UInt8(ascii: " ") }
+        guard scheme.count == 6, zip(scheme, "apikey".utf8).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+        return String(Substring(header.utf8.dropFirst(6)).trimmingSpaces())
+    }
+
     /// The refresh token: body field, else (cookie mode or not) the `refreshToken` cookie;
     /// `fromCookie` says which (a cookie-carried token makes the request a CSRF target).
     func refreshToken(_ request: Request, body: JSONFields) throws -> (token: String, fromCookie: Bool)? {

@@ -107,6 +107,13 @@ extension AuthErrorCode {
     public static let mfaCodeInvalid = AuthErrorCode("MFA_CODE_INVALID", 401, "Invalid MFA code")
     public static let mfaRecoveryCodeInvalid = AuthErrorCode("MFA_RECOVERY_CODE_INVALID", 401, "Invalid recovery code")
 
+    // MARK: API keys and permissions
+    public static let invalidAPIKeyFormat = AuthErrorCode("INVALID_API_KEY_FORMAT", 401, "Malformed API key")
+    public static let invalidAPIKey = AuthErrorCode("INVALID_API_KEY", 401, "Invalid API key")
+    public static let apiKeyExpired = AuthErrorCode("API_KEY_EXPIRED", 401, "API key has expired")
+    public static let apiKeyDeactivated = AuthErrorCode("API_KEY_DEACTIVATED", 401, "API key has been revoked")
+    public static let missingRequiredPermissions = AuthErrorCode("MISSING_REQUIRED_PERMISSIONS", 403, "Missing required permissions")
+
     // MARK: password
     public static let currentPasswordIncorrect = AuthErrorCode("CURRENT_PASSWORD_INCORRECT", 400, "Current password is incorrect")
     public static let newPasswordSameAsCurrent = AuthErrorCode(
@@ -133,6 +140,7 @@ extension AuthErrorCode {
         snapshotsNeedReset, emailAlreadyVerified, phoneAlreadyVerified, noEmailAddress, noPhoneNumber, verificationCodeInvalid,
         verificationCodeExpired, otpInvalid, otpExpired, passwordlessDisabled, currentPasswordIncorrect, newPasswordSameAsCurrent,
         passwordResetTokenInvalid, passwordResetTokenExpired, mfaRequired, mfaNotEnabled, mfaTogglingNotAllowed,
-        mfaCannotEnableWithoutMethod, mfaMethodNotAvailable, mfaCodeInvalid, mfaRecoveryCodeInvalid, rateLimited, serviceUnavailable, notReady, internalError,
+        mfaCannotEnableWithoutMethod, mfaMethodNotAvailable, mfaCodeInvalid, mfaRecoveryCodeInvalid, invalidAPIKeyFormat, invalidAPIKey,
+        apiKeyExpired, apiKeyDeactivated, missingRequiredPermissions, rateLimited, serviceUnavailable, notReady, internalError,
     ]
 }

@@ -44,6 +44,9 @@ public struct AuthEvent: Sendable, Equatable {
         public static let mfaDeviceRemoved: Name = "auth.mfa.device_removed"
         public static let recoveryCodesGenerated: Name = "auth.mfa.recovery_codes_generated"
         public static let recoveryCodeUsed: Name = "auth.mfa.recovery_code_used"
+        public static let accessKeyCreated: Name = "auth.access_key.created"
+        public static let accessKeyDeactivated: Name = "auth.access_key.deactivated"
+        public static let userInvited: Name = "auth.user_invited"
     }
 
     public var id: UUID

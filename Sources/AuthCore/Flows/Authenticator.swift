@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import AuthCrypto
 import PGKit
 
 /// Who a guarded request acts as.
@@ -11,6 +12,8 @@ public struct Principal: Sendable {
     public let user: User
     public let session: Session
     public let claims: AccessTokenClaims
+    /// Set when an API key (not a session's access token) authenticated the request.
+    public var apiKeyID: UUID? = nil
 
     /// The request still owes a second factor (while MFA is on for the deployment): its token
     /// is a login's challenge stage (issued MFA-enabled and unverified), or its session never
@@ -76,6 +79,44 @@ public struct Authenticator: Sendable {
         return Principal(tenant: tenant, user: user, session: session, claims: claims)
     }
 
+    /// Authenticates `Authorization: ApiKey <public>.<secret>` (reference §6.9 without its bugs,
+    /// behaviour 39): malformed → `INVALID_API_KEY_FORMAT`; unknown key or wrong secret (compared
+    /// in constant time) → `INVALID_API_KEY`; only then revoked → `API_KEY_DEACTIVATED`, expired
+    /// → `API_KEY_EXPIRED`; an inactive owner → `ACCOUNT_INACTIVE`. The guard hooks run as for
+    /// tokens; the owner's stored roles and permissions apply; the last use is stamped.
+    public func authenticate(apiKey text: String, request: AuthRequest) async throws -> Principal {
+        guard let key = APIKey(parsing: text) else { throw AuthError(.invalidAPIKeyFormat) }
+        if let hook = env.hooks.guards.beforeAuth {
+            let decision = try await hook(request)
+            if decision.reject { throw AuthError.accessDenied(decision.reason) }
+        }
+        guard let tenant = try await LoginFlow.unlessUnknown({ try await env.tenants.resolve(id: key.tenantID) }) else {
+            throw AuthError(.invalidAPIKey)
+        }
+        let store = APIKeyStore()
+        let found = try await Self.tenantGone(as: .invalidAPIKey) {
+            try await env.db.tenantStatements(tenant) { try await store.find(publicKey: key.publicKey, on: $0) }
+        }
+        guard let found, key.matches(found.secretDigest) else { throw AuthError(.invalidAPIKey) }
+        guard !found.revoked else { throw AuthError(.apiKeyDeactivated) }
+        guard !found.expired else { throw AuthError(.apiKeyExpired) }
+        guard found.user.isActive else { throw AuthError.accountInactive }
+        try await env.db.tenantStatements(tenant) { try await store.touch(id: found.id, on: $0) }
+        if let hook = env.hooks.guards.afterAuth {
+            let decision = try await hook(request, found.user)
+            if decision.reject { throw AuthError.accessDenied(decision.reason, afterAuth: true) }
+        }
+        let now = env.now()
+        let claims = AccessTokenClaims(
+            issuer: env.settings.issuer, audience: env.settings.audience, subject: found.user.id.uuidString.lowercased(), issuedAt: now,
+            expiresAt: now.addingTimeInterval(60), tokenID: found.id.uuidString.lowercased(), sessionID: found.id.uuidString.lowercased(),
+            tenantID: tenant.id.uuidString.lowercased(), roles: found.roles, permissions: found.permissions, isMfaEnabled: false,
+            isMfaVerified: true)
+        return Principal(
+            tenant: tenant, user: found.user, session: Session(apiKey: found.id, userID: found.user.id, now: now), claims: claims,
+            apiKeyID: found.id)
+    }
+
     /// Runs `body`; a tenant deleted meanwhile becomes `entry` (its sessions went with it).
     static func tenantGone<T>(as entry: AuthErrorCode, _ body: () async throws -> T) async throws -> T {
         do {
@@ -103,7 +144,12 @@ public struct Authenticator: Sendable {
 
     /// The session user (`/auth/me`): the stored session snapshot's user, sensitive fields removed.
     public func sessionUser(of principal: Principal) -> JSONObject {
-        SessionShaping.removing(env.hooks.user.sensitiveFields, from: principal.session.data["user"]?.objectValue ?? [:])
+        // An API key has no session snapshot: its owner as a login would shape them (no hooks).
+        let user = principal.apiKeyID == nil
+            ? principal.session.data["user"]?.objectValue ?? [:]
+            : SessionShaping.defaultSessionUser(
+                principal.user, tenant: principal.tenant, roles: principal.claims.roles, permissions: principal.claims.permissions ?? [])
+        return SessionShaping.removing(env.hooks.user.sensitiveFields, from: user)
     }
 
     /// The user with roles (`/auth/user`).

@@ -33,6 +33,8 @@ public struct AuthSettings: Sendable {
     public var maxBodyBytes = 64 * 1024
     /// Rate limits per address and per identifier, shared by every process.
     public var rateLimits = RateLimits()
+    /// How long an invitation's set-password token stays usable.
+    public var inviteTTL: Duration = .seconds(72 * 3600)
     /// Multi-factor authentication.
     public var mfa = MFASettings()
     /// `POST /auth/passwordless/send` and `providerName: "passwordless"` logins.

@@ -45,6 +45,20 @@ public struct Session: Sendable, Equatable {
         mfaVerified = try row.decode("mfa_verified")
     }
 
+    /// The stand-in session of a request authenticated by an API key: the key's id, never
+    /// stored, live for this request only. A key is made from a session that passed every factor.
+    init(apiKey id: UUID, userID: UUID, now: Date) {
+        self.id = id
+        self.userID = userID
+        data = [:]
+        generation = 0
+        createdAt = now
+        lastActiveAt = now
+        idleExpiresAt = now.addingTimeInterval(60)
+        expiresAt = now.addingTimeInterval(60)
+        mfaVerified = true
+    }
+
     /// Live: not revoked and within both its idle and absolute lifetime.
     public func isLive(at now: Date) -> Bool {
         revokedAt == nil && now < idleExpiresAt && now < expiresAt
