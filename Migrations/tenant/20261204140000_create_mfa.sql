@@ -1,6 +1,10 @@
 -- why: multi-factor authentication. A session is "MFA verified" once its owner passed a second
 -- factor (or came from a trusted device); until then its tokens reach only the MFA routes.
-ALTER TABLE sessions ADD COLUMN mfa_verified boolean NOT NULL DEFAULT false;
+-- authenticated_at: when its owner last proved themselves in it (login, second factor,
+-- re-authentication); changing factors needs that to be recent (security requirement 22).
+ALTER TABLE sessions
+    ADD COLUMN mfa_verified boolean NOT NULL DEFAULT false,
+    ADD COLUMN authenticated_at timestamptz NOT NULL DEFAULT now();
 
 -- TOTP authenticators (RFC 6238): the secret sealed (AES-256-GCM under AUTH_SECRET_KEY, bound to
 -- the device id), unverified until a first code proves the app holds it; last_step refuses a
@@ -29,7 +33,8 @@ CREATE TABLE recovery_codes (
 -- Trusted devices: a token (only its SHA-256 stored) that skips MFA at later logins until it
 -- expires or is revoked.
 CREATE TABLE trusted_devices (
-    token_hash bytea PRIMARY KEY,
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    token_hash bytea NOT NULL UNIQUE,
     user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     user_agent text,
     ip_address text,

@@ -207,6 +207,9 @@ struct AuthdConfiguration: Sendable {
         let days = config.int(forKey: "auth.mfa.trusted.device.days", default: 30)
         if !(0...365).contains(days) { problems.append("AUTH_MFA_TRUSTED_DEVICE_DAYS must be 0–365") }
         settings.mfa.trustedDeviceTTL = .seconds(days * 86_400)
+        let reauth = config.int(forKey: "auth.reauth.window.seconds", default: settings.reauthenticationWindow.wholeSeconds)
+        if !(0...86_400).contains(reauth) { problems.append("AUTH_REAUTH_WINDOW_SECONDS must be 0–86400 (0: never asked)") }
+        settings.reauthenticationWindow = .seconds(reauth)
         let inviteHours = config.int(forKey: "auth.invite.ttl.hours", default: 72)
         if !(1...720).contains(inviteHours) { problems.append("AUTH_INVITE_TTL_HOURS must be 1–720") }
         settings.inviteTTL = .seconds(inviteHours * 3600)

@@ -228,4 +228,41 @@ import Testing
             #expect(try await client.call(.get, "/auth/me", bearer: token).status == .ok)
         }
     }
+
+    /// Requirement 22: factor changes need a recent proof in the session; the password renews it.
+    @Test func changingFactorsNeedsARecentProof() async throws {
+        try await TestApp.with { app, client in
+            let token = try #require(try await client.signup("ann@example.com").accessToken)
+            let tenant = try await app.defaultTenant()
+            _ = try await app.scalar(tenant, "WITH u AS (UPDATE sessions SET authenticated_at = now() - interval '1 hour' RETURNING 1) SELECT count(*)::int8 FROM u")
+            for (path, body) in [("/auth/mfa/setup-totp", JSONObject()), ("/auth/mfa/generate-recovery-codes", [:]), ("/auth/api-keys", ["name": .string("k")])] {
+                let r = try await client.call(.post, path, json: .object(body), bearer: token)
+                #expect(r.status == .unauthorized && r.code == "REAUTHENTICATION_REQUIRED", "\(path)")
+            }
+            #expect(try await client.call(.post, "/auth/reauthenticate", json: .object(["password": .string("wrong password here")]), bearer: token).code
+                == "INVALID_CREDENTIALS")
+            #expect(try await client.call(.post, "/auth/reauthenticate", json: .object(["password": .string("correct horse battery")]), bearer: token).status == .ok)
+            #expect(try await client.call(.post, "/auth/mfa/setup-totp", json: .object([:]), bearer: token).status == .ok)
+        }
+    }
+
+    /// Trusted devices are listed without their tokens and revocable; a password change forgets them.
+    @Test func trustedDevicesAreRevocable() async throws {
+        let (clock, now) = Self.clocked()
+        try await TestApp.with(now: now) { _, client in
+            let (totp, _) = try await Self.enrolled(client, clock: clock)
+            clock.withLock { $0 += 30 }
+            let challenge = try #require(try await client.login("ann@example.com").accessToken)
+            let passed = try await client.call(
+                .post, "/auth/mfa/verify",
+                json: .object(["method": .string("totp"), "code": .string(totp.code(at: clock.value)), "trustDevice": .bool(true)]), bearer: challenge)
+            let trust = try #require(passed.object["trustToken"]?.stringValue)
+            let full = try #require(passed.accessToken)
+            let listed = try await client.call(.get, "/auth/mfa/trusted-devices", bearer: full)
+            #expect(!listed.raw.contains(trust))
+            let id = try #require(Self.array(listed.body)?.first?["id"]?.stringValue)
+            #expect(try await client.call(.delete, "/auth/mfa/trusted-devices/\(id)", bearer: full).status == .ok)
+            #expect(try await client.login("ann@example.com", headers: ["x-device-trust": trust]).object["isRequiresMfa"] == .bool(true))
+        }
+    }
 }

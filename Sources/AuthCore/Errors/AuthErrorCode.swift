@@ -106,6 +106,9 @@ extension AuthErrorCode {
     public static let mfaMethodNotAvailable = AuthErrorCode("MFA_METHOD_NOT_AVAILABLE", 400, "That MFA method is not available")
     public static let mfaCodeInvalid = AuthErrorCode("MFA_CODE_INVALID", 401, "Invalid MFA code")
     public static let mfaRecoveryCodeInvalid = AuthErrorCode("MFA_RECOVERY_CODE_INVALID", 401, "Invalid recovery code")
+    /// Changing factors needs a recent proof of identity in this session (security requirement 22).
+    public static let reauthenticationRequired = AuthErrorCode(
+        "REAUTHENTICATION_REQUIRED", 401, "Confirm your password (POST /auth/reauthenticate) to continue")
 
     // MARK: API keys and permissions
     public static let invalidAPIKeyFormat = AuthErrorCode("INVALID_API_KEY_FORMAT", 401, "Malformed API key")
@@ -140,7 +143,7 @@ extension AuthErrorCode {
         snapshotsNeedReset, emailAlreadyVerified, phoneAlreadyVerified, noEmailAddress, noPhoneNumber, verificationCodeInvalid,
         verificationCodeExpired, otpInvalid, otpExpired, passwordlessDisabled, currentPasswordIncorrect, newPasswordSameAsCurrent,
         passwordResetTokenInvalid, passwordResetTokenExpired, mfaRequired, mfaNotEnabled, mfaTogglingNotAllowed,
-        mfaCannotEnableWithoutMethod, mfaMethodNotAvailable, mfaCodeInvalid, mfaRecoveryCodeInvalid, invalidAPIKeyFormat, invalidAPIKey,
+        mfaCannotEnableWithoutMethod, mfaMethodNotAvailable, mfaCodeInvalid, mfaRecoveryCodeInvalid, reauthenticationRequired, invalidAPIKeyFormat, invalidAPIKey,
         apiKeyExpired, apiKeyDeactivated, missingRequiredPermissions, rateLimited, serviceUnavailable, notReady, internalError,
     ]
 }

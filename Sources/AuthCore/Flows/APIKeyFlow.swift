@@ -24,6 +24,7 @@ public struct APIKeyFlow: Sendable {
         guard !trimmed.isEmpty else { throw AuthError.invalidInput("name", "is required") }
         let key = try APIKey.mint(tenantID: principal.tenant.id)
         let listed = try await env.db.inTenant(principal.tenant) { tx in
+            try await ReauthenticationFlow(env: env).requireRecent(principal, tx: tx)
             let listed = try await store.insert(
                 userID: principal.user.id, name: trimmed, publicKey: key.publicKey, secretDigest: key.secretDigest, lifetime: lifetime, on: tx)
             try await env.outbox.append(

@@ -48,6 +48,8 @@ public struct ChangePasswordFlow: Sendable {
                 throw AuthError(.currentPasswordIncorrect)
             }
             try await env.codes.deleteResetTokens(userID: user.id, on: tx)
+            // A device trusted under the old password is trusted no more.
+            try await MFAStore().deleteTrustedDevices(userID: user.id, on: tx)
             let ended = try await SessionOpener(env: env).revokeAll(userID: user.id, reason: "password_changed", tenant: tenant, tx: tx)
             guard let fresh = try await env.users.find(id: user.id, on: tx) else { throw AuthError.userNotFound }
             let shape = try await shaping.shape(user: fresh, tenant: tenant, tx: tx)

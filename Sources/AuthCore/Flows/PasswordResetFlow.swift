@@ -123,6 +123,7 @@ public struct PasswordResetFlow: Sendable {
                 guard !found.expired else { throw AuthError(.passwordResetTokenExpired) }
                 _ = try await env.credentials.setPassword(userID: owner.id, hash: hash, on: tx)
                 try await env.codes.deleteResetTokens(userID: owner.id, on: tx)
+                try await MFAStore().deleteTrustedDevices(userID: owner.id, on: tx)
                 try await env.codes.delete(userID: owner.id, purpose: OneTimeCodePurpose.passwordReset.rawValue, on: tx)
                 let ended = try await SessionOpener(env: env).revokeAll(userID: owner.id, reason: "password_reset", tenant: tenant, tx: tx)
                 try await env.outbox.append(

@@ -45,6 +45,7 @@ public struct MFAEnrollmentFlow: Sendable {
         let account = principal.user.email ?? principal.user.phone ?? principal.user.id.uuidString.lowercased()
         let sealed = try factors.seal(secret, deviceID: id)
         try await env.db.inTenant(principal.tenant) { tx in
+            try await ReauthenticationFlow(env: env).requireRecent(principal, tx: tx)
             try await factors.store.insertDevice(id: id, userID: principal.user.id, name: name ?? "Authenticator", sealedSecret: sealed, on: tx)
         }
         let issuer = env.settings.mfa.issuer
@@ -62,6 +63,7 @@ public struct MFAEnrollmentFlow: Sendable {
         try await limitGuesses(principal, request)
         let (tenant, user) = (principal.tenant, principal.user)
         let device = try await env.db.inTenant(tenant) { tx -> MFAStore.Device? in
+            try await ReauthenticationFlow(env: env).requireRecent(principal, tx: tx)
             let devices = try await factors.store.devices(userID: user.id, forUpdate: true, on: tx)
             guard let device = try await factors.checkTOTP(code, devices: devices, verifying: true, tx: tx) else { return nil }
             try await factorsChanged(principal, reason: "mfa_device_added", tx: tx)
@@ -85,6 +87,7 @@ public struct MFAEnrollmentFlow: Sendable {
     public func deleteDevice(_ principal: Principal, id: UUID, request: AuthRequest) async throws {
         let (tenant, user) = (principal.tenant, principal.user)
         try await env.db.inTenant(tenant) { tx in
+            try await ReauthenticationFlow(env: env).requireRecent(principal, tx: tx)
             guard try await factors.store.deleteDevice(id: id, userID: user.id, on: tx) else {
                 throw AuthError(.notFound, message: "MFA device not found")
             }
@@ -104,6 +107,7 @@ public struct MFAEnrollmentFlow: Sendable {
         guard env.settings.mfa.allowUserToggle else { throw AuthError(.mfaTogglingNotAllowed) }
         let (tenant, userID) = (principal.tenant, principal.user.id)
         try await env.db.inTenant(tenant) { tx in
+            try await ReauthenticationFlow(env: env).requireRecent(principal, tx: tx)
             guard let user = try await env.users.find(id: userID, forUpdate: true, on: tx) else { throw AuthError.userNotFound }
             if enabled {
                 let devices = try await factors.store.devices(userID: userID, on: tx)
@@ -129,6 +133,7 @@ public struct MFAEnrollmentFlow: Sendable {
         let codes = try factors.newRecoveryCodes()
         let (tenant, user) = (principal.tenant, principal.user.id)
         try await env.db.inTenant(tenant) { tx in
+            try await ReauthenticationFlow(env: env).requireRecent(principal, tx: tx)
             try await factors.store.replaceRecoveryCodes(
                 userID: user, hmacs: codes.map { factors.recoveryHMAC($0, user: user, tenant: tenant) }, on: tx)
             try await env.outbox.append(
@@ -138,6 +143,19 @@ public struct MFAEnrollmentFlow: Sendable {
                 in: tx)
         }
         return codes
+    }
+
+    /// `GET /auth/mfa/trusted-devices`.
+    public func trustedDevices(_ principal: Principal) async throws -> [JSONObject] {
+        try await env.db.tenantStatements(principal.tenant) { try await factors.store.trustedDevices(userID: principal.user.id, on: $0) }
+    }
+
+    /// `DELETE /auth/mfa/trusted-devices/:id`: the next login from it asks for a second factor again.
+    public func revokeTrustedDevice(_ principal: Principal, id: UUID) async throws {
+        let gone = try await env.db.tenantStatements(principal.tenant) {
+            try await factors.store.deleteTrustedDevice(id: id, userID: principal.user.id, on: $0)
+        }
+        guard gone else { throw AuthError(.notFound, message: "Trusted device not found") }
     }
 
     // MARK: shared

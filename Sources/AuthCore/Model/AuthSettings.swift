@@ -33,6 +33,9 @@ public struct AuthSettings: Sendable {
     public var maxBodyBytes = 64 * 1024
     /// Rate limits per address and per identifier, shared by every process.
     public var rateLimits = RateLimits()
+    /// Changing MFA factors or making API keys needs the session's owner to have proved
+    /// themselves (login, second factor, `POST /auth/reauthenticate`) within this (0: never asked).
+    public var reauthenticationWindow: Duration = .seconds(15 * 60)
     /// How long an invitation's set-password token stays usable.
     public var inviteTTL: Duration = .seconds(72 * 3600)
     /// Multi-factor authentication.

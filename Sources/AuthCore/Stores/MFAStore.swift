@@ -110,6 +110,30 @@ public struct MFAStore: Sendable {
             """, PGBind.bytea(digest), userID)).isEmpty
     }
 
+    /// The user's live trusted devices (never their tokens).
+    public func trustedDevices(userID: UUID, on db: some PGQueryable) async throws -> [JSONObject] {
+        try await db.query(
+            """
+            SELECT id, user_agent, ip_address, created_at, expires_at, last_used_at FROM trusted_devices
+            WHERE user_id = $1 AND expires_at > now() ORDER BY created_at DESC, id
+            """, userID
+        ).map { row in
+            [
+                "id": .string(try row.decode("id", as: UUID.self).uuidString.lowercased()),
+                "userAgent": try row.decode("user_agent", as: String?.self).map(JSONValue.string) ?? .null,
+                "ipAddress": try row.decode("ip_address", as: String?.self).map(JSONValue.string) ?? .null,
+                "createdAt": .string(ISO8601.format(try row.decode("created_at"))),
+                "expiresAt": .string(ISO8601.format(try row.decode("expires_at"))),
+                "lastUsedAt": try row.decode("last_used_at", as: Date?.self).map { .string(ISO8601.format($0)) } ?? .null,
+            ]
+        }
+    }
+
+    /// Revokes one of the user's trusted devices; false when the user has no such device.
+    public func deleteTrustedDevice(id: UUID, userID: UUID, on db: some PGQueryable) async throws -> Bool {
+        !(try await db.query("DELETE FROM trusted_devices WHERE id = $1 AND user_id = $2 RETURNING 1", id, userID)).isEmpty
+    }
+
     /// Forgets every trusted device of the user (MFA turned off or its factors changed).
     public func deleteTrustedDevices(userID: UUID, on db: some PGQueryable) async throws {
         try await db.query("DELETE FROM trusted_devices WHERE user_id = $1", userID)

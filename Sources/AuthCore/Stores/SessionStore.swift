@@ -164,12 +164,24 @@ public struct SessionStore: Sendable {
     public func reissueVerified(sessionID: UUID, next: RefreshToken, data: JSONObject, on db: some PGQueryable) async throws -> Session? {
         try await db.query(
             """
-            UPDATE sessions s SET mfa_verified = true, data = $2, refresh_generation = $3, refresh_digest = $4, refresh_key_id = $5,
+            UPDATE sessions s SET mfa_verified = true, authenticated_at = now(), data = $2, refresh_generation = $3, refresh_digest = $4, refresh_key_id = $5,
                 previous_refresh_digest = NULL, sealed_refresh = NULL, rotated_at = now(), last_active_at = now()
             WHERE s.id = $1 AND s.revoked_at IS NULL AND s.idle_expires_at > now() AND s.expires_at > now()
             RETURNING \(Session.columns)
             """, sessionID, PGBind.jsonb(JSONValue.object(data).jsonText), next.generation, PGBind.bytea(next.digest), next.keyID
         ).first.map(Session.init(row:))
+    }
+
+    /// Whether the session's owner proved themselves in it within `window` (database clock).
+    public func recentlyAuthenticated(sessionID: UUID, within window: Duration, on db: some PGQueryable) async throws -> Bool {
+        try await db.query(
+            "SELECT 1 FROM sessions WHERE id = $1 AND authenticated_at > now() - make_interval(secs => $2)", sessionID, window.timeInterval
+        ).first != nil
+    }
+
+    /// The owner just proved themselves again in this session (re-authentication).
+    public func markAuthenticated(sessionID: UUID, on db: some PGQueryable) async throws {
+        try await db.query("UPDATE sessions SET authenticated_at = now() WHERE id = $1", sessionID)
     }
 
     /// Marks a session as having passed MFA (its owner just enrolled a factor in it).

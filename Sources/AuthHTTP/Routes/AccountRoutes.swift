@@ -9,6 +9,12 @@ struct AccountRoutes: Sendable {
 
     func register(on auth: RouterGroup<AuthenticatedContext>) {
         auth.post("change-password", use: changePassword)
+        auth.post("reauthenticate") { request, context in
+            let password = try JSONFields(context.body).string("password", maxLength: 4096) ?? ""
+            try await ReauthenticationFlow(env: env).run(
+                context.principal, password: password, request: context.authRequest(request, proxies: env.settings.trustedProxies))
+            return JSONResponse.message("Re-authenticated")
+        }
         auth.post("send-email-verification") { request, context in try await send(.email, request, context) }
         auth.post("verify-email") { request, context in try await verify(.email, request, context) }
         auth.post("send-phone-verification") { request, context in try await send(.phone, request, context) }

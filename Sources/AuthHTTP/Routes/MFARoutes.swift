@@ -28,6 +28,14 @@ struct MFARoutes: Sendable {
         verified.post("mfa/verify-totp-setup", use: verifyTOTPSetup)
         verified.post("mfa/toggle", use: toggle)
         verified.delete("mfa/devices/:id", use: deleteDevice)
+        verified.get("mfa/trusted-devices") { _, context in
+            JSONResponse.make(.array(try await enrollment.trustedDevices(context.principal).map(JSONValue.object)))
+        }
+        verified.delete("mfa/trusted-devices/:id") { _, context in
+            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AuthError.invalidInput("id", "must be a device id") }
+            try await enrollment.revokeTrustedDevice(context.principal, id: id)
+            return JSONResponse.message("Trusted device revoked")
+        }
         verified.post("mfa/generate-recovery-codes", use: generateRecoveryCodes)
         // nest-auth's name for the same route.
         verified.post("mfa/generate-recovery-code", use: generateRecoveryCodes)

@@ -1,0 +1,35 @@
+import PGKit
+
+/// Security requirement 22: before factors change (MFA set-up, toggle, device removal, new
+/// recovery codes, new API keys) the session's owner must have proved themselves in it within
+/// `settings.reauthenticationWindow` — at login, by a second factor, or here, with the password.
+public struct ReauthenticationFlow: Sendable {
+    let env: AuthEnvironment
+
+    public init(env: AuthEnvironment) {
+        self.env = env
+    }
+
+    /// `POST /auth/reauthenticate {password}`: the password (under the account's password-check
+    /// cap) renews the session's proof; a wrong one is 401 `INVALID_CREDENTIALS`.
+    public func run(_ principal: Principal, password: String, request: AuthRequest) async throws {
+        let user = principal.user
+        guard principal.apiKeyID == nil else { throw AuthError.accessDenied("An API key cannot re-authenticate", afterAuth: true) }
+        try await env.rateLimiter.check(
+            .login, ip: request.ipAddress, identifier: user.email ?? user.phone ?? user.id.uuidString, scope: principal.tenant.id.uuidString)
+        guard !password.isEmpty,
+              let stored = try await env.db.tenantStatements(principal.tenant, { try await env.credentials.hash(userID: user.id, on: $0) }),
+              try await env.verifyPassword(password, stored)
+        else { throw AuthError.invalidCredentials }
+        try await env.db.tenantStatements(principal.tenant) { try await env.sessions.markAuthenticated(sessionID: principal.session.id, on: $0) }
+    }
+
+    /// Throws `REAUTHENTICATION_REQUIRED` unless the session's proof is recent enough.
+    func requireRecent(_ principal: Principal, tx: PGTransaction) async throws {
+        let window = env.settings.reauthenticationWindow
+        guard window > .zero else { return }
+        guard try await env.sessions.recentlyAuthenticated(sessionID: principal.session.id, within: window, on: tx) else {
+            throw AuthError(.reauthenticationRequired)
+        }
+    }
+}
