@@ -176,12 +176,7 @@ import Testing
         let (clock, now) = Self.clocked()
         try await TestApp.with(now: now) { app, client in
             let (totp, _) = try await Self.enrolled(client, clock: clock)
-            clock.withLock { $0 += 30 }
-            let challenge = try #require(try await client.login("ann@example.com").accessToken)
-            let passed = try await client.call(
-                .post, "/auth/mfa/verify",
-                json: .object(["method": .string("totp"), "code": .string(totp.code(at: clock.value)), "trustDevice": .bool(true)]), bearer: challenge)
-            let trust = try #require(passed.object["trustToken"]?.stringValue)
+            let (trust, _) = try await Self.trustedLogin(client, totp: totp, clock: clock)
             let skipped = try await client.login("ann@example.com", headers: ["x-device-trust": trust])
             #expect(skipped.object["isRequiresMfa"] == .bool(false))
             #expect(try await client.call(.get, "/auth/me", bearer: try #require(skipped.accessToken)).status == .ok)
@@ -251,18 +246,32 @@ import Testing
         let (clock, now) = Self.clocked()
         try await TestApp.with(now: now) { _, client in
             let (totp, _) = try await Self.enrolled(client, clock: clock)
-            clock.withLock { $0 += 30 }
-            let challenge = try #require(try await client.login("ann@example.com").accessToken)
-            let passed = try await client.call(
-                .post, "/auth/mfa/verify",
-                json: .object(["method": .string("totp"), "code": .string(totp.code(at: clock.value)), "trustDevice": .bool(true)]), bearer: challenge)
-            let trust = try #require(passed.object["trustToken"]?.stringValue)
-            let full = try #require(passed.accessToken)
+            let (trust, full) = try await Self.trustedLogin(client, totp: totp, clock: clock)
             let listed = try await client.call(.get, "/auth/mfa/trusted-devices", bearer: full)
             #expect(!listed.raw.contains(trust))
             let id = try #require(Self.array(listed.body)?.first?["id"]?.stringValue)
             #expect(try await client.call(.delete, "/auth/mfa/trusted-devices/\(id)", bearer: full).status == .ok)
             #expect(try await client.login("ann@example.com", headers: ["x-device-trust": trust]).object["isRequiresMfa"] == .bool(true))
+            // A password change forgets the devices trusted before it.
+            let (again, current) = try await Self.trustedLogin(client, totp: totp, clock: clock)
+            let changed = try await client.call(
+                .post, "/auth/change-password",
+                json: .object(["currentPassword": .string("correct horse battery"), "newPassword": .string("another fine passphrase")]), bearer: current)
+            #expect(changed.status == .ok)
+            // The new session keeps the verified standing of the one that changed the password.
+            #expect(try await client.call(.get, "/auth/me", bearer: try #require(changed.accessToken)).status == .ok)
+            #expect(try await client.login("ann@example.com", "another fine passphrase", headers: ["x-device-trust": again]).object["isRequiresMfa"]
+                == .bool(true))
         }
+    }
+
+    /// One step later, a login passed with TOTP and `trustDevice`: the trust token and the full access token.
+    static func trustedLogin(_ client: some TestClientProtocol, totp: App, clock: Locked<Date>) async throws -> (String, String) {
+        clock.withLock { $0 += 30 }
+        let challenge = try #require(try await client.login("ann@example.com").accessToken)
+        let passed = try await client.call(
+            .post, "/auth/mfa/verify",
+            json: .object(["method": .string("totp"), "code": .string(totp.code(at: clock.value)), "trustDevice": .bool(true)]), bearer: challenge)
+        return (try #require(passed.object["trustToken"]?.stringValue), try #require(passed.accessToken))
     }
 }

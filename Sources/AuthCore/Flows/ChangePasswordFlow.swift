@@ -53,7 +53,9 @@ public struct ChangePasswordFlow: Sendable {
             let ended = try await SessionOpener(env: env).revokeAll(userID: user.id, reason: "password_changed", tenant: tenant, tx: tx)
             guard let fresh = try await env.users.find(id: user.id, on: tx) else { throw AuthError.userNotFound }
             let shape = try await shaping.shape(user: fresh, tenant: tenant, tx: tx)
-            let opened = try await SessionOpener(env: env).open(user: fresh, tenant: tenant, request: request, shape: shape, tx: tx)
+            // The caller passed every factor the guard asks for: the new session keeps that standing.
+            let opened = try await SessionOpener(env: env).open(
+                user: fresh, tenant: tenant, request: request, shape: shape, tx: tx, mfaVerified: principal.session.mfaVerified)
             try await env.outbox.append(
                 AuthEvent(
                     .passwordChanged, tenantID: tenant.id, actor: AuthEvent.user(user.id), subject: AuthEvent.user(user.id),

@@ -41,11 +41,7 @@ public struct PasswordResetFlow: Sendable {
     /// `POST /auth/forgot-password`.
     public func forgot(_ identity: Identity, request: AuthRequest) async throws {
         do {
-            let (address, channel) = try Self.address(identity)
-            let tenant = try await LoginFlow.unlessUnknown { try await env.tenants.resolve(identity.tenantName) }
-            try await env.rateLimiter.check(
-                .forgotPassword, ip: request.ipAddress, identifier: address,
-                scope: tenant.map { $0.id.uuidString } ?? (identity.tenantName ?? TenantSlug.defaultTenant.value))
+            let (address, channel, tenant) = try await resolve(identity, limitedAs: .forgotPassword, request: request)
             guard let tenant else {
                 // No tenant: the same two round trips a missing account costs.
                 try await env.db.transaction { tx in try await env.codes.placeholder(on: tx) }
@@ -73,11 +69,7 @@ public struct PasswordResetFlow: Sendable {
     /// `POST /auth/verify-forgot-password-otp`: the reset token, or 400 `OTP_INVALID` / `OTP_EXPIRED`.
     public func verifyCode(_ identity: Identity, code: String, request: AuthRequest) async throws -> String {
         do {
-            let (address, channel) = try Self.address(identity)
-            let tenant = try await LoginFlow.unlessUnknown { try await env.tenants.resolve(identity.tenantName) }
-            try await env.rateLimiter.check(
-                .verifyCode, ip: request.ipAddress, identifier: address,
-                scope: tenant.map { $0.id.uuidString } ?? (identity.tenantName ?? TenantSlug.defaultTenant.value))
+            let (address, channel, tenant) = try await resolve(identity, limitedAs: .verifyCode, request: request)
             guard let tenant, let user = try await env.activeUser(address, channel: channel, tenant: tenant) else {
                 throw AuthError(.otpInvalid)
             }
@@ -135,6 +127,19 @@ public struct PasswordResetFlow: Sendable {
         } catch {
             throw env.mapError(error, context: "reset-password")
         }
+    }
+
+    /// The request's address and channel, and its tenant (nil when unknown), after the rate
+    /// limits of `action` (the tenant as named when unknown: probing tenants is limited too).
+    private func resolve(_ identity: Identity, limitedAs action: RateLimits.Action, request: AuthRequest) async throws
+        -> (String, OneTimeCodeChannel, Tenant?)
+    {
+        let (address, channel) = try Self.address(identity)
+        let tenant = try await LoginFlow.unlessUnknown { try await env.tenants.resolve(identity.tenantName) }
+        try await env.rateLimiter.check(
+            action, ip: request.ipAddress, identifier: address,
+            scope: tenant.map { $0.id.uuidString } ?? (identity.tenantName ?? TenantSlug.defaultTenant.value))
+        return (address, channel, tenant)
     }
 
     /// The normalised address and its channel: the phone when one is given, else the e-mail.
