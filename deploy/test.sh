@@ -12,8 +12,9 @@ cleanup() { pg_stop "$dir"; rm -rf "$dir"; }
 trap cleanup EXIT
 port=$(free_port $((56000 + RANDOM % 4000)))
 pg_init "$dir"
-# Durability is pointless for a throwaway cluster; connections: parallel suites, ≤ 4 each.
-pg_start "$dir" "$port" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500
+# Durability is pointless for a throwaway cluster; connections: parallel suites run many runtimes
+# at once (pool of 4, LISTEN, notifier each), and 500 was seen exhausted (503s in a signup).
+pg_start "$dir" "$port" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000
 echo "==> test cluster: $dir (port $port)"
 
 export AUTH_TEST_DATABASE_URL=$(pg_conninfo "$dir" "$port")

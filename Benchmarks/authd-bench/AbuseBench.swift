@@ -52,6 +52,8 @@ struct AbuseBench: Sendable {
         rows.append(BenchRow(
             name: "failed login medians: largest ÷ smallest", value: BenchTable.f(spread, 3), note: "target ≤ 1.10 (no probing by timing)"))
 
+        rows += try await forgotPasswordRows(perWorker: perWorker)
+
         // Honest logins (2 clients) alone, then beside 200 failed logins/s against one account.
         let (_, victimBody) = try await driver.post("/auth/signup", #"{"email":"victim-\#(run)@bench.test","password":"\#(password)"}"#)
         let victim = ((victimBody["user"] as? [String: Any])?["id"] as? String) ?? ""
@@ -102,6 +104,36 @@ struct AbuseBench: Sendable {
         rows.append(BenchRow(
             name: "attacked account: password checks", value: "\(checks) of \(a.sent) attempts",
             note: "target ≤ 100 per hour; \(a.limited) answered 429, \(a.refused) neither 401 nor 429"))
+        return rows
+    }
+
+    /// Forgot-password for an existing account, a missing one and a missing tenant, interleaved:
+    /// the answers are the same, and so should the time be (OWASP's forgot-password cheat sheet).
+    private func forgotPasswordRows(perWorker: Int) async throws -> [BenchRow] {
+        let kinds: [(String, @Sendable (Int) -> String)] = [
+            ("existing account", { [run] i in #"{"email":"s\#(run)-\#(i % 8)-\#((i / 8) % perWorker)@bench.test"}"# }),
+            ("unknown account", { i in #"{"email":"nobody-\#(i)@bench.test"}"# }),
+            ("unknown tenant", { i in #"{"email":"x\#(i)@bench.test","tenantId":"no-such-tenant-\#(i)"}"# }),
+        ]
+        let latencies = Shared([[Double]](repeating: [], count: kinds.count))
+        _ = try await driver.run(concurrency: 1, seconds: seconds) { _, i in
+            let kind = i % kinds.count
+            let t0 = ContinuousClock.now
+            let status = try await driver.post("/auth/forgot-password", kinds[kind].1(i / kinds.count)).0
+            let took = ContinuousClock.now - t0
+            latencies.update { $0[kind].append(Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15) }
+            return status == 200
+        }
+        var rows: [BenchRow] = []
+        var medians: [Double] = []
+        for (k, (name, _)) in kinds.enumerated() {
+            let sorted = latencies.current[k].sorted()
+            let p50 = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+            medians.append(p50)
+            rows.append(BenchRow(name: "forgot-password, \(name) (1 client, interleaved)", value: "p50 \(BenchTable.f(p50, 2)) ms", note: "\(sorted.count) requests"))
+        }
+        let spread = (medians.max() ?? 0) / max(medians.min() ?? 1, 0.001)
+        rows.append(BenchRow(name: "forgot-password medians: largest ÷ smallest", value: BenchTable.f(spread, 3), note: "same answer; timing close"))
         return rows
     }
 

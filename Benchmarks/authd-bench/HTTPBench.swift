@@ -31,6 +31,7 @@ struct HTTPBench: Sendable {
         // X-Forwarded-For from this trusted proxy.
         env["AUTH_RATE_LIMIT_LOGIN_PER_IP"] = "1000000/1s"
         env["AUTH_RATE_LIMIT_SIGNUP_PER_IP"] = "1000000/1s"
+        env["AUTH_RATE_LIMIT_FORGOT_PASSWORD_PER_IP"] = "1000000/1s"
         env["AUTH_TRUSTED_PROXIES"] = "127.0.0.1, ::1"
         if let size = env["AUTH_BENCH_POOL_SIZE"] { env["AUTH_DATABASE_POOL_SIZE"] = size }
         let server = try ServerProcess(executable: authd, arguments: ["serve"], environment: env, port: port)

@@ -2,9 +2,12 @@
 -- factor (or came from a trusted device); until then its tokens reach only the MFA routes.
 -- authenticated_at: when its owner last proved themselves in it (login, second factor,
 -- re-authentication); changing factors needs that to be recent (security requirement 22).
+-- first_factor: set when the login itself was a code to an address (`email`, `sms`): that
+-- channel then cannot serve as the second factor too.
 ALTER TABLE sessions
     ADD COLUMN mfa_verified boolean NOT NULL DEFAULT false,
-    ADD COLUMN authenticated_at timestamptz NOT NULL DEFAULT now();
+    ADD COLUMN authenticated_at timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN first_factor text;
 
 -- TOTP authenticators (RFC 6238): the secret sealed (AES-256-GCM under AUTH_SECRET_KEY, bound to
 -- the device id), unverified until a first code proves the app holds it; last_step refuses a

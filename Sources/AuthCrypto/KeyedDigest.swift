@@ -7,7 +7,12 @@ public struct KeyedDigest: Sendable {
     private let key: SymmetricKey
 
     public init(keyring: Keyring, purpose: String) {
-        key = SecretSealer.derive(material: keyring.current.material, "authd keyed digest: " + purpose)
+        self.init(key: keyring.current, purpose: purpose)
+    }
+
+    /// Under one key of the ring (to check digests made before a rotation).
+    public init(key: Keyring.Key, purpose: String) {
+        self.key = SecretSealer.derive(material: key.material, "authd keyed digest: " + purpose)
     }
 
     /// The digest of `parts`, each length-prefixed (so `("ab","c")` and `("a","bc")` differ), in hex.

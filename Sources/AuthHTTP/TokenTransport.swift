@@ -76,6 +76,8 @@ struct TokenTransport: Sendable {
         if mode == .cookie {
             body["accessToken"] = nil
             body["refreshToken"] = nil
+            // Set as an httpOnly cookie by the MFA route: not for page scripts.
+            body["trustToken"] = nil
             // Signup without auto-login has no tokens: leave the client's cookies alone.
             guard !response.accessToken.isEmpty else { return JSONResponse.make(.object(body)) }
             let accessAge = persistent ? response.accessTokenExpiresIn : nil

@@ -32,6 +32,12 @@ import Testing
             let id = try #require(made.object["id"]?.stringValue)
             #expect(try await client.call(.delete, "/auth/api-keys/\(id)", bearer: bob).status == .notFound)
             #expect(try await client.call(.post, "/auth/api-keys", json: .object(["name": .string("x")]), headers: Self.apiKey(key)).status == .forbidden)
+            // A key (plus the password) cannot mint a session by changing the password.
+            let viaKey = try await client.call(
+                .post, "/auth/change-password",
+                json: .object(["currentPassword": .string("correct horse battery"), "newPassword": .string("some new passphrase")]),
+                headers: Self.apiKey(key))
+            #expect(viaKey.status == .forbidden && viaKey.accessToken == nil)
             // Revoked by its owner: refused from then on.
             #expect(try await client.call(.delete, "/auth/api-keys/\(id)", bearer: token).status == .ok)
             #expect(try await client.call(.get, "/auth/me", headers: Self.apiKey(key)).code == "API_KEY_DEACTIVATED")
@@ -88,7 +94,23 @@ import Testing
             // Inviting an existing account links it (no second user).
             let again = try await client.call(.post, "/auth/invite", json: .object(["email": .string("new@example.com")]), bearer: token)
             #expect(again.object["isNewUser"] == .bool(false))
+            #expect(again.object["user"]?["metadata"] == nil && again.object["user"]?["lastLoginAt"] == nil)
             #expect(try await app.scalar(tenant, "SELECT count(*)::int8 FROM users WHERE email = 'new@example.com'") == 1)
+        }
+    }
+
+    /// A password reset revokes the account's API keys (whoever made one with the old password).
+    @Test func aPasswordResetRevokesTheKeys() async throws {
+        try await TestApp.with { app, client in
+            let token = try #require(try await client.signup("ann@example.com").accessToken)
+            let key = try #require(try await client.call(.post, "/auth/api-keys", json: .object(["name": .string("k")]), bearer: token).object["key"]?.stringValue)
+            let tenant = try await app.defaultTenant()
+            _ = try await client.call(.post, "/auth/forgot-password", json: .object(["email": .string("ann@example.com")]))
+            let code = try await app.code(tenant, type: "auth.password_reset_requested").code
+            let reset = try #require(try await client.call(
+                .post, "/auth/verify-forgot-password-otp", json: .object(["email": .string("ann@example.com"), "code": .string(code)])).object["resetToken"]?.stringValue)
+            #expect(try await client.call(.post, "/auth/reset-password", json: .object(["token": .string(reset), "newPassword": .string("a fresh passphrase")])).status == .ok)
+            #expect(try await client.call(.get, "/auth/me", headers: Self.apiKey(key)).code == "API_KEY_DEACTIVATED")
         }
     }
 }

@@ -1,4 +1,5 @@
 import AuthCore
+import AuthCrypto
 import Crypto
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -262,6 +263,60 @@ import Testing
             #expect(try await client.call(.get, "/auth/me", bearer: try #require(changed.accessToken)).status == .ok)
             #expect(try await client.login("ann@example.com", "another fine passphrase", headers: ["x-device-trust": again]).object["isRequiresMfa"]
                 == .bool(true))
+        }
+    }
+
+    /// Behaviour 28's other refusals: MFA off for the deployment, or not the user's to toggle.
+    @Test func toggleRefusesWhenMFAIsOffOrNotTheUsersToChange() async throws {
+        try await TestApp.with(configure: { $0.mfa.enabled = false }) { _, client in
+            let token = try #require(try await client.signup("ann@example.com").accessToken)
+            let r = try await client.call(.post, "/auth/mfa/toggle", json: .object(["enabled": .bool(true)]), bearer: token)
+            #expect(r.status == .forbidden && r.code == "MFA_NOT_ENABLED")
+            #expect(try await client.call(.post, "/auth/mfa/setup-totp", json: .object([:]), bearer: token).code == "MFA_NOT_ENABLED")
+        }
+        try await TestApp.with(configure: { $0.mfa.allowUserToggle = false }) { _, client in
+            let token = try #require(try await client.signup("ann@example.com").accessToken)
+            let r = try await client.call(.post, "/auth/mfa/toggle", json: .object(["enabled": .bool(true)]), bearer: token)
+            #expect(r.status == .forbidden && r.code == "MFA_TOGGLING_NOT_ALLOWED")
+        }
+    }
+
+    /// A passwordless login by e-mail cannot pass MFA with another e-mail code (one inbox is one factor).
+    @Test func thePasswordlessChannelIsNotASecondFactor() async throws {
+        try await TestApp.with(configure: { $0.mfa.methods = [.email] }) { app, client in
+            let token = try #require(try await client.signup("ann@example.com").accessToken)
+            let tenant = try await app.defaultTenant()
+            _ = try await client.call(.post, "/auth/send-email-verification", json: .object([:]), bearer: token)
+            let verification = try await app.code(tenant, type: "auth.email.verification.requested").code
+            _ = try await client.call(.post, "/auth/verify-email", json: .object(["code": .string(verification)]), bearer: token)
+            #expect(try await client.call(.post, "/auth/mfa/toggle", json: .object(["enabled": .bool(true)]), bearer: token).status == .ok)
+            _ = try await client.call(.post, "/auth/passwordless/send", json: .object(["identifier": .string("ann@example.com")]))
+            let code = try await app.code(tenant, type: "auth.passwordless.code.requested").code
+            let login = try await PasswordlessTests.login(client, "ann@example.com", code)
+            #expect(login.object["isRequiresMfa"] == .bool(true) && login.object["mfaMethods"] == .array([]))
+            let challenge = try #require(login.accessToken)
+            #expect(try await client.call(.post, "/auth/mfa/challenge", json: .object(["method": .string("email")]), bearer: challenge).code
+                == "MFA_METHOD_NOT_AVAILABLE")
+        }
+    }
+
+    /// Recovery codes made under one AUTH_SECRET_KEY still work after it is rotated (the old key
+    /// kept in the ring).
+    @Test func recoveryCodesSurviveAKeyRotation() async throws {
+        let (clock, now) = Self.clocked()
+        let db = try await TestDatabases.shared.migrated()
+        let old = try Keyring.ephemeral()
+        let codes = try await TestApp.with(now: now, database: db, keyring: old) { _, client in
+            let (_, token) = try await Self.enrolled(client, clock: clock)
+            let r = try await client.call(.post, "/auth/mfa/generate-recovery-codes", json: .object([:]), bearer: token)
+            return try #require(Self.array(r.object["codes"])).compactMap(\.stringValue)
+        }
+        let oldEntry = "\(old.current.id):" + Base64.encode(old.current.material)
+        let rotated = try Keyring(parsing: "rotated:" + Base64.encode(try SecureRandom.bytes(32)) + "," + oldEntry)
+        try await TestApp.with(now: now, database: db, keyring: rotated) { _, client in
+            let challenge = try #require(try await client.login("ann@example.com").accessToken)
+            let passed = try await client.call(.post, "/auth/mfa/verify-recovery-code", json: .object(["code": .string(codes[0])]), bearer: challenge)
+            #expect(passed.status == .ok)
         }
     }
 

@@ -130,6 +130,13 @@ import Testing
             let expired = try await client.call(
                 .post, "/auth/verify-forgot-password-otp", json: .object(["email": .string("ann@example.com"), "code": .string(code)]))
             #expect(expired.code == "OTP_EXPIRED")
+            // A guess against a stale code learns nothing (an unknown account answers the same).
+            _ = try await client.call(.post, "/auth/forgot-password", json: .object(["email": .string("ann@example.com")]))
+            _ = try await app.scalar(
+                tenant, "WITH u AS (UPDATE one_time_codes SET expires_at = now() - interval '1 second' RETURNING 1) SELECT count(*)::int8 FROM u")
+            let guess = try await client.call(
+                .post, "/auth/verify-forgot-password-otp", json: .object(["email": .string("ann@example.com"), "code": .string("000000")]))
+            #expect(guess.code == "OTP_INVALID")
             let unknown = try await client.call(
                 .post, "/auth/verify-forgot-password-otp", json: .object(["email": .string("nobody@example.com"), "code": .string(code)]))
             #expect(unknown.code == "OTP_INVALID")
@@ -161,5 +168,31 @@ import Testing
         let dump = try db.dump()
         #expect(dump.contains("ann@example.com"))  // the dump is real
         for secret in secrets { #expect(!dump.contains(secret), "a secret in clear in the dump") }
+    }
+
+    /// Wrong current passwords count toward the lockout like wrong logins (a stolen access token
+    /// must not guess freely), and login by e-mail and by phone share one account cap.
+    @Test func ownPasswordChecksShareTheLoginLimits() async throws {
+        try await TestApp.with(configure: { $0.lockout.threshold = 3 }) { _, client in
+            let token = try #require(try await client.call(
+                .post, "/auth/signup",
+                json: .object(["email": .string("ann@example.com"), "phone": .string("+15550001111"), "password": .string("correct horse battery")])).accessToken)
+            for _ in 0..<3 {
+                let r = try await client.call(
+                    .post, "/auth/change-password", json: .object(["currentPassword": .string("a wrong guess"), "newPassword": .string(Self.new)]), bearer: token)
+                #expect(r.code == "CURRENT_PASSWORD_INCORRECT")
+            }
+            #expect(try await client.login("ann@example.com").code == "INVALID_CREDENTIALS")  // locked
+        }
+        try await TestApp.with(configure: { $0.rateLimits.passwordChecksPerAccountPerHour = 20; $0.lockout.threshold = 0 }) { _, client in
+            _ = try await client.call(
+                .post, "/auth/signup",
+                json: .object(["email": .string("ann@example.com"), "phone": .string("+15550001111"), "password": .string("correct horse battery")]))
+            for _ in 0..<2 { #expect(try await client.login("ann@example.com", "a wrong guess").code == "INVALID_CREDENTIALS") }
+            let byPhone = try await client.call(
+                .post, "/auth/login",
+                json: .object(["providerName": .string("phone"), "credentials": .object(["phone": .string("+15550001111"), "password": .string("a wrong guess")])]))
+            #expect(byPhone.code == "RATE_LIMITED")
+        }
     }
 }

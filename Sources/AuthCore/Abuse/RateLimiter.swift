@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import AuthCrypto
 
 /// Applies `RateLimits` before a flow does any work: one statement takes from the request's
@@ -27,6 +32,20 @@ public struct RateLimiter: Sendable {
         if let rule = limits.identifierRule(action), let identifier, !identifier.isEmpty {
             buckets.append(.init(key: digest.hex([action.rawValue, "id", scope.lowercased(), identifier]), rule: rule))
         }
+        try await take(buckets, action)
+    }
+
+    /// The cap on password checks of one account (`passwordChecksPerAccountPerHour`), keyed by
+    /// the account itself, so logging in by e-mail and by phone share it, and so do
+    /// change-password and re-authentication. `userID` nil (no such account) takes from a
+    /// throwaway bucket: the same statement, so the answer's cost tells nothing.
+    public func checkAccount(_ userID: UUID?, scope: String) async throws {
+        guard limits.enabled, let rule = limits.identifierRule(.login) else { return }
+        let subject = (userID ?? UUID()).uuidString.lowercased()
+        try await take([.init(key: digest.hex(["login", "account", scope.lowercased(), subject]), rule: rule)], .login)
+    }
+
+    private func take(_ buckets: [RateLimitStore.Take], _ action: RateLimits.Action) async throws {
         let waits = try await db.statements { try await store.take(buckets, on: $0) }
         guard let wait = waits.max() else { return }
         AuthMetrics.rateLimited[action]?.increment()

@@ -55,13 +55,16 @@ struct OneTimeCodes: Sendable {
     ) async throws -> Outcome {
         let code = code.trimmingCharacters(in: .whitespaces)
         guard let stored = try await env.codes.lock(userID: user, purpose: purpose.rawValue, on: tx) else { return .invalid }
-        if stored.expired {
-            try await env.codes.delete(userID: user, purpose: purpose.rawValue, on: tx)
-            return .expired
-        }
         let expected = hmac(code, user: user, tenant: tenant, purpose: purpose.rawValue, channel: stored.channel, recipient: stored.recipient)
         let bound = (channel == nil || channel?.rawValue == stored.channel) && (recipient == nil || recipient == stored.recipient)
-        guard !code.isEmpty, code.count <= 64, ConstantTime.equals(expected, stored.codeHMAC), bound else {
+        let matches = !code.isEmpty && code.count <= 64 && ConstantTime.equals(expected, stored.codeHMAC) && bound
+        // "Expired" only to whoever holds the right code: a guess against a stale code must not
+        // tell that an account asked for one (a public route would then reveal accounts).
+        if stored.expired {
+            try await env.codes.delete(userID: user, purpose: purpose.rawValue, on: tx)
+            return matches ? .expired : .invalid
+        }
+        guard matches else {
             try await env.codes.failedAttempt(userID: user, purpose: purpose.rawValue, on: tx)
             return .invalid
         }

@@ -11,3 +11,16 @@ extension AuthEnvironment {
         return user?.isActive == true ? user : nil
     }
 }
+
+extension AuthEnvironment {
+    /// A transaction of `statements` placeholder round trips (in the tenant's schema when there
+    /// is one): what a public code flow runs for an account or tenant that does not exist, in
+    /// place of the statements a real one costs, so the answer's timing does not tell them apart.
+    func placeholderTransaction(tenant: Tenant?, statements: Int) async throws {
+        if let tenant {
+            try await db.inTenant(tenant) { tx in for _ in 0..<statements { try await codes.placeholder(on: tx) } }
+        } else {
+            try await db.transaction { tx in for _ in 0..<statements { try await codes.placeholder(on: tx) } }
+        }
+    }
+}

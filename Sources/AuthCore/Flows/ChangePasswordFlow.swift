@@ -28,15 +28,13 @@ public struct ChangePasswordFlow: Sendable {
 
     private func change(current: String, new: String, principal: Principal, request: AuthRequest) async throws -> AuthResponse {
         let (tenant, user) = (principal.tenant, principal.user)
+        // An API key stands for no session: it must not mint one (nor pass MFA by doing so).
+        guard principal.apiKeyID == nil else { throw AuthError.accessDenied("An API key cannot change the password", afterAuth: true) }
         guard !current.isEmpty, !new.isEmpty else {
             throw AuthError(.missingRequiredFields, message: "currentPassword and newPassword are required")
         }
-        // The same bucket as logins of this account: a stolen access token cannot guess faster.
-        try await env.rateLimiter.check(
-            .login, ip: request.ipAddress, identifier: user.email ?? user.phone ?? user.id.uuidString, scope: tenant.id.uuidString)
-        guard let stored = try await env.db.tenantStatements(tenant, { try await env.credentials.hash(userID: user.id, on: $0) }),
-              try await env.verifyPassword(current, stored)
-        else { throw AuthError(.currentPasswordIncorrect) }
+        let stored = try await OwnPasswordCheck(env: env).verify(
+            current, principal: principal, request: request, wrong: AuthError(.currentPasswordIncorrect))
         guard new != current else { throw AuthError(.newPasswordSameAsCurrent) }
         try env.settings.passwordPolicy.check(new, context: PasswordPolicy.contextWords(user: user, tenant: tenant))
         let hash = try await env.hashPassword(new)

@@ -50,7 +50,8 @@ public struct InviteFlow: Sendable {
                 user = try await UserLifecycle(env: env).create(
                     NewUser(email: email, phone: phone, metadata: metadata), passwordHash: nil, tenant: tenant, tx: tx, logger: request.logger)
             }
-            let expiresAt = try await env.codes.insertResetToken(userID: user.id, digest: token.digest, ttl: env.settings.inviteTTL, on: tx)
+            let expiresAt = try await env.codes.insertResetToken(
+                userID: user.id, digest: token.digest, ttl: env.settings.inviteTTL, keepingOthers: true, on: tx)
             var event = AuthEvent(
                 .userInvited, tenantID: tenant.id, actor: AuthEvent.user(principal.user.id), subject: AuthEvent.user(user.id),
                 data: [
@@ -61,7 +62,12 @@ public struct InviteFlow: Sendable {
                 ])
             event.secret = AuthEvent.OneTimeSecret(token.value, expiresAt: expiresAt)
             try await env.outbox.append(event, in: tx)
-            return ["user": .object(SessionShaping.removing(env.hooks.user.sensitiveFields, from: user.json)), "isNewUser": .bool(existing == nil)]
+            // Only what the inviter typed and the id: an existing account's profile is not theirs to read.
+            let summary: JSONObject = [
+                "id": .string(user.id.uuidString.lowercased()), "email": user.email.map(JSONValue.string) ?? .null,
+                "phone": user.phone.map(JSONValue.string) ?? .null,
+            ]
+            return ["user": .object(summary), "isNewUser": .bool(existing == nil)]
         }
     }
 }

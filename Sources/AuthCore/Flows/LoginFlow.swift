@@ -91,6 +91,9 @@ public struct LoginFlow: Sendable {
                 try await env.db.tenantStatements(tenant) { try await env.users.credentialsFor(email: email, phone: phone, on: $0) }
             } ?? nil
         }
+        // The account's own cap (whichever identifier named it); a throwaway bucket when none.
+        try await env.rateLimiter.checkAccount(
+            found?.user.id, scope: tenant.map { $0.id.uuidString } ?? (tenantName ?? TenantSlug.defaultTenant.value))
         guard let tenant, let found, !found.locked else {
             // The same work as a wrong password: one verify, one short write transaction. A
             // locked account's password is not checked at all.
@@ -134,7 +137,7 @@ public struct LoginFlow: Sendable {
     /// session nor event).
     static func openSession(
         env: AuthEnvironment, user: User, stored known: (roles: [String], permissions: [String])?, tenant: Tenant, provider: String,
-        request: AuthRequest, tx: PGTransaction
+        request: AuthRequest, tx: PGTransaction, firstFactor: MFAMethod? = nil
     ) async throws -> LoginSession {
         let stored: (roles: [String], permissions: [String])
         if let known { stored = known } else { stored = try await env.roles.rolesAndPermissions(userID: user.id, on: tx) }
@@ -154,11 +157,12 @@ public struct LoginFlow: Sendable {
             {
                 trusted = true
             } else {
-                pending = factors.methods(of: user, devices: try await factors.store.devices(userID: user.id, on: tx))
+                // A code to the inbox that just logged in is not a second factor.
+                pending = factors.methods(of: user, devices: try await factors.store.devices(userID: user.id, on: tx)).filter { $0 != firstFactor }
             }
         }
         let opened = try await SessionOpener(env: env).open(
-            user: user, tenant: tenant, request: request, shape: shape, tx: tx, mfaVerified: trusted
+            user: user, tenant: tenant, request: request, shape: shape, tx: tx, mfaVerified: trusted, firstFactor: firstFactor
         ) { sessionID in
             AuthEvent(
                 .loggedIn, tenantID: tenant.id, actor: AuthEvent.user(user.id), subject: AuthEvent.session(sessionID, user: user.id),
@@ -179,7 +183,7 @@ public struct LoginFlow: Sendable {
     /// account's failure count (unless `locked`: nothing was checked), the lock it may engage with
     /// its `auth.account_locked` event, and `auth.login_failed`. An unknown tenant's failure is
     /// recorded globally (tenant null), so it costs the same work.
-    private func recordFailure(user: User?, locked: Bool, tenant: Tenant?, request: AuthRequest) async throws {
+    func recordFailure(user: User?, locked: Bool, tenant: Tenant?, request: AuthRequest) async throws {
         let ip = request.ipAddress.map(JSONValue.string) ?? .null
         let event = AuthEvent(
             .loginFailed, tenantID: tenant?.id, subject: user.map { AuthEvent.user($0.id) } ?? [:],

@@ -29,16 +29,10 @@ public struct PasswordlessFlow: Sendable {
             try await env.rateLimiter.check(
                 .passwordlessSend, ip: request.ipAddress, identifier: address,
                 scope: tenant.map { $0.id.uuidString } ?? (tenantName ?? TenantSlug.defaultTenant.value))
-            guard let tenant else {
-                try await env.db.transaction { tx in try await env.codes.placeholder(on: tx) }
-                return
-            }
+            guard let tenant else { return try await env.placeholderTransaction(tenant: nil, statements: 3) }
             let user = try await env.activeUser(address, channel: channel, tenant: tenant)
+            guard let user else { return try await env.placeholderTransaction(tenant: tenant, statements: 2) }
             try await env.db.inTenant(tenant) { tx in
-                guard let user else {
-                    try await env.codes.placeholder(on: tx)
-                    return
-                }
                 try await OneTimeCodes(env: env).issue(
                     user: user.id, tenant: tenant, purpose: .passwordless, channel: channel, recipient: address, tx: tx
                 ) { expiresAt in
@@ -65,7 +59,11 @@ public struct PasswordlessFlow: Sendable {
         try await env.rateLimiter.check(
             .login, ip: request.ipAddress, identifier: address,
             scope: tenant.map { $0.id.uuidString } ?? (tenantName ?? TenantSlug.defaultTenant.value))
-        guard let tenant, let user = try await env.activeUser(address, channel: channel, tenant: tenant) else {
+        let found = try await tenant.asyncMap { try await env.activeUser(address, channel: channel, tenant: $0) } ?? nil
+        try await env.rateLimiter.checkAccount(found?.id, scope: tenant.map { $0.id.uuidString } ?? (tenantName ?? TenantSlug.defaultTenant.value))
+        guard let tenant, let user = found else {
+            // The statements a wrong code costs a real account (lock, count, event), then the same answer.
+            try await env.placeholderTransaction(tenant: tenant, statements: 3)
             throw AuthError.invalidCredentials
         }
         let result = try await LogMetadata.withTenant(tenant.slug) {
@@ -93,7 +91,8 @@ public struct PasswordlessFlow: Sendable {
                         tenant: tenant, tx: tx, logger: request.logger)
                     : locked
                 return try await LoginFlow.openSession(
-                    env: env, user: current, stored: nil, tenant: tenant, provider: "passwordless", request: request, tx: tx)
+                    env: env, user: current, stored: nil, tenant: tenant, provider: "passwordless", request: request, tx: tx,
+                    firstFactor: channel == .email ? .email : .sms)
             }
         }
         guard let result else { throw AuthError.invalidCredentials }
@@ -112,5 +111,13 @@ public struct PasswordlessFlow: Sendable {
         default:
             throw AuthError.invalidInput("channel", "must be email or sms")
         }
+    }
+}
+
+extension Optional {
+    /// `map` with an async transform.
+    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

@@ -13,14 +13,8 @@ public struct ReauthenticationFlow: Sendable {
     /// `POST /auth/reauthenticate {password}`: the password (under the account's password-check
     /// cap) renews the session's proof; a wrong one is 401 `INVALID_CREDENTIALS`.
     public func run(_ principal: Principal, password: String, request: AuthRequest) async throws {
-        let user = principal.user
         guard principal.apiKeyID == nil else { throw AuthError.accessDenied("An API key cannot re-authenticate", afterAuth: true) }
-        try await env.rateLimiter.check(
-            .login, ip: request.ipAddress, identifier: user.email ?? user.phone ?? user.id.uuidString, scope: principal.tenant.id.uuidString)
-        guard !password.isEmpty,
-              let stored = try await env.db.tenantStatements(principal.tenant, { try await env.credentials.hash(userID: user.id, on: $0) }),
-              try await env.verifyPassword(password, stored)
-        else { throw AuthError.invalidCredentials }
+        _ = try await OwnPasswordCheck(env: env).verify(password, principal: principal, request: request, wrong: AuthError.invalidCredentials)
         try await env.db.tenantStatements(principal.tenant) { try await env.sessions.markAuthenticated(sessionID: principal.session.id, on: $0) }
     }
 

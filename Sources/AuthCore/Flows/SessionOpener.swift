@@ -22,7 +22,7 @@ struct SessionOpener: Sendable {
     /// `event`, when given, is written with the session row (one round trip), named by its id.
     func open(
         user: User, tenant: Tenant, request: AuthRequest, shape: SessionShaping.Shape, tx: PGTransaction, mfaVerified: Bool = false,
-        event: ((UUID) -> AuthEvent)? = nil
+        firstFactor: MFAMethod? = nil, event: ((UUID) -> AuthEvent)? = nil
     ) async throws -> Opened {
         let evicted = try await env.sessions.evictBeyond(userID: user.id, max: env.settings.maxSessionsPerUser, on: tx)
         for old in evicted { try await revoked(old, reason: "evicted", tenant: tenant, tx: tx) }
@@ -31,6 +31,7 @@ struct SessionOpener: Sendable {
         let session = try await env.sessions.create(
             id: sessionID, userID: user.id, data: shape.sessionData, request: request, refresh: refresh,
             idleTimeout: env.settings.sessionIdleTimeout, lifetime: env.settings.sessionAbsoluteLifetime, mfaVerified: mfaVerified,
+            firstFactor: firstFactor?.rawValue,
             event: try event.map { try env.outbox.row($0(sessionID)) }, on: tx)
         if event != nil { env.outbox.notifyAfterCommit(tx) }
         let access = try await SessionShaping(env: env).accessToken(session: session, user: user, tenant: tenant, shape: shape)

@@ -67,10 +67,22 @@ struct MFAFactors: Sendable {
         }
     }
 
-    /// The keyed HMAC a recovery code is stored as (dashes, spaces and case ignored).
+    /// What a recovery code is stored as: `<key id>:<keyed HMAC>` under the keyring's current
+    /// key (dashes, spaces and case ignored). The key id lets codes made before a rotation of
+    /// AUTH_SECRET_KEY keep working while their key stays in the ring.
     func recoveryHMAC(_ code: String, user: UUID, tenant: Tenant) -> String {
+        Self.recoveryHMAC(code, user: user, tenant: tenant, key: env.tokens.keyring.current)
+    }
+
+    /// What a presented code could be stored as, one per key of the ring.
+    func recoveryCandidates(_ code: String, user: UUID, tenant: Tenant) -> [String] {
+        env.tokens.keyring.keys.map { Self.recoveryHMAC(code, user: user, tenant: tenant, key: $0) }
+    }
+
+    private static func recoveryHMAC(_ code: String, user: UUID, tenant: Tenant, key: Keyring.Key) -> String {
         let normalised = code.uppercased().filter { $0 != "-" && !$0.isWhitespace }
-        return env.codeDigest.hex([tenant.id.uuidString.lowercased(), user.uuidString.lowercased(), "recovery", normalised])
+        let digest = KeyedDigest(key: key, purpose: "recovery codes")
+        return key.id + ":" + digest.hex([tenant.id.uuidString.lowercased(), user.uuidString.lowercased(), normalised])
     }
 
     // MARK: trusted devices

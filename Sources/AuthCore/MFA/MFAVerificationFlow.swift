@@ -23,6 +23,7 @@ public struct MFAVerificationFlow: Sendable {
     /// `auth.two_factor_code_sent` (a new one voids the old); TOTP needs nothing sent.
     public func challenge(_ principal: Principal, method: MFAMethod, request: AuthRequest) async throws {
         try enrollment.requireEnabled(method)
+        guard principal.session.firstFactor != method.rawValue else { throw AuthError(.mfaMethodNotAvailable) }
         guard method != .totp else { return }
         try await env.rateLimiter.check(
             .sendCode, ip: request.ipAddress, identifier: "mfa:" + principal.user.id.uuidString, scope: principal.tenant.id.uuidString)
@@ -46,6 +47,8 @@ public struct MFAVerificationFlow: Sendable {
         -> AuthResponse
     {
         try enrollment.requireEnabled(method)
+        // The inbox (or phone) that was the login cannot be the second factor as well.
+        guard principal.session.firstFactor != method.rawValue else { throw AuthError(.mfaMethodNotAvailable) }
         try await enrollment.limitGuesses(principal, request)
         let response = try await env.db.inTenant(principal.tenant) { tx -> AuthResponse? in
             let passed: Bool
@@ -103,7 +106,7 @@ public struct MFAVerificationFlow: Sendable {
     private func consumeRecoveryCode(_ principal: Principal, _ code: String, tx: PGTransaction) async throws -> Bool {
         guard !code.isEmpty, code.count <= 64 else { return false }
         let used = try await factors.store.consumeRecoveryCode(
-            userID: principal.user.id, hmac: factors.recoveryHMAC(code, user: principal.user.id, tenant: principal.tenant), on: tx)
+            userID: principal.user.id, candidates: factors.recoveryCandidates(code, user: principal.user.id, tenant: principal.tenant), on: tx)
         if used {
             try await env.outbox.append(
                 AuthEvent(

@@ -22,10 +22,13 @@ public struct Session: Sendable, Equatable {
     public var revokedReason: String?
     /// Its owner passed a second factor in it (or came from a trusted device).
     public var mfaVerified: Bool
+    /// The channel of a code that was the login itself (passwordless), which cannot also be
+    /// the second factor.
+    public var firstFactor: String?
 
     static let columns = """
         id, user_id, data::text AS data, refresh_generation, device_name, ip_address, user_agent, created_at, \
-        last_active_at, idle_expires_at, expires_at, revoked_at, revoked_reason, mfa_verified
+        last_active_at, idle_expires_at, expires_at, revoked_at, revoked_reason, mfa_verified, first_factor
         """
 
     init(row: PGRow) throws {
@@ -43,6 +46,7 @@ public struct Session: Sendable, Equatable {
         revokedAt = try row.decode("revoked_at", as: Date?.self)
         revokedReason = try row.decode("revoked_reason", as: String?.self)
         mfaVerified = try row.decode("mfa_verified")
+        firstFactor = try row.decode("first_factor", as: String?.self)
     }
 
     /// The stand-in session of a request authenticated by an API key: the key's id, never

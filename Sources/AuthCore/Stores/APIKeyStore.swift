@@ -81,6 +81,12 @@ public struct APIKeyStore: Sendable {
         ).first.map(Listed.init(row:))
     }
 
+    /// Revokes every live key of the user (their password was reset: whoever made a key with the
+    /// old one must not keep it); returns how many.
+    public func revokeAll(userID: UUID, on db: some PGQueryable) async throws -> Int {
+        try await db.query("UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING id", userID).count
+    }
+
     /// The key with this public part, with its owner (one round trip).
     public func find(publicKey: String, on db: some PGQueryable) async throws -> Found? {
         let rows = try await db.query(

@@ -38,7 +38,9 @@ public struct CredentialStore: Sendable {
         return (try User(row: row, prefix: "u_"), roles, permissions)
     }
 
-    /// A failed password: counts it (committed even though the login fails). The failure that
+    /// A failed password: counts it (committed even though the login fails) — unless the account
+    /// is locked meanwhile (requests that read it unlocked and failed after the lock engaged do
+    /// not lock it again, so a burst cannot escalate the lock). The failure that
     /// reaches `policy.threshold` locks the account for `base × 2^lockouts` (at most `maximum`)
     /// and starts the count again; returns the end of that lock, nil when this failure did not lock.
     public func recordFailure(userID: UUID, policy: LockoutPolicy, on db: some PGQueryable) async throws -> Date? {
@@ -46,7 +48,7 @@ public struct CredentialStore: Sendable {
             """
             WITH old AS (
                 SELECT user_id, $2::int > 0 AND failed_attempts + 1 >= $2 AS locks, lockouts
-                FROM credentials WHERE user_id = $1 FOR UPDATE
+                FROM credentials WHERE user_id = $1 AND (locked_until IS NULL OR locked_until <= now()) FOR UPDATE
             )
             UPDATE credentials c SET
                 failed_attempts = CASE WHEN old.locks THEN 0 ELSE c.failed_attempts + 1 END,
@@ -60,6 +62,15 @@ public struct CredentialStore: Sendable {
             """, userID, policy.threshold, policy.base.timeInterval, policy.maximum.timeInterval)
         guard let row = rows.first, try row.decode("locks", as: Bool.self) else { return nil }
         return try row.decode("locked_until", as: Date.self)
+    }
+
+    /// The user's password hash and whether the account is locked now (nil: no password, e.g.
+    /// an invitation not yet accepted).
+    public func passwordState(userID: UUID, on db: some PGQueryable) async throws -> (hash: String, locked: Bool)? {
+        guard let row = try await db.query(
+            "SELECT password_hash, coalesce(locked_until > now(), false) AS locked FROM credentials WHERE user_id = $1", userID
+        ).first else { return nil }
+        return (try row.decode("password_hash"), try row.decode("locked"))
     }
 
     /// The user's password hash (nil: the account has none, e.g. made by an identity provider).

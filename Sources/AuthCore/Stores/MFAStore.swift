@@ -80,9 +80,15 @@ public struct MFAStore: Sendable {
             "INSERT INTO recovery_codes (user_id, code_hmac) SELECT $1, h FROM unnest($2::text[]) AS h", userID, hmacs)
     }
 
-    /// Uses up one code; true when it was in the set.
-    public func consumeRecoveryCode(userID: UUID, hmac: String, on db: some PGQueryable) async throws -> Bool {
-        !(try await db.query("DELETE FROM recovery_codes WHERE user_id = $1 AND code_hmac = $2 RETURNING 1", userID, hmac)).isEmpty
+    /// Uses up one code, given what it could be stored as (one digest per key of the ring);
+    /// true when it was in the set.
+    public func consumeRecoveryCode(userID: UUID, candidates: [String], on db: some PGQueryable) async throws -> Bool {
+        !(try await db.query(
+            """
+            DELETE FROM recovery_codes WHERE (user_id, code_hmac) IN (
+                SELECT user_id, code_hmac FROM recovery_codes WHERE user_id = $1 AND code_hmac = ANY($2::text[]) LIMIT 1)
+            RETURNING 1
+            """, userID, candidates)).isEmpty
     }
 
     public func recoveryCodesLeft(userID: UUID, on db: some PGQueryable) async throws -> Int {

@@ -70,9 +70,12 @@ public struct OneTimeCodeStore: Sendable {
 
     // MARK: reset tokens
 
-    /// Stores a reset token's digest, replacing the user's earlier ones; returns when it expires.
-    public func insertResetToken(userID: UUID, digest: [UInt8], ttl: Duration, on db: some PGQueryable) async throws -> Date {
-        try await db.query("DELETE FROM password_reset_tokens WHERE user_id = $1", userID)
+    /// Stores a reset token's digest, replacing the user's earlier ones unless `keepingOthers`
+    /// (an invitation must not void a reset the owner asked for); returns when it expires.
+    public func insertResetToken(userID: UUID, digest: [UInt8], ttl: Duration, keepingOthers: Bool = false, on db: some PGQueryable)
+        async throws -> Date
+    {
+        if !keepingOthers { try await db.query("DELETE FROM password_reset_tokens WHERE user_id = $1", userID) }
         let rows = try await db.query(
             """
             INSERT INTO password_reset_tokens (token_hash, user_id, expires_at)

@@ -53,19 +53,19 @@ public struct SessionStore: Sendable {
     /// event in the same statement.
     public func create(
         id: UUID, userID: UUID, data: JSONObject, request: AuthRequest, refresh: RefreshToken, idleTimeout: Duration,
-        lifetime: Duration, mfaVerified: Bool = false, event: EventStore.Row? = nil, on db: some PGQueryable
+        lifetime: Duration, mfaVerified: Bool = false, firstFactor: String? = nil, event: EventStore.Row? = nil, on db: some PGQueryable
     ) async throws -> Session {
         let binds: [any PGEncodable] = [
             id, userID, PGBind.jsonb(JSONValue.object(data).jsonText), request.ipAddress,
             request.userAgent.map { String($0.prefix(512)) }, idleTimeout.timeInterval, lifetime.timeInterval,
-            PGBind.bytea(refresh.digest), refresh.keyID, mfaVerified,
+            PGBind.bytea(refresh.digest), refresh.keyID, mfaVerified, firstFactor,
         ]
         let eventCTE = event == nil ? "" : "WITH event AS (\(EventStore.insertSQL(first: binds.count + 1)))\n"
         let rows = try await db.query(
             """
             \(eventCTE)INSERT INTO sessions (id, user_id, data, ip_address, user_agent, idle_expires_at, expires_at, refresh_digest, refresh_key_id,
-                mfa_verified)
-            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), now() + make_interval(secs => $7), $8, $9, $10)
+                mfa_verified, first_factor)
+            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), now() + make_interval(secs => $7), $8, $9, $10, $11)
             RETURNING \(Session.columns)
             """, binds + (event.map(EventStore.binds) ?? []))
         guard let row = rows.first else { throw AuthError.internalError("INSERT … RETURNING gave no row") }
