@@ -8,7 +8,7 @@ import PGKit
 
 /// Forgot → code → reset token → reset (reference §6.5, behaviours 31–34; requirements 3, 5, 18,
 /// OWASP's Forgot Password cheat sheet):
-/// - `forgot-password` answers the same, after the same statements, whether or not the tenant
+/// - `forgot-password` answers the same, no sooner than `ResponseFloor` allows, whether or not the tenant
 ///   or account exists; for an account it replaces any earlier code and reset tokens and sends
 ///   a code inside `auth.password_reset_requested`.
 /// - `verify-forgot-password-otp` exchanges the code for a reset token (256 random bits, stored
@@ -43,24 +43,31 @@ public struct PasswordResetFlow: Sendable {
     public func forgot(_ identity: Identity, request: AuthRequest) async throws {
         do {
             let (address, channel, tenant) = try await resolve(identity, limitedAs: .forgotPassword, request: request)
-            // A missing tenant or account runs placeholder statements in place of the account's
-            // lookup, token deletion, code and event (measured by `make bench`'s forgot rows).
-            guard let tenant else { return try await env.placeholderTransaction(tenant: nil, statements: 4) }
-            let user = try await env.activeUser(address, channel: channel, tenant: tenant)
-            guard let user else { return try await env.placeholderTransaction(tenant: tenant, statements: 3) }
-            try await env.db.inTenant(tenant) { tx in
-                try await env.codes.deleteResetTokens(userID: user.id, on: tx)
-                try await OneTimeCodes(env: env).issue(
-                    user: user.id, tenant: tenant, purpose: .passwordReset, channel: channel, recipient: address, tx: tx
-                ) { expiresAt in
-                    AuthEvent(
-                        .passwordResetRequested, tenantID: tenant.id, actor: AuthEvent.user(user.id), subject: AuthEvent.user(user.id),
-                        data: VerificationFlow.delivery(.passwordReset, channel, to: address, expiresAt: expiresAt)
-                            .merging(["ip": request.ipAddress.map(JSONValue.string) ?? .null]) { a, _ in a })
-                }
-            }
+            let floor = ResponseFloor()
+            try await sendCode(address, channel: channel, tenant: tenant, request: request)
+            await floor.wait()
         } catch {
             throw env.mapError(error, context: "forgot-password")
+        }
+    }
+
+    /// The part of forgot-password that depends on whether the account exists.
+    private func sendCode(_ address: String, channel: OneTimeCodeChannel, tenant: Tenant?, request: AuthRequest) async throws {
+        // A missing tenant or account runs placeholder statements in place of the account's
+        // lookup, token deletion, code and event (measured by `make bench`'s forgot rows).
+        guard let tenant else { return try await env.placeholderTransaction(tenant: nil, statements: 4) }
+        let user = try await env.activeUser(address, channel: channel, tenant: tenant)
+        guard let user else { return try await env.placeholderTransaction(tenant: tenant, statements: 3) }
+        try await env.db.inTenant(tenant) { tx in
+            try await env.codes.deleteResetTokens(userID: user.id, on: tx)
+            try await OneTimeCodes(env: env).issue(
+                user: user.id, tenant: tenant, purpose: .passwordReset, channel: channel, recipient: address, tx: tx
+            ) { expiresAt in
+                AuthEvent(
+                    .passwordResetRequested, tenantID: tenant.id, actor: AuthEvent.user(user.id), subject: AuthEvent.user(user.id),
+                    data: VerificationFlow.delivery(.passwordReset, channel, to: address, expiresAt: expiresAt)
+                        .merging(["ip": request.ipAddress.map(JSONValue.string) ?? .null]) { a, _ in a })
+            }
         }
     }
 
@@ -68,11 +75,13 @@ public struct PasswordResetFlow: Sendable {
     public func verifyCode(_ identity: Identity, code: String, request: AuthRequest) async throws -> String {
         do {
             let (address, channel, tenant) = try await resolve(identity, limitedAs: .verifyCode, request: request)
+            let floor = ResponseFloor()
             var found: User?
             if let tenant { found = try await env.activeUser(address, channel: channel, tenant: tenant) }
             guard let tenant, let user = found else {
                 // The statements a wrong code costs a real account (lock, count), then the same answer.
                 try await env.placeholderTransaction(tenant: tenant, statements: tenant == nil ? 3 : 2)
+                await floor.wait()
                 throw AuthError(.otpInvalid)
             }
             let token = try PasswordResetToken.mint(tenantID: tenant.id)
@@ -86,7 +95,9 @@ public struct PasswordResetFlow: Sendable {
             }
             switch outcome {
             case .valid: return token.value
-            case .invalid: throw AuthError(.otpInvalid)
+            case .invalid:
+                await floor.wait()
+                throw AuthError(.otpInvalid)
             case .expired: throw AuthError(.otpExpired)
             }
         } catch {

@@ -29,9 +29,16 @@ public struct PasswordlessFlow: Sendable {
             try await env.rateLimiter.check(
                 .passwordlessSend, ip: request.ipAddress, identifier: address,
                 scope: tenant.map { $0.id.uuidString } ?? (tenantName ?? TenantSlug.defaultTenant.value))
-            guard let tenant else { return try await env.placeholderTransaction(tenant: nil, statements: 3) }
+            let floor = ResponseFloor()
+            guard let tenant else {
+                try await env.placeholderTransaction(tenant: nil, statements: 3)
+                return await floor.wait()
+            }
             let user = try await env.activeUser(address, channel: channel, tenant: tenant)
-            guard let user else { return try await env.placeholderTransaction(tenant: tenant, statements: 2) }
+            guard let user else {
+                try await env.placeholderTransaction(tenant: tenant, statements: 2)
+                return await floor.wait()
+            }
             try await env.db.inTenant(tenant) { tx in
                 try await OneTimeCodes(env: env).issue(
                     user: user.id, tenant: tenant, purpose: .passwordless, channel: channel, recipient: address, tx: tx
@@ -42,6 +49,7 @@ public struct PasswordlessFlow: Sendable {
                             .merging(["ip": request.ipAddress.map(JSONValue.string) ?? .null]) { a, _ in a })
                 }
             }
+            await floor.wait()
         } catch {
             throw env.mapError(error, context: "passwordless")
         }
@@ -59,11 +67,13 @@ public struct PasswordlessFlow: Sendable {
         try await env.rateLimiter.check(
             .login, ip: request.ipAddress, identifier: address,
             scope: tenant.map { $0.id.uuidString } ?? (tenantName ?? TenantSlug.defaultTenant.value))
+        let floor = ResponseFloor()
         let found = try await tenant.asyncMap { try await env.activeUser(address, channel: channel, tenant: $0) } ?? nil
         try await env.rateLimiter.checkAccount(found?.id, scope: tenant.map { $0.id.uuidString } ?? (tenantName ?? TenantSlug.defaultTenant.value))
         guard let tenant, let user = found else {
             // The statements a wrong code costs a real account (lock, count, event), then the same answer.
             try await env.placeholderTransaction(tenant: tenant, statements: 3)
+            await floor.wait()
             throw AuthError.invalidCredentials
         }
         let result = try await LogMetadata.withTenant(tenant.slug) {
@@ -95,7 +105,10 @@ public struct PasswordlessFlow: Sendable {
                     firstFactor: channel == .email ? .email : .sms)
             }
         }
-        guard let result else { throw AuthError.invalidCredentials }
+        guard let result else {
+            await floor.wait()
+            throw AuthError.invalidCredentials
+        }
         return try await result.response(env)
     }
 
