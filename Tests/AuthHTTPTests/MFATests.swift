@@ -64,6 +64,17 @@ import Testing
         return nil
     }
 
+    /// Signs ann up, verifies her e-mail and turns MFA on with it; returns the tenant.
+    static func emailMFA(_ app: TestApp, _ client: some TestClientProtocol) async throws -> Tenant {
+        let token = try #require(try await client.signup("ann@example.com").accessToken)
+        let tenant = try await app.defaultTenant()
+        _ = try await client.call(.post, "/auth/send-email-verification", json: .object([:]), bearer: token)
+        let verification = try await app.code(tenant, type: "auth.email.verification.requested").code
+        _ = try await client.call(.post, "/auth/verify-email", json: .object(["code": .string(verification)]), bearer: token)
+        #expect(try await client.call(.post, "/auth/mfa/toggle", json: .object(["enabled": .bool(true)]), bearer: token).status == .ok)
+        return tenant
+    }
+
     static func clocked() -> (Locked<Date>, @Sendable () -> Date) {
         let clock = Locked(Date())
         return (clock, { clock.value })
@@ -115,12 +126,7 @@ import Testing
     /// Behaviours 23 and 25: an e-mail challenge code voids the one before, verifies once.
     @Test func anEmailChallengeCodeVoidsTheLastAndVerifiesOnce() async throws {
         try await TestApp.with(configure: { $0.mfa.methods = [.email] }) { app, client in
-            let token = try #require(try await client.signup("ann@example.com").accessToken)
-            let tenant = try await app.defaultTenant()
-            _ = try await client.call(.post, "/auth/send-email-verification", json: .object([:]), bearer: token)
-            let verification = try await app.code(tenant, type: "auth.email.verification.requested").code
-            _ = try await client.call(.post, "/auth/verify-email", json: .object(["code": .string(verification)]), bearer: token)
-            #expect(try await client.call(.post, "/auth/mfa/toggle", json: .object(["enabled": .bool(true)]), bearer: token).status == .ok)
+            let tenant = try await Self.emailMFA(app, client)
             let challenge = try #require(try await client.login("ann@example.com").accessToken)
             func send() async throws -> String {
                 #expect(try await client.call(.post, "/auth/mfa/challenge", json: .object(["method": .string("email")]), bearer: challenge).status == .ok)
@@ -284,12 +290,7 @@ import Testing
     /// A passwordless login by e-mail cannot pass MFA with another e-mail code (one inbox is one factor).
     @Test func thePasswordlessChannelIsNotASecondFactor() async throws {
         try await TestApp.with(configure: { $0.mfa.methods = [.email] }) { app, client in
-            let token = try #require(try await client.signup("ann@example.com").accessToken)
-            let tenant = try await app.defaultTenant()
-            _ = try await client.call(.post, "/auth/send-email-verification", json: .object([:]), bearer: token)
-            let verification = try await app.code(tenant, type: "auth.email.verification.requested").code
-            _ = try await client.call(.post, "/auth/verify-email", json: .object(["code": .string(verification)]), bearer: token)
-            #expect(try await client.call(.post, "/auth/mfa/toggle", json: .object(["enabled": .bool(true)]), bearer: token).status == .ok)
+            let tenant = try await Self.emailMFA(app, client)
             _ = try await client.call(.post, "/auth/passwordless/send", json: .object(["identifier": .string("ann@example.com")]))
             let code = try await app.code(tenant, type: "auth.passwordless.code.requested").code
             let login = try await PasswordlessTests.login(client, "ann@example.com", code)
