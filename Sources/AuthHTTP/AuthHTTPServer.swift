@@ -35,8 +35,7 @@ public enum AuthHTTPServer {
             PasswordResetRoutes(env: env).register(on: router)
             PasswordlessRoutes(env: env).register(on: router)
             // Guarded routes: only through the guard, and only with the context it makes.
-            let guarded = router.group("auth").add(middleware: AuthGuardMiddleware(env: env, transport: transport))
-                .group(context: AuthenticatedContext.self)
+            let guarded = guardedGroup(router, path: "auth", env: env)
             SessionRoutes(env: env, transport: transport).register(on: guarded)
             AccountRoutes(env: env, transport: transport).register(on: guarded)
             APIKeyRoutes(env: env).register(on: guarded)
@@ -46,6 +45,15 @@ public enum AuthHTTPServer {
             MFARoutes(env: env, transport: transport).register(pending: pending, verified: guarded)
         }
         return router
+    }
+
+    /// A group of `router` under `path` whose routes run only behind authd's guard (API.md's guard
+    /// order: credentials, token or API key, hooks, session, active user, MFA) and get an
+    /// `AuthenticatedContext`: for applications that embed AuthHTTP's router and add routes of
+    /// their own (with `RequireAuthorization` for roles and permissions).
+    public static func guardedGroup(_ router: Router<AuthRequestContext>, path: RouterPath, env: AuthEnvironment) -> RouterGroup<AuthenticatedContext> {
+        router.group(path).add(middleware: AuthGuardMiddleware(env: env, transport: TokenTransport(env: env)))
+            .group(context: AuthenticatedContext.self)
     }
 
     /// The router of a runtime.

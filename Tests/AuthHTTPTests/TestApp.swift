@@ -31,6 +31,7 @@ struct TestApp: Sendable {
         now: @escaping @Sendable () -> Date = { Date() }, database: TestDatabase? = nil, logger: Logger = Logger(label: "test"),
         configure: (inout AuthSettings) -> Void = { _ in }, hashQueueLimit: Int? = nil, testing: TestingSetup = .router,
         keyring sharedKeyring: Keyring? = nil,
+        routes: (@Sendable (Router<AuthRequestContext>, AuthEnvironment) -> Void)? = nil,
         _ body: @escaping @Sendable (TestApp, any TestClientProtocol) async throws -> T
     ) async throws -> T {
         let db: TestDatabase
@@ -49,7 +50,9 @@ struct TestApp: Sendable {
             throw TestSetupError("the test database is not migrated")
         }
         let app = TestApp(db: db, runtime: runtime, env: env, keyring: keyring)
-        let application = Application(router: AuthHTTPServer.makeRouter(runtime: runtime), logger: logger)
+        let router = AuthHTTPServer.makeRouter(runtime: runtime)
+        routes?(router, env)
+        let application = Application(router: router, logger: logger)
         let services = ServiceGroup(configuration: .init(services: runtime.services, logger: Logger(label: "test")))
         do {
             let value = try await withThrowingTaskGroup(of: T?.self) { group in

@@ -116,6 +116,8 @@ extension AuthErrorCode {
     public static let apiKeyExpired = AuthErrorCode("API_KEY_EXPIRED", 401, "API key has expired")
     public static let apiKeyDeactivated = AuthErrorCode("API_KEY_DEACTIVATED", 401, "API key has been revoked")
     public static let missingRequiredPermissions = AuthErrorCode("MISSING_REQUIRED_PERMISSIONS", 403, "Missing required permissions")
+    public static let missingRequiredRoles = AuthErrorCode("MISSING_REQUIRED_ROLES", 403, "Missing required roles")
+    public static let noRolesAssigned = AuthErrorCode("NO_ROLES_ASSIGNED", 403, "No roles assigned")
 
     // MARK: password
     public static let currentPasswordIncorrect = AuthErrorCode("CURRENT_PASSWORD_INCORRECT", 400, "Current password is incorrect")
@@ -144,6 +146,6 @@ extension AuthErrorCode {
         verificationCodeExpired, otpInvalid, otpExpired, passwordlessDisabled, currentPasswordIncorrect, newPasswordSameAsCurrent,
         passwordResetTokenInvalid, passwordResetTokenExpired, mfaRequired, mfaNotEnabled, mfaTogglingNotAllowed,
         mfaCannotEnableWithoutMethod, mfaMethodNotAvailable, mfaCodeInvalid, mfaRecoveryCodeInvalid, reauthenticationRequired, invalidAPIKeyFormat, invalidAPIKey,
-        apiKeyExpired, apiKeyDeactivated, missingRequiredPermissions, rateLimited, serviceUnavailable, notReady, internalError,
+        apiKeyExpired, apiKeyDeactivated, missingRequiredPermissions, missingRequiredRoles, noRolesAssigned, rateLimited, serviceUnavailable, notReady, internalError,
     ]
 }

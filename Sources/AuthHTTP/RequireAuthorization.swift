@@ -1,0 +1,40 @@
+import AuthCore
+import Hummingbird
+
+/// Route requirements on a guarded group (behind the guard, so it always has a principal):
+/// `group.add(middleware: RequireAuthorization(roles: ["admin"]))` or
+/// `RequireAuthorization(permissions: ["orders.read", "orders.write"], permissionsMatch: .any)`.
+/// Roles and permissions are the access token's (the session's snapshot when the deployment
+/// leaves permissions out of tokens; an API key's owner's stored ones): a change of roles takes
+/// effect at the next refresh.
+public struct RequireAuthorization: RouterMiddleware {
+    public typealias Context = AuthenticatedContext
+    public let requirement: AuthorizationRequirement
+
+    public init(_ requirement: AuthorizationRequirement) {
+        self.requirement = requirement
+    }
+
+    public init(
+        roles: [String] = [], rolesMatch: AuthorizationRequirement.Match = .any, permissions: [String] = [],
+        permissionsMatch: AuthorizationRequirement.Match = .all
+    ) {
+        self.init(AuthorizationRequirement(roles: roles, rolesMatch: rolesMatch, permissions: permissions, permissionsMatch: permissionsMatch))
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let principal = context.principal
+        let permissions = principal.claims.permissions
+            ?? (principal.session.data["permissions"]?.arrayOfStrings ?? [])
+        try requirement.check(roles: principal.claims.roles, permissions: permissions)
+        return try await next(request, context)
+    }
+}
+
+extension JSONValue {
+    /// The strings of an array of strings (nil for anything else).
+    fileprivate var arrayOfStrings: [String]? {
+        guard case .array(let items) = self else { return nil }
+        return items.compactMap(\.stringValue)
+    }
+}
