@@ -42,11 +42,7 @@ public struct APIKey: Sendable, CustomStringConvertible {
 
     /// True when `digest` is this key's secret digest (constant time).
     public func matches(_ digest: [UInt8]) -> Bool {
-        let mine = secretDigest
-        guard mine.count == digest.count else { return false }
-        var diff: UInt8 = 0
-        for i in 0..<mine.count { diff |= mine[i] ^ digest[i] }
-        return diff == 0
+        ConstantTime.equals(secretDigest, digest)
     }
 
     /// Never the secret.

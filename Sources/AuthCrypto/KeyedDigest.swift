@@ -30,15 +30,3 @@ public struct KeyedDigest: Sendable {
         }.joined()
     }
 }
-
-/// Comparisons whose time does not depend on where two secrets first differ.
-public enum ConstantTime {
-    /// True when `a` and `b` hold the same bytes (the time depends only on their lengths).
-    public static func equals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var diff: UInt8 = 0
-        for i in 0..<x.count { diff |= x[i] ^ y[i] }
-        return diff == 0
-    }
-}

@@ -71,9 +71,6 @@ public final class PasswordHasher: Sendable {
         self.threads.start()
     }
 
-    /// Hashes waiting or running now.
-    public var pendingCount: Int { pending.load(ordering: .relaxed) }
-
     /// Hashes a password with a fresh 16-byte salt.
     public func hash(_ password: String) async throws -> String {
         let params = parameters

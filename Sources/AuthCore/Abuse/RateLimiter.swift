@@ -20,6 +20,12 @@ public struct RateLimiter: Sendable {
         digest = KeyedDigest(keyring: keyring, purpose: "rate limit buckets")
     }
 
+    /// The scope buckets are kept under: the tenant's id when it resolved, else the name the
+    /// request gave (an unknown tenant is limited like a known one), else `default`.
+    public static func scope(_ tenant: Tenant?, named name: String?) -> String {
+        tenant.map { $0.id.uuidString } ?? (name ?? TenantSlug.defaultTenant.value)
+    }
+
     /// Takes one request of `action` from `ip`'s bucket and, when given, from the bucket of
     /// `identifier` within `scope` (the tenant the request names, resolved or not: an unknown
     /// tenant is limited like a known one). Throws `RATE_LIMITED` when either is empty.

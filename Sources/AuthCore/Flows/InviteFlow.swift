@@ -25,17 +25,7 @@ public struct InviteFlow: Sendable {
         async throws -> JSONObject
     {
         let tenant = principal.tenant
-        let email = try rawEmail.flatMap { raw -> String? in
-            guard !raw.isEmpty else { return nil }
-            guard let e = Identifier.email(raw) else { throw AuthError(.invalidEmailFormat) }
-            return e
-        }
-        let phone = try rawPhone.flatMap { raw -> String? in
-            guard !raw.isEmpty else { return nil }
-            guard let p = Identifier.phone(raw) else { throw AuthError(.invalidPhoneFormat) }
-            return p
-        }
-        guard email != nil || phone != nil else { throw AuthError.emailOrPhoneRequired }
+        let (email, phone) = try Identifier.parse(email: rawEmail, phone: rawPhone)
         let token = try PasswordResetToken.mint(tenantID: tenant.id)
         return try await env.db.inTenant(tenant) { tx in
             // Checked in the transaction, from the stored roles: a token minted before a role

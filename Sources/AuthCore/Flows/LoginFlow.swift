@@ -84,7 +84,7 @@ public struct LoginFlow: Sendable {
         // is the cap on password checks per account, whatever the addresses and processes.
         try await env.rateLimiter.check(
             .login, ip: request.ipAddress, identifier: email ?? phone,
-            scope: tenant.map { $0.id.uuidString } ?? (tenantName ?? TenantSlug.defaultTenant.value))
+            scope: RateLimiter.scope(tenant, named: tenantName))
         var found: StoredCredential?
         if let tenant, email != nil || phone != nil {
             found = try await Self.unlessUnknown {
@@ -93,7 +93,7 @@ public struct LoginFlow: Sendable {
         }
         // The account's own cap (whichever identifier named it); a throwaway bucket when none.
         try await env.rateLimiter.checkAccount(
-            found?.user.id, scope: tenant.map { $0.id.uuidString } ?? (tenantName ?? TenantSlug.defaultTenant.value))
+            found?.user.id, scope: RateLimiter.scope(tenant, named: tenantName))
         guard let tenant, let found, !found.locked else {
             // The same work as a wrong password: one verify, one short write transaction. A
             // locked account's password is not checked at all.

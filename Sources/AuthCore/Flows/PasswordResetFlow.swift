@@ -159,7 +159,7 @@ public struct PasswordResetFlow: Sendable {
         let tenant = try await LoginFlow.unlessUnknown { try await env.tenants.resolve(identity.tenantName) }
         try await env.rateLimiter.check(
             action, ip: request.ipAddress, identifier: address,
-            scope: tenant.map { $0.id.uuidString } ?? (identity.tenantName ?? TenantSlug.defaultTenant.value))
+            scope: RateLimiter.scope(tenant, named: identity.tenantName))
         return (address, channel, tenant)
     }
 

@@ -28,7 +28,7 @@ public struct PasswordlessFlow: Sendable {
             let tenant = try await LoginFlow.unlessUnknown { try await env.tenants.resolve(tenantName) }
             try await env.rateLimiter.check(
                 .passwordlessSend, ip: request.ipAddress, identifier: address,
-                scope: tenant.map { $0.id.uuidString } ?? (tenantName ?? TenantSlug.defaultTenant.value))
+                scope: RateLimiter.scope(tenant, named: tenantName))
             let floor = ResponseFloor()
             guard let tenant else {
                 try await env.placeholderTransaction(tenant: nil, statements: 3)
@@ -66,10 +66,11 @@ public struct PasswordlessFlow: Sendable {
         let tenant = try await LoginFlow.unlessUnknown { try await env.tenants.resolve(tenantName) }
         try await env.rateLimiter.check(
             .login, ip: request.ipAddress, identifier: address,
-            scope: tenant.map { $0.id.uuidString } ?? (tenantName ?? TenantSlug.defaultTenant.value))
+            scope: RateLimiter.scope(tenant, named: tenantName))
         let floor = ResponseFloor()
-        let found = try await tenant.asyncMap { try await env.activeUser(address, channel: channel, tenant: $0) } ?? nil
-        try await env.rateLimiter.checkAccount(found?.id, scope: tenant.map { $0.id.uuidString } ?? (tenantName ?? TenantSlug.defaultTenant.value))
+        var found: User?
+        if let tenant { found = try await env.activeUser(address, channel: channel, tenant: tenant) }
+        try await env.rateLimiter.checkAccount(found?.id, scope: RateLimiter.scope(tenant, named: tenantName))
         guard let tenant, let user = found else {
             // The statements a wrong code costs a real account (lock, count, event), then the same answer.
             try await env.placeholderTransaction(tenant: tenant, statements: 3)
@@ -124,13 +125,5 @@ public struct PasswordlessFlow: Sendable {
         default:
             throw AuthError.invalidInput("channel", "must be email or sms")
         }
-    }
-}
-
-extension Optional {
-    /// `map` with an async transform.
-    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }

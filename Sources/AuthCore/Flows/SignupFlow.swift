@@ -30,21 +30,7 @@ public struct SignupFlow: Sendable {
         guard env.settings.registrationEnabled else { throw AuthError.registrationDisabled }
         var input = rawInput
         if let hook = env.hooks.beforeSignup { input = try await hook(input, request) }
-        let email = try input.email.flatMap { raw -> String? in
-            guard !raw.isEmpty else { return nil }
-            guard let e = Identifier.email(raw) else {
-                throw AuthError(.invalidEmailFormat)
-            }
-            return e
-        }
-        let phone = try input.phone.flatMap { raw -> String? in
-            guard !raw.isEmpty else { return nil }
-            guard let p = Identifier.phone(raw) else {
-                throw AuthError(.invalidPhoneFormat)
-            }
-            return p
-        }
-        guard email != nil || phone != nil else { throw AuthError.emailOrPhoneRequired }
+        let (email, phone) = try Identifier.parse(email: input.email, phone: input.phone)
         // Before the hash: a signup costs a hash, so an address can make only so many.
         try await env.rateLimiter.check(.signup, ip: request.ipAddress, identifier: email ?? phone, scope: tenant.id.uuidString)
         try env.settings.passwordPolicy.check(input.password, context: PasswordPolicy.contextWords(email: email, phone: phone, tenant: tenant))

@@ -66,6 +66,24 @@ public struct UserChanges: Sendable, Equatable {
 
 /// Normalises identifiers the way lookups compare them.
 public enum Identifier {
+    /// The normalised e-mail and phone a request gave (empty strings count as absent): 400
+    /// `INVALID_EMAIL_FORMAT` / `INVALID_PHONE_FORMAT` for one that is not plausible,
+    /// `EMAIL_OR_PHONE_REQUIRED` when neither is there.
+    public static func parse(email rawEmail: String?, phone rawPhone: String?) throws -> (email: String?, phone: String?) {
+        let email = try rawEmail.flatMap { raw -> String? in
+            guard !raw.isEmpty else { return nil }
+            guard let e = Identifier.email(raw) else { throw AuthError(.invalidEmailFormat) }
+            return e
+        }
+        let phone = try rawPhone.flatMap { raw -> String? in
+            guard !raw.isEmpty else { return nil }
+            guard let p = Identifier.phone(raw) else { throw AuthError(.invalidPhoneFormat) }
+            return p
+        }
+        guard email != nil || phone != nil else { throw AuthError.emailOrPhoneRequired }
+        return (email, phone)
+    }
+
     /// Trimmed and lower-cased; nil when it is not a plausible address.
     public static func email(_ raw: String) -> String? {
         let e = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()

@@ -73,11 +73,6 @@ public struct CredentialStore: Sendable {
         return (try row.decode("password_hash"), try row.decode("locked"))
     }
 
-    /// The user's password hash (nil: the account has none, e.g. made by an identity provider).
-    public func hash(userID: UUID, on db: some PGQueryable) async throws -> String? {
-        try await db.query("SELECT password_hash FROM credentials WHERE user_id = $1", userID).first?.decode("password_hash")
-    }
-
     /// Sets a new password hash (making the credential if the account had none) — only if the
     /// stored one is still `expected` when given (a change raced by another is refused: false) — stamps `password_changed_at` (which voids
     /// older reset tokens) and clears failures and lockout: the owner proved who they are.
