@@ -115,7 +115,10 @@ public final class EventConsumer: Service, Sendable {
                         self.reportLost(pending.count - completed)
                         due = next
                     } catch {
+                        // Whether a retry is due is unknown: look again soon rather than sleep
+                        // a whole poll interval past a failed delivery.
                         self.logger.warning("could not mark deliveries done; they will be redelivered", metadata: ["error": "\(error)"])
+                        due = 0.2
                     }
                     pending = []
                 }
