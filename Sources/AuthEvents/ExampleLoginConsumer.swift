@@ -13,7 +13,10 @@ import PGKit
 /// 2. role sync: hands the user to a background sync, fire-and-forget (a failure is logged and
 ///    never blocks the login or the delivery);
 /// 3. audit: writes an `audit_log` row — the only step whose failure fails the delivery, so it is
-///    retried (once per event: the row is keyed by the event id).
+///    retried (once per event: the row is keyed by the event id). authd itself already wrote
+///    the login's row in the login's transaction (requirement 23), so on a current schema this
+///    insert finds it there and adds nothing; the step stays as the seed's example of a
+///    delivery that must succeed.
 public struct ExampleLoginConsumer: Sendable {
     let registry: TenantRegistry
     let roleSync: AfterCommitQueue

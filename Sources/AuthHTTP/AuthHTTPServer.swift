@@ -30,6 +30,7 @@ public enum AuthHTTPServer {
         HealthRoutes(readiness: readiness).register(on: router)
         metrics?.register(on: router)
         if let env {
+            router.add(middleware: RequestOriginMiddleware(proxies: env.settings.trustedProxies))
             let transport = TokenTransport(env: env)
             PublicRoutes(env: env, transport: transport).register(on: router)
             PasswordResetRoutes(env: env).register(on: router)

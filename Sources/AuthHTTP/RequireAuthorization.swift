@@ -17,9 +17,11 @@ public struct RequireAuthorization: RouterMiddleware {
 
     public init(
         roles: [String] = [], rolesMatch: AuthorizationRequirement.Match = .any, permissions: [String] = [],
-        permissionsMatch: AuthorizationRequirement.Match = .all
+        permissionsMatch: AuthorizationRequirement.Match = .all, guard: String? = nil
     ) {
-        self.init(AuthorizationRequirement(roles: roles, rolesMatch: rolesMatch, permissions: permissions, permissionsMatch: permissionsMatch))
+        self.init(
+            AuthorizationRequirement(
+                roles: roles, rolesMatch: rolesMatch, permissions: permissions, permissionsMatch: permissionsMatch, guard: `guard`))
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

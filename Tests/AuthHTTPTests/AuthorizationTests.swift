@@ -67,3 +67,51 @@ import Testing
         }
     }
 }
+
+/// Issue 18 item 1: the registry every tenant starts with, role guards (behaviour 37's
+/// `GUARD_MISMATCH`) and inactive roles.
+extension AuthorizationTests {
+    static let portalRoutes: @Sendable (Router<AuthRequestContext>, AuthEnvironment) -> Void = { router, env in
+        let app = AuthHTTPServer.guardedGroup(router, path: "app", env: env)
+        app.group("portal").add(middleware: RequireAuthorization(roles: ["admin"], guard: "portal")).get { _, _ in "portal" }
+        app.group("web").add(middleware: RequireAuthorization(roles: ["admin"])).get { _, _ in "web" }
+    }
+
+    @Test func aRoleOfAnotherGuardIsAGuardMismatch() async throws {
+        try await TestApp.with(routes: Self.portalRoutes) { app, client in
+            // `admin` of the web guard does not open the portal's routes, nor the reverse.
+            let web = try await Self.token(app, client, "web@example.com", roles: ["admin": []])
+            let portal = try await Self.token(app, client, "portal@example.com", roles: ["portal:admin": []])
+            let mismatch = try await client.call(.get, "/app/portal", bearer: web)
+            #expect(mismatch.status == .forbidden && mismatch.code == "GUARD_MISMATCH", "\(mismatch.raw)")
+            #expect(try await client.call(.get, "/app/portal", bearer: portal).status == .ok)
+            #expect(try await client.call(.get, "/app/web", bearer: portal).code == "MISSING_REQUIRED_ROLES")
+            #expect(try await client.call(.get, "/app/web", bearer: web).status == .ok)
+            #expect(try jwtParts(portal).payload["roles"] == .array([.string("portal:admin")]))
+        }
+    }
+
+    @Test func everyTenantStartsWithTheSeededRolesAndAnInactiveRoleGrantsNothing() async throws {
+        try await TestApp.with(routes: Self.routes) { app, client in
+            let tenant = try await app.tenant("fresh")
+            let roles = try await app.env.db.tenantStatements(tenant) { try await RoleRegistryStore().roles(on: $0) }
+            let admin = try #require(roles.first { $0.name == Role.tenantAdmin })
+            #expect(admin.isSystem && roles.contains { $0.name == Role.member && $0.isSystem })
+            #expect(Set(admin.permissions).isSuperset(of: ["auth.admin", "auth.users.write", "auth.audit.read", "users.invite"]))
+            let permissions = try await app.env.db.tenantStatements(tenant) {
+                try await RoleRegistryStore().permissions(category: "users", search: nil, on: $0)
+            }
+            #expect(Set(permissions.map(\.name)) == ["auth.users.read", "auth.users.write", "users.invite"])
+
+            let editor = try await Self.token(app, client, "ed@example.com", roles: ["editor": ["orders.read"]])
+            #expect(try await client.call(.get, "/app/orders", bearer: editor).status == .ok)
+            _ = try await app.env.db.inTenant(try await app.defaultTenant()) { tx in
+                try await tx.query("UPDATE roles SET is_active = false WHERE name = 'editor'")
+            }
+            // Takes effect at the next token: the next login holds no role at all.
+            let after = try #require(try await client.login("ed@example.com").accessToken)
+            #expect(try jwtParts(after).payload["roles"] == .array([]))
+            #expect(try await client.call(.get, "/app/orders", bearer: after).code == "MISSING_REQUIRED_PERMISSIONS")
+        }
+    }
+}

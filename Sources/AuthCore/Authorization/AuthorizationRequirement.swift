@@ -1,8 +1,10 @@
 /// What a route demands of its caller's roles and permissions (reference §7, behaviour 37), as a
 /// value so that any verifier of authd's tokens — the AuthHTTP middleware, or an application
 /// checking tokens itself — applies the same rule with the same codes: a caller with no role at
-/// all where roles are required → 403 `NO_ROLES_ASSIGNED`; roles missing → 403
-/// `MISSING_REQUIRED_ROLES`; permissions missing → 403 `MISSING_REQUIRED_PERMISSIONS`.
+/// all where roles are required → 403 `NO_ROLES_ASSIGNED`; a `guard` named and no role of it held
+/// → 403 `GUARD_MISMATCH`; roles missing → 403 `MISSING_REQUIRED_ROLES`; permissions missing →
+/// 403 `MISSING_REQUIRED_PERMISSIONS`. Roles are compared by `Role.reference`: with a guard, the
+/// required names are that guard's roles.
 public struct AuthorizationRequirement: Sendable, Equatable {
     /// Whether every listed name is needed, or one of them is enough.
     public enum Match: Sendable, Equatable {
@@ -14,8 +16,13 @@ public struct AuthorizationRequirement: Sendable, Equatable {
     public var rolesMatch: Match
     public var permissions: [String]
     public var permissionsMatch: Match
+    /// The guard namespace the caller's roles must belong to (nil: any).
+    public var guard_: String?
 
-    public init(roles: [String] = [], rolesMatch: Match = .any, permissions: [String] = [], permissionsMatch: Match = .all) {
+    public init(
+        roles: [String] = [], rolesMatch: Match = .any, permissions: [String] = [], permissionsMatch: Match = .all, guard: String? = nil
+    ) {
+        self.guard_ = `guard`
         self.roles = roles
         self.rolesMatch = rolesMatch
         self.permissions = permissions
@@ -24,10 +31,17 @@ public struct AuthorizationRequirement: Sendable, Equatable {
 
     /// Throws the first unmet demand; the message names what is missing (never what the caller has).
     public func check(roles held: [String], permissions granted: [String]) throws {
-        if !roles.isEmpty {
+        if !roles.isEmpty || guard_ != nil {
             guard !held.isEmpty else { throw AuthError(.noRolesAssigned) }
+        }
+        if let required = guard_ {
+            guard held.contains(where: { Role.parse(reference: $0).guard == required }) else {
+                throw AuthError(.guardMismatch, message: "No role of guard \(required)")
+            }
+        }
+        if !roles.isEmpty {
             let have = Set(held)
-            let missing = roles.filter { !have.contains($0) }
+            let missing = roles.filter { !have.contains(Role.reference(name: $0, guard: guard_ ?? Role.defaultGuard)) }
             let met = rolesMatch == .all ? missing.isEmpty : missing.count < roles.count
             guard met else {
                 throw AuthError(.missingRequiredRoles, message: "Missing required roles: \(missing.joined(separator: ", "))")

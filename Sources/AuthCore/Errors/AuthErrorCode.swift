@@ -118,6 +118,17 @@ extension AuthErrorCode {
     public static let missingRequiredPermissions = AuthErrorCode("MISSING_REQUIRED_PERMISSIONS", 403, "Missing required permissions")
     public static let missingRequiredRoles = AuthErrorCode("MISSING_REQUIRED_ROLES", 403, "Missing required roles")
     public static let noRolesAssigned = AuthErrorCode("NO_ROLES_ASSIGNED", 403, "No roles assigned")
+    public static let guardMismatch = AuthErrorCode("GUARD_MISMATCH", 403, "No role of the required guard")
+
+    // MARK: roles and permissions (admin)
+    public static let roleNotFound = AuthErrorCode("ROLE_NOT_FOUND", 404, "Role not found")
+    public static let roleAlreadyExists = AuthErrorCode("ROLE_ALREADY_EXISTS", 409, "A role with this name already exists in this guard")
+    public static let roleNameUpdateNotAllowed = AuthErrorCode("ROLE_NAME_UPDATE_NOT_ALLOWED", 400, "A role cannot be renamed")
+    public static let roleGuardUpdateNotAllowed = AuthErrorCode("ROLE_GUARD_UPDATE_NOT_ALLOWED", 400, "A role's guard cannot be changed")
+    public static let systemRoleProtected = AuthErrorCode(
+        "SYSTEM_ROLE_PROTECTED", 409, "Seeded roles and permissions cannot be deleted or deactivated")
+    public static let permissionNotFound = AuthErrorCode("PERMISSION_NOT_FOUND", 404, "Permission not found")
+    public static let permissionAlreadyExists = AuthErrorCode("PERMISSION_ALREADY_EXISTS", 409, "This permission already exists in this guard")
 
     // MARK: password
     public static let currentPasswordIncorrect = AuthErrorCode("CURRENT_PASSWORD_INCORRECT", 400, "Current password is incorrect")
@@ -146,6 +157,7 @@ extension AuthErrorCode {
         verificationCodeExpired, otpInvalid, otpExpired, passwordlessDisabled, currentPasswordIncorrect, newPasswordSameAsCurrent,
         passwordResetTokenInvalid, passwordResetTokenExpired, mfaRequired, mfaNotEnabled, mfaTogglingNotAllowed,
         mfaCannotEnableWithoutMethod, mfaMethodNotAvailable, mfaCodeInvalid, mfaRecoveryCodeInvalid, reauthenticationRequired, invalidAPIKeyFormat, invalidAPIKey,
-        apiKeyExpired, apiKeyDeactivated, missingRequiredPermissions, missingRequiredRoles, noRolesAssigned, rateLimited, serviceUnavailable, notReady, internalError,
+        apiKeyExpired, apiKeyDeactivated, missingRequiredPermissions, missingRequiredRoles, noRolesAssigned, guardMismatch, roleNotFound, roleAlreadyExists, roleNameUpdateNotAllowed,
+        roleGuardUpdateNotAllowed, systemRoleProtected, permissionNotFound, permissionAlreadyExists, rateLimited, serviceUnavailable, notReady, internalError,
     ]
 }

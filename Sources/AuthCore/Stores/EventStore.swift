@@ -25,8 +25,8 @@ public struct EventStore: Sendable {
     public init() {}
 
     /// How many `$n` values `binds` gives: id, type, version, tenant, actor, subject, data,
-    /// sealed secret, secret expiry.
-    static let bindCount = 9
+    /// sealed secret, secret expiry, request origin.
+    static let bindCount = 10
 
     /// The INSERT of one event, its values `$first…` (`SELECT` …, optionally `FROM from`). `actor`/`subject`: SQL
     /// expressions over `from` that replace those two values (for a statement that learns the
@@ -34,10 +34,10 @@ public struct EventStore: Sendable {
     static func insertSQL(first n: Int, actor: String? = nil, subject: String? = nil, from: String? = nil) -> String {
         let values = [
             "$\(n)", "$\(n + 1)", "$\(n + 2)", "$\(n + 3)", actor ?? "$\(n + 4)", subject ?? "$\(n + 5)", "$\(n + 6)", "$\(n + 7)",
-            "$\(n + 8)",
+            "$\(n + 8)", "$\(n + 9)",
         ]
         return """
-            INSERT INTO auth.events (id, type, version, tenant_id, actor, subject, data, sealed_secret, secret_expires_at)
+            INSERT INTO auth.events (id, type, version, tenant_id, actor, subject, data, sealed_secret, secret_expires_at, request)
             SELECT \(values.joined(separator: ", "))\(from.map { " FROM \($0)" } ?? "")
             """
     }
@@ -49,6 +49,7 @@ public struct EventStore: Sendable {
             e.id, e.type.rawValue, e.version, e.tenantID, PGBind.jsonb(JSONValue.object(e.actor).jsonText),
             PGBind.jsonb(JSONValue.object(e.subject).jsonText), PGBind.jsonb(JSONValue.object(e.data).jsonText),
             row.sealedSecret.map(PGBind.bytea) ?? PGBind.null(PGOID.bytea), row.secretExpiresAt,
+            RequestOrigin.current.map { PGBind.jsonb(JSONValue.object($0.json).jsonText) } ?? PGBind.null(PGOID.jsonb),
         ]
     }
 

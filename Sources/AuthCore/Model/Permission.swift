@@ -1,0 +1,39 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import PGKit
+
+/// An entry of a tenant's permission registry (`<tenant>.permissions`): the names roles may
+/// grant, grouped by category. Built-in (`isSystem`) entries are the `auth.*` permissions the
+/// admin API checks; they can be neither renamed nor deleted.
+public struct Permission: Sendable, Equatable {
+    public var id: UUID
+    public var name: String
+    public var guard_: String
+    public var category: String?
+    public var description: String?
+    public var isSystem: Bool
+    public var createdAt: Date
+
+    static let columns = "id, name, guard, category, description, is_system, created_at"
+
+    init(row: PGRow) throws {
+        id = try row.decode("id")
+        name = try row.decode("name")
+        guard_ = try row.decode("guard")
+        category = try row.decode("category", as: String?.self)
+        description = try row.decode("description", as: String?.self)
+        isSystem = try row.decode("is_system")
+        createdAt = try row.decode("created_at")
+    }
+
+    public var json: JSONObject {
+        [
+            "id": .string(id.uuidString.lowercased()), "name": .string(name), "guard": .string(guard_),
+            "category": category.map(JSONValue.string) ?? .null, "description": description.map(JSONValue.string) ?? .null,
+            "isSystem": .bool(isSystem), "createdAt": .string(ISO8601.format(createdAt)),
+        ]
+    }
+}
