@@ -39,7 +39,9 @@ struct AuthGuardMiddleware: RouterMiddleware {
             context.body = body
         }
         context.principal = principal
-        return try await LogMetadata.withTenant(principal.tenant.slug) { [context] in try await next(request, context) }
+        return try await LogMetadata.withTenant(principal.tenant.slug) { [context] in
+            try await RequestOrigin.$actor.withValue(principal.auditActor) { try await next(request, context) }
+        }
     }
 }
 

@@ -40,6 +40,10 @@ public enum AuthHTTPServer {
             SessionRoutes(env: env, transport: transport).register(on: guarded)
             AccountRoutes(env: env, transport: transport).register(on: guarded)
             APIKeyRoutes(env: env).register(on: guarded)
+            // The tenant admin API: the token's tenant only, `auth.admin` plus each route's own.
+            let admin = guardedGroup(router, path: "auth/admin/api", env: env).add(middleware: RequireAuthorization(permissions: ["auth.admin"]))
+            AdminUserRoutes(env: env).register(on: admin)
+            AdminRoleRoutes(env: env).register(on: admin)
             // The MFA routes a login's challenge-stage token may call.
             let pending = router.group("auth/mfa").add(middleware: AuthGuardMiddleware(env: env, transport: transport, allowsPendingMfa: true))
                 .group(context: AuthenticatedContext.self)

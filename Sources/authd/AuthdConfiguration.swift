@@ -125,6 +125,7 @@ struct AuthdConfiguration: Sendable {
             problems.append("AUTH_ACCESS_TOKEN_TYPE must be header or cookie (got \(transport))")
         }
         settings.includePermissionsInToken = config.bool(forKey: "auth.token.include.permissions", default: true)
+        settings.revokeSessionsOnRoleChange = config.bool(forKey: "auth.revoke.sessions.on.role.change", default: false)
         settings.secureCookies = environment != .development
         settings.csrfProtection = config.bool(forKey: "auth.csrf.protection", default: true)
         settings.csrfAllowedOrigins = config.string(forKey: "auth.csrf.allowed.origins", default: "")

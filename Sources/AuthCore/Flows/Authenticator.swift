@@ -21,6 +21,17 @@ public struct Principal: Sendable {
     public func mfaPending(_ settings: AuthSettings) -> Bool {
         settings.mfa.enabled && ((claims.isMfaEnabled && !claims.isMfaVerified) || (user.isMfaEnabled && !session.mfaVerified))
     }
+
+    /// The actor of the events this principal's requests cause (audit rows, consumers).
+    public var auditActor: JSONObject {
+        var actor = AuthEvent.user(user.id)
+        if let apiKeyID {
+            actor["apiKeyId"] = .string(apiKeyID.uuidString.lowercased())
+        } else {
+            actor["sessionId"] = .string(session.id.uuidString.lowercased())
+        }
+        return actor
+    }
 }
 
 /// The guard of API.md, in its order: no credentials → `NO_AUTH_PROVIDED`; bad or expired token

@@ -22,6 +22,9 @@ public struct AuthSettings: Sendable {
     public var accessTokenType: TokenTransport = .header
     /// Put `permissions` in access tokens (leave out when roles grant many).
     public var includePermissionsInToken = true
+    /// A change of a user's roles (or of a role's permissions or active flag) by an admin ends
+    /// the affected users' sessions at once; otherwise it takes effect at their next refresh.
+    public var revokeSessionsOnRoleChange = false
     /// Cookies carry `Secure` (always in production).
     public var secureCookies = true
     /// Cookie-authenticated writes need an `x-csrf-token` bound to their session and an allowed

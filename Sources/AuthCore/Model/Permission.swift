@@ -17,6 +17,14 @@ public struct Permission: Sendable, Equatable {
     public var isSystem: Bool
     public var createdAt: Date
 
+    /// What a permission name may be: 1–255 of letters, digits and `_ . : * -` (the table's CHECK).
+    public static func isValidName(_ name: String) -> Bool {
+        (1...255).contains(name.utf8.count) && name.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2E || c == 0x3A
+                || c == 0x2A || c == 0x2D
+        }
+    }
+
     static let columns = "id, name, guard, category, description, is_system, created_at"
 
     init(row: PGRow) throws {

@@ -42,6 +42,18 @@ public struct Role: Sendable, Equatable {
         return (String(reference[..<colon]), String(reference[reference.index(after: colon)...]))
     }
 
+    /// What a role name may be: 1–64 of letters, digits and `_ . -` (the table's CHECK).
+    public static func isValidName(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count) && name.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2E || c == 0x2D
+        }
+    }
+
+    /// What a guard may be: 1–32 of lower-case letters, digits and `_ -`.
+    public static func isValidGuard(_ g: String) -> Bool {
+        (1...32).contains(g.utf8.count) && g.utf8.allSatisfy { c in (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D }
+    }
+
     static let columns = """
         id, name, guard, description, permissions, is_system, is_active, created_at, updated_at
         """

@@ -46,7 +46,8 @@ public struct EventStore: Sendable {
     static func binds(_ row: Row) -> [any PGEncodable] {
         let e = row.event
         return [
-            e.id, e.type.rawValue, e.version, e.tenantID, PGBind.jsonb(JSONValue.object(e.actor).jsonText),
+            e.id, e.type.rawValue, e.version, e.tenantID,
+            PGBind.jsonb(JSONValue.object(e.actor.isEmpty ? (RequestOrigin.actor ?? [:]) : e.actor).jsonText),
             PGBind.jsonb(JSONValue.object(e.subject).jsonText), PGBind.jsonb(JSONValue.object(e.data).jsonText),
             row.sealedSecret.map(PGBind.bytea) ?? PGBind.null(PGOID.bytea), row.secretExpiresAt,
             RequestOrigin.current.map { PGBind.jsonb(JSONValue.object($0.json).jsonText) } ?? PGBind.null(PGOID.jsonb),

@@ -19,6 +19,11 @@ public struct RoleRegistryStore: Sendable {
         try await db.query("SELECT \(Role.columns) FROM roles WHERE id = $1", id).first.map(Role.init(row:))
     }
 
+    public func role(reference: String, on db: some PGQueryable) async throws -> Role? {
+        let (g, name) = Role.parse(reference: reference)
+        return try await db.query("SELECT \(Role.columns) FROM roles WHERE guard = $1 AND name = $2", g, name).first.map(Role.init(row:))
+    }
+
     /// Creates a role; `ROLE_ALREADY_EXISTS` when its name is taken in its guard, and
     /// `INVALID_INPUT` naming the first permission that is not in the registry of that guard.
     public func createRole(name: String, guard: String, description: String?, permissions: [String], on db: some PGQueryable) async throws -> Role {

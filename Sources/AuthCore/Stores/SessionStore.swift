@@ -197,9 +197,17 @@ public struct SessionStore: Sendable {
     }
 
     /// The SET that revokes: the reason, and no refresh secret left.
-    private static let revokeSet = """
-        revoked_at = now(), revoked_reason = $2, refresh_digest = NULL, previous_refresh_digest = NULL, sealed_refresh = NULL
-        """
+    /// The SET list of a revocation, its reason the parameter `reason` (`$2` unless told).
+    static func revokeSet(reason: String = "$2") -> String {
+        "revoked_at = now(), revoked_reason = \(reason), refresh_digest = NULL, previous_refresh_digest = NULL, sealed_refresh = NULL"
+    }
+
+    /// Revokes every live session of the tenant (an admin's "log everyone out"); returns them.
+    public func revokeAllInTenant(reason: String, on db: some PGQueryable) async throws -> [Session] {
+        try await db.query(
+            "UPDATE sessions SET \(Self.revokeSet(reason: "$1")) WHERE revoked_at IS NULL RETURNING \(Session.columns)", reason
+        ).map(Session.init(row:))
+    }
 
     /// Revokes one live session; returns it (nil when it was not live). With `owner`, only a
     /// session of that user.
@@ -207,7 +215,7 @@ public struct SessionStore: Sendable {
     public func revoke(sessionID: UUID, reason: String, owner: UUID? = nil, on db: some PGQueryable) async throws -> Session? {
         try await db.query(
             """
-            UPDATE sessions SET \(Self.revokeSet)
+            UPDATE sessions SET \(Self.revokeSet())
             WHERE id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR user_id = $3) RETURNING \(Session.columns)
             """, sessionID, reason, owner
         ).first.map(Session.init(row:))
@@ -217,7 +225,7 @@ public struct SessionStore: Sendable {
     public func revokeAll(userID: UUID, reason: String, except kept: UUID? = nil, on db: some PGQueryable) async throws -> [Session] {
         try await db.query(
             """
-            UPDATE sessions SET \(Self.revokeSet)
+            UPDATE sessions SET \(Self.revokeSet())
             WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3) RETURNING \(Session.columns)
             """, userID, reason, kept
         ).map(Session.init(row:))
@@ -228,7 +236,7 @@ public struct SessionStore: Sendable {
     public func evictBeyond(userID: UUID, max: Int, on db: some PGQueryable) async throws -> [Session] {
         try await db.query(
             """
-            UPDATE sessions SET \(Self.revokeSet)
+            UPDATE sessions SET \(Self.revokeSet())
             WHERE id IN (
                 SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL
                 ORDER BY last_active_at DESC, created_at DESC OFFSET $3

@@ -9,6 +9,10 @@ public struct RequestOrigin: Sendable, Equatable {
 
     @TaskLocal public static var current: RequestOrigin?
 
+    /// Who the request acts as, once the guard knows (`Principal.auditActor`): the actor of the
+    /// events it causes that name none of their own (an admin revoking a session, say).
+    @TaskLocal public static var actor: JSONObject?
+
     public init(ipAddress: String?, userAgent: String?, requestID: String?) {
         self.ipAddress = ipAddress
         // Bounded: it is stored with every event and audit row.

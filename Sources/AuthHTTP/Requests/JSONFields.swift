@@ -28,6 +28,25 @@ struct JSONFields {
         return b
     }
 
+    /// An array of strings, each checked as `string` checks one.
+    func strings(_ key: String, maxCount: Int = 100, maxLength: Int = 255) throws -> [String]? {
+        guard let value = object[key], value != .null else { return nil }
+        guard case .array(let items) = value, items.count <= maxCount else {
+            throw AuthError.invalidInput(prefix + key, "must be an array of at most \(maxCount) strings")
+        }
+        return try items.enumerated().map { i, item in
+            guard let s = try JSONFields(["v": item]).string("v", maxLength: maxLength) else {
+                throw AuthError.invalidInput("\(prefix)\(key)[\(i)]", "must be a string")
+            }
+            return s
+        }
+    }
+
+    /// An object field's members (nil when absent or null).
+    func members(_ key: String) throws -> JSONObject? {
+        try object(key)?.object
+    }
+
     func object(_ key: String) throws -> JSONFields? {
         guard let value = object[key], value != .null else { return nil }
         guard case .object(let o) = value else { throw AuthError.invalidInput(prefix + key, "must be an object") }

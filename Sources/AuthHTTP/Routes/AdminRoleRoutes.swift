@@ -1,0 +1,105 @@
+import AuthCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Hummingbird
+
+/// `/auth/admin/api/roles…`, `/permissions…` and `/audit` for tenant admins (API.md), behind the
+/// guard and `auth.admin`, each with its own permission, in the token's tenant.
+struct AdminRoleRoutes: Sendable {
+    let env: AuthEnvironment
+
+    func register(on api: RouterGroup<AuthenticatedContext>) {
+        let read = api.add(middleware: RequireAuthorization(permissions: ["auth.roles.read"]))
+        read.get("roles") { _, context in JSONResponse.make(.array(try await flow.roles(context.principal).map(JSONValue.object))) }
+        read.get("roles/:id") { _, context in JSONResponse.make(.object(try await flow.role(context.principal, id: try Self.id(context)))) }
+        read.get("permissions") { request, context in
+            let q = QueryFields(request)
+            let list = try await flow.permissions(context.principal, category: try q.string("category", maxLength: 64), search: try q.string("search"))
+            return JSONResponse.make(.array(list.map(JSONValue.object)))
+        }
+        let write = api.add(middleware: RequireAuthorization(permissions: ["auth.roles.write"]))
+        write.post("roles", use: createRole)
+        write.patch("roles/:id", use: updateRole)
+        write.delete("roles/:id") { _, context in
+            try await flow.deleteRole(context.principal, id: try Self.id(context))
+            return JSONResponse.message("Role deleted")
+        }
+        write.post("permissions", use: createPermission)
+        write.delete("permissions/:id") { _, context in
+            try await flow.deletePermission(context.principal, id: try Self.id(context))
+            return JSONResponse.message("Permission deleted")
+        }
+        api.add(middleware: RequireAuthorization(permissions: ["auth.audit.read"])).get("audit", use: audit)
+    }
+
+    var flow: AdminRoleFlow { AdminRoleFlow(env: env) }
+
+    static func id(_ context: AuthenticatedContext) throws -> UUID {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AuthError.invalidInput("id", "must be an id") }
+        return id
+    }
+
+    /// `{name, guard?='web', description?, permissions?}`.
+    @Sendable func createRole(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let body = JSONFields(context.body)
+        guard let name = try body.string("name", maxLength: 64), Role.isValidName(name) else {
+            throw AuthError.invalidInput("name", "1–64 of letters, digits and _ . -")
+        }
+        let g = try Self.guardField(body)
+        let role = try await flow.createRole(
+            context.principal, name: name, guard: g, description: try body.string("description", maxLength: 500),
+            permissions: try Self.permissions(body) ?? [])
+        return JSONResponse.make(.object(role), status: .created)
+    }
+
+    /// `{description?, permissions?, isActive?}`; `name` and `guard` cannot change.
+    @Sendable func updateRole(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let body = JSONFields(context.body)
+        if context.body["name"] != nil { throw AuthError(.roleNameUpdateNotAllowed) }
+        if context.body["guard"] != nil { throw AuthError(.roleGuardUpdateNotAllowed) }
+        let description: String?? = context.body.keys.contains("description") ? .some(try body.string("description", maxLength: 500)) : nil
+        let role = try await flow.updateRole(
+            context.principal, id: try Self.id(context), description: description, permissions: try Self.permissions(body),
+            isActive: try body.bool("isActive"))
+        return JSONResponse.make(.object(role))
+    }
+
+    /// `{name, guard?='web', category?, description?}`.
+    @Sendable func createPermission(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let body = JSONFields(context.body)
+        guard let name = try body.string("name", maxLength: 255), Permission.isValidName(name) else {
+            throw AuthError.invalidInput("name", "1–255 of letters, digits and _ . : * -")
+        }
+        let permission = try await flow.createPermission(
+            context.principal, name: name, guard: try Self.guardField(body), category: try body.string("category", maxLength: 64),
+            description: try body.string("description", maxLength: 500))
+        return JSONResponse.make(.object(permission), status: .created)
+    }
+
+    /// `?userId&kind&outcome&from&to&before&limit` → newest first; `before` = the last `id` seen.
+    @Sendable func audit(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let q = QueryFields(request)
+        let query = AuditLogStore.Query(
+            userID: try q.uuid("userId"), kind: try q.string("kind", maxLength: 128), outcome: try q.choice("outcome", ["success", "failure"]),
+            from: try q.date("from"), to: try q.date("to"), before: try q.int("before", in: 1...Int.max).map(Int64.init),
+            limit: try q.int("limit", in: 1...500) ?? 50)
+        let rows = try await env.db.tenantStatements(context.principal.tenant) { try await AuditLogStore().rows(query, on: $0) }
+        return JSONResponse.make(.object(["data": .array(rows.map(JSONValue.object))]))
+    }
+
+    static func guardField(_ body: JSONFields) throws -> String {
+        let g = try body.string("guard", maxLength: 32) ?? Role.defaultGuard
+        guard Role.isValidGuard(g) else { throw AuthError.invalidInput("guard", "1–32 of a-z 0-9 _ -") }
+        return g
+    }
+
+    static func permissions(_ body: JSONFields) throws -> [String]? {
+        try body.strings("permissions", maxCount: 500, maxLength: 255).map { list in
+            for p in list where !Permission.isValidName(p) { throw AuthError.invalidInput("permissions", "\(p) is not a permission name") }
+            return list
+        }
+    }
+}

@@ -1,0 +1,264 @@
+import AuthCore
+import AuthCrypto
+import AuthHTTP
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#endif
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import PGKit
+import TestSupport
+import Testing
+
+/// The tenant admin API (issue 18 item 3; requirement 16): users, sessions, roles, permissions
+/// and the audit trail, each behind `auth.admin` and its own permission, in the token's tenant.
+@Suite struct AdminAPITests {
+    /// Signs `email` up in `tenant` (the default when nil) with `roles`, logs in; its token and id.
+    static func account(
+        _ app: TestApp, _ client: some TestClientProtocol, _ email: String, tenant: Tenant? = nil, roles: [String] = []
+    ) async throws -> (token: String, id: UUID) {
+        let t: Tenant
+        if let tenant { t = tenant } else { t = try await app.defaultTenant() }
+        let signup = try await client.signup(email, tenant: tenant?.slug)
+        let idText = try #require(signup.object["user"]?["id"]?.stringValue, "\(signup.raw)")
+        let id = try #require(UUID(uuidString: idText))
+        if !roles.isEmpty { _ = try await app.env.db.inTenant(t) { tx in try await RoleStore().assign(roles, to: id, on: tx) } }
+        let token = try #require(try await client.login(email, tenant: tenant?.slug).accessToken)
+        return (token, id)
+    }
+
+    @Test func onlyHoldersOfThePermissionsGetIn() async throws {
+        try await TestApp.with { app, client in
+            let member = try await Self.account(app, client, "member@example.com", roles: ["member"])
+            let admin = try await Self.account(app, client, "admin@example.com", roles: ["tenant_admin"])
+            #expect(try await client.call(.get, "/auth/admin/api/users").code == "NO_AUTH_PROVIDED")
+            let refused = try await client.call(.get, "/auth/admin/api/users", bearer: member.token)
+            #expect(refused.status == .forbidden && refused.code == "MISSING_REQUIRED_PERMISSIONS")
+            // auth.admin alone opens nothing else.
+            try await app.env.db.inTenant(try await app.defaultTenant()) { tx in
+                try await RoleStore().upsert("viewer", permissions: ["auth.admin", "auth.users.read"], on: tx)
+            }
+            let viewer = try await Self.account(app, client, "viewer@example.com", roles: ["viewer"])
+            #expect(try await client.call(.get, "/auth/admin/api/users", bearer: viewer.token).status == .ok)
+            let write = try await client.call(.post, "/auth/admin/api/users", json: ["email": "x@example.com"], bearer: viewer.token)
+            #expect(write.code == "MISSING_REQUIRED_PERMISSIONS")
+            #expect(try await client.call(.get, "/auth/admin/api/roles", bearer: viewer.token).code == "MISSING_REQUIRED_PERMISSIONS")
+            #expect(try await client.call(.get, "/auth/admin/api/users", bearer: admin.token).status == .ok)
+        }
+    }
+
+    @Test func usersAreListedCreatedChangedAndDeletedThroughTheLifecycle() async throws {
+        var hooks = AuthHooks()
+        hooks.user.beforeDelete = { user, _ in
+            if user.email == "keep@example.com" { throw AuthError.rejection(code: "KEEP_ME", message: "kept") }
+        }
+        try await TestApp.with(hooks: hooks) { app, client in
+            let admin = try await Self.account(app, client, "admin@example.com", roles: ["tenant_admin"])
+            for i in 0..<3 { _ = try await client.signup("user\(i)@example.com") }
+            let created = try await client.call(
+                .post, "/auth/admin/api/users",
+                json: ["email": "New@Example.com", "password": "a long enough secret", "roles": ["member"], "metadata": ["team": "blue"]],
+                bearer: admin.token)
+            #expect(created.status == .created, "\(created.raw)")
+            #expect(created.object["email"] == "new@example.com" && created.object["roles"] == .array(["member"]))
+            let newID = try #require(created.object["id"]?.stringValue)
+            #expect(try await client.login("new@example.com", "a long enough secret").status == .ok)
+            // An unknown role is refused and creates nothing.
+            let typo = try await client.call(.post, "/auth/admin/api/users", json: ["email": "t@example.com", "roles": ["membr"]], bearer: admin.token)
+            #expect(typo.code == "ROLE_NOT_FOUND")
+
+            let page = try await client.call(.get, "/auth/admin/api/users?limit=2&page=2", bearer: admin.token)
+            #expect(page.object["meta"]?["total"] == .int(5) && page.object["meta"]?["totalPages"] == .int(3), "\(page.raw)")
+            #expect(page.object["data"]?.arrayValue?.count == 2)
+            let search = try await client.call(.get, "/auth/admin/api/users?search=USER1", bearer: admin.token)
+            #expect(search.object["data"]?.arrayValue?.compactMap { $0["email"]?.stringValue } == ["user1@example.com"])
+            let byRole = try await client.call(.get, "/auth/admin/api/users?role=member", bearer: admin.token)
+            #expect(byRole.object["meta"]?["total"] == .int(1))
+            #expect(try await client.call(.get, "/auth/admin/api/users?status=nope", bearer: admin.token).code == "INVALID_INPUT")
+            #expect(try await client.call(.get, "/auth/admin/api/users?limit=1000", bearer: admin.token).code == "INVALID_INPUT")
+
+            let detail = try await client.call(.get, "/auth/admin/api/users/\(newID)", bearer: admin.token)
+            #expect(detail.object["loginMethods"]?["hasPassword"] == .bool(true))
+            #expect(detail.object["sessions"]?.arrayValue?.count == 1)
+
+            // Disabling ends the user's sessions at once.
+            let user0 = try #require(try await client.login("user0@example.com").accessToken)
+            let user0ID = try #require(try await client.call(.get, "/auth/me", bearer: user0).object["id"]?.stringValue)
+            let disabled = try await client.call(.patch, "/auth/admin/api/users/\(user0ID)", json: ["isActive": false], bearer: admin.token)
+            #expect(disabled.object["isActive"] == .bool(false), "\(disabled.raw)")
+            #expect(try await client.call(.get, "/auth/me", bearer: user0).status == .unauthorized)
+            #expect(try await client.login("user0@example.com").status == .unauthorized)
+            // Roles are replaced; the next login's token carries them.
+            let promoted = try await client.call(.patch, "/auth/admin/api/users/\(newID)", json: ["roles": ["tenant_admin"]], bearer: admin.token)
+            #expect(promoted.object["roles"] == .array(["tenant_admin"]))
+            let again = try #require(try await client.login("new@example.com", "a long enough secret").accessToken)
+            #expect(try jwtParts(again).payload["roles"] == .array(["tenant_admin"]))
+            // A password set by an admin ends every session and works at once.
+            _ = try await client.call(.patch, "/auth/admin/api/users/\(newID)", json: ["password": "another long secret"], bearer: admin.token)
+            #expect(try await client.call(.get, "/auth/me", bearer: again).status == .unauthorized)
+            #expect(try await client.login("new@example.com", "another long secret").status == .ok)
+
+            // Delete runs the hooks in its transaction: a throwing beforeDelete keeps the user.
+            _ = try await client.signup("keep@example.com")
+            let keep = try await client.call(.get, "/auth/admin/api/users?search=keep", bearer: admin.token)
+            let keepID = try #require(keep.object["data"]?.arrayValue?.first?["id"]?.stringValue)
+            let refused = try await client.call(.delete, "/auth/admin/api/users/\(keepID)", bearer: admin.token)
+            #expect(refused.code == "KEEP_ME")
+            #expect(try await client.login("keep@example.com").status == .ok)
+            #expect(try await client.call(.delete, "/auth/admin/api/users/\(newID)", bearer: admin.token).status == .ok)
+            #expect(try await client.call(.get, "/auth/admin/api/users/\(newID)", bearer: admin.token).code == "USER_NOT_FOUND")
+        }
+    }
+
+    /// Requirement 16: one session, one user's, or the whole tenant's.
+    @Test func adminsRevokeOneSessionAUsersOrEveryones() async throws {
+        try await TestApp.with { app, client in
+            let admin = try await Self.account(app, client, "admin@example.com", roles: ["tenant_admin"])
+            let ann = try await Self.account(app, client, "ann@example.com")
+            let annSecond = try #require(try await client.login("ann@example.com").accessToken)
+            let bob = try await Self.account(app, client, "bob@example.com")
+            let sessions = try await client.call(.get, "/auth/admin/api/users/\(ann.id)/sessions", bearer: admin.token)
+            let ids = sessions.body.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+            #expect(ids.count == 3, "\(sessions.raw)")  // signup, and two logins
+            let first = try jwtParts(ann.token).payload["sessionId"]?.stringValue ?? ""
+            #expect(try await client.call(.delete, "/auth/admin/api/users/\(ann.id)/sessions/\(first)", bearer: admin.token).status == .ok)
+            #expect(try await client.call(.get, "/auth/me", bearer: ann.token).status == .unauthorized)
+            #expect(try await client.call(.get, "/auth/me", bearer: annSecond).status == .ok)
+            // Another user's session id under ann is not found, and stays live.
+            let bobSession = try jwtParts(bob.token).payload["sessionId"]?.stringValue ?? ""
+            #expect(try await client.call(.delete, "/auth/admin/api/users/\(ann.id)/sessions/\(bobSession)", bearer: admin.token).code == "NOT_FOUND")
+            #expect(try await client.call(.get, "/auth/me", bearer: bob.token).status == .ok)
+            let all = try await client.call(.delete, "/auth/admin/api/users/\(ann.id)/sessions", bearer: admin.token)
+            #expect(all.object["revoked"] == .int(2))
+            #expect(try await client.call(.get, "/auth/me", bearer: annSecond).status == .unauthorized)
+            let everyone = try await client.call(.delete, "/auth/admin/api/sessions", bearer: admin.token)
+            #expect(everyone.object["revoked"]?.intValue ?? 0 >= 2)
+            #expect(try await client.call(.get, "/auth/me", bearer: bob.token).status == .unauthorized)
+            #expect(try await client.call(.get, "/auth/me", bearer: admin.token).status == .unauthorized)
+        }
+    }
+
+    @Test func rolesAndPermissionsAreManagedWithTheirRules() async throws {
+        try await TestApp.with(configure: { $0.revokeSessionsOnRoleChange = true }) { app, client in
+            let admin = try await Self.account(app, client, "admin@example.com", roles: ["tenant_admin"])
+            func call(_ method: HTTPRequest.Method, _ path: String, _ json: JSONValue? = nil) async throws -> Reply {
+                try await client.call(method, "/auth/admin/api" + path, json: json, bearer: admin.token)
+            }
+            #expect(try await call(.post, "/roles", ["name": "editor", "permissions": ["orders.read"]]).code == "INVALID_INPUT")
+            #expect(try await call(.post, "/permissions", ["name": "orders.read", "category": "orders"]).status == .created)
+            let role = try await call(.post, "/roles", ["name": "editor", "permissions": ["orders.read"]])
+            #expect(role.status == .created, "\(role.raw)")
+            let roleID = try #require(role.object["id"]?.stringValue)
+            #expect(try await call(.post, "/roles", ["name": "editor"]).code == "ROLE_ALREADY_EXISTS")
+            #expect(try await call(.post, "/roles", ["name": "bad name"]).code == "INVALID_INPUT")
+            #expect(try await call(.patch, "/roles/\(roleID)", ["name": "writer"]).code == "ROLE_NAME_UPDATE_NOT_ALLOWED")
+            #expect(try await call(.patch, "/roles/\(roleID)", ["guard": "portal"]).code == "ROLE_GUARD_UPDATE_NOT_ALLOWED")
+
+            let ed = try await Self.account(app, client, "ed@example.com", roles: ["editor"])
+            #expect(try jwtParts(ed.token).payload["permissions"] == .array(["orders.read"]))
+            // With revoke-on-change, changing what the role grants ends its holders' sessions.
+            let changed = try await call(.patch, "/roles/\(roleID)", ["permissions": [], "description": "Edits"])
+            #expect(changed.object["permissions"] == .array([]) && changed.object["description"] == "Edits")
+            #expect(try await client.call(.get, "/auth/me", bearer: ed.token).status == .unauthorized)
+
+            let roles = try await call(.get, "/roles")
+            let system = try #require(roles.body.arrayValue?.first { $0["name"] == "tenant_admin" }?["id"]?.stringValue)
+            #expect(try await call(.delete, "/roles/\(system)").code == "SYSTEM_ROLE_PROTECTED")
+            #expect(try await call(.patch, "/roles/\(system)", ["isActive": false]).code == "SYSTEM_ROLE_PROTECTED")
+            let builtIn = try await call(.get, "/permissions?category=users")
+            let builtInID = try #require(builtIn.body.arrayValue?.first?["id"]?.stringValue)
+            #expect(try await call(.delete, "/permissions/\(builtInID)").code == "SYSTEM_ROLE_PROTECTED")
+            #expect(try await call(.delete, "/roles/\(roleID)").status == .ok)
+            #expect(try await call(.get, "/roles/\(roleID)").code == "ROLE_NOT_FOUND")
+        }
+    }
+
+    /// Admin actions reach the audit trail with the admin as actor.
+    @Test func adminActionsAreAuditedWithTheirActor() async throws {
+        try await TestApp.with { app, client in
+            let admin = try await Self.account(app, client, "admin@example.com", roles: ["tenant_admin"])
+            let ann = try await Self.account(app, client, "ann@example.com")
+            _ = try await client.call(.patch, "/auth/admin/api/users/\(ann.id)", json: ["metadata": ["plan": "pro"]], bearer: admin.token)
+            _ = try await client.call(.delete, "/auth/admin/api/users/\(ann.id)/sessions", bearer: admin.token)
+            let trail = try await client.call(.get, "/auth/admin/api/audit?userId=\(ann.id)&kind=auth.*", bearer: admin.token)
+            let rows = trail.object["data"]?.arrayValue ?? []
+            let updated = try #require(rows.first { $0["kind"] == "auth.user.updated" }, "\(trail.raw)")
+            #expect(updated["actor"]?["id"]?.stringValue == admin.id.uuidString.lowercased())
+            let revoked = try #require(rows.first { $0["kind"] == "auth.session.revoked" })
+            #expect(revoked["actor"]?["id"]?.stringValue == admin.id.uuidString.lowercased())
+            #expect(revoked["data"]?["reason"] == "revoked_by_admin")
+            let failures = try await client.call(.get, "/auth/admin/api/audit?outcome=failure", bearer: admin.token)
+            #expect(failures.object["data"]?.arrayValue?.isEmpty == true)
+            #expect(try await client.call(.get, "/auth/admin/api/audit?from=yesterday", bearer: admin.token).code == "INVALID_INPUT")
+        }
+    }
+}
+
+/// Requirement 17 and the issue's isolation matrix: a tenant-A admin or user, acting on tenant-B
+/// ids (in the path, the body or `x-tenant-id`), is refused and changes nothing in B.
+extension AdminAPITests {
+    @Test func tenantAUsersAndAdminsCannotReachTenantB() async throws {
+        try await TestApp.with { app, client in
+            let a = try await app.tenant("a")
+            let b = try await app.tenant("b")
+            let adminA = try await Self.account(app, client, "admin@example.com", tenant: a, roles: ["tenant_admin"])
+            let userA = try await Self.account(app, client, "ann@example.com", tenant: a)
+            let adminB = try await Self.account(app, client, "admin@example.com", tenant: b, roles: ["tenant_admin"])
+            let bob = try await Self.account(app, client, "bob@example.com", tenant: b)
+            let bobSession = try #require(try jwtParts(bob.token).payload["sessionId"]?.stringValue)
+            let bobKey = try await client.call(.post, "/auth/api-keys", json: ["name": "b"], bearer: bob.token)
+            let bobKeyID = try #require(bobKey.object["id"]?.stringValue, "\(bobKey.raw)")
+            let roleB = try await client.call(.post, "/auth/admin/api/roles", json: ["name": "b-only"], bearer: adminB.token)
+            let roleBID = try #require(roleB.object["id"]?.stringValue, "\(roleB.raw)")
+            let trailBefore = try await app.scalar(b, "SELECT count(*)::int8 FROM audit_log")
+
+            // Tenant B's ids in the path of tenant A's admin API: not found there.
+            let api = "/auth/admin/api"
+            let byPath: [(HTTPRequest.Method, String, JSONValue?, String)] = [
+                (.get, "\(api)/users/\(bob.id)", nil, "USER_NOT_FOUND"),
+                (.patch, "\(api)/users/\(bob.id)", ["isActive": false], "USER_NOT_FOUND"),
+                (.delete, "\(api)/users/\(bob.id)", nil, "USER_NOT_FOUND"),
+                (.get, "\(api)/users/\(bob.id)/sessions", nil, "USER_NOT_FOUND"),
+                (.delete, "\(api)/users/\(bob.id)/sessions", nil, "USER_NOT_FOUND"),
+                (.delete, "\(api)/users/\(bob.id)/sessions/\(bobSession)", nil, "NOT_FOUND"),
+                (.get, "\(api)/roles/\(roleBID)", nil, "ROLE_NOT_FOUND"),
+                (.patch, "\(api)/roles/\(roleBID)", ["description": "x"], "ROLE_NOT_FOUND"),
+                (.delete, "\(api)/roles/\(roleBID)", nil, "ROLE_NOT_FOUND"),
+            ]
+            for (method, path, json, code) in byPath {
+                let r = try await client.call(method, path, json: json, bearer: adminA.token)
+                #expect(r.code == code, "\(method) \(path): \(r.raw)")
+            }
+            // The user routes with B's ids: not found.
+            #expect(try await client.call(.delete, "/auth/sessions/\(bobSession)", bearer: userA.token).code == "NOT_FOUND")
+            #expect(try await client.call(.delete, "/auth/api-keys/\(bobKeyID)", bearer: userA.token).status == .notFound)
+            // B named by header or body: refused before anything runs.
+            for (method, path) in [(HTTPRequest.Method.get, "\(api)/users"), (.delete, "\(api)/sessions"), (.get, "/auth/me"), (.get, "/auth/sessions")] {
+                let token = path.hasPrefix(api) ? adminA.token : userA.token
+                let r = try await client.call(method, path, bearer: token, headers: ["x-tenant-id": b.slug])
+                #expect(r.status == .forbidden && r.code == "INVALID_TENANT", "\(path): \(r.raw)")
+            }
+            let created = try await client.call(
+                .post, "\(api)/users", json: ["email": "x@example.com", "tenantId": .string(b.slug)], bearer: adminA.token)
+            #expect(created.status == .created || created.code == "INVALID_TENANT", "\(created.raw)")
+            #expect(try await app.scalar(b, "SELECT count(*)::int8 FROM users WHERE email = 'x@example.com'") == 0)
+            // A's own listing shows none of B's users.
+            let listed = try await client.call(.get, "\(api)/users?limit=100", bearer: adminA.token)
+            #expect(!(listed.object["data"]?.arrayValue ?? []).contains { $0["id"]?.stringValue == bob.id.uuidString.lowercased() })
+            // A forged tenant claim (B's id in A's token) fails the signature.
+            let parts = adminA.token.split(separator: ".").map(String.init)
+            var payload = try jwtParts(adminA.token).payload
+            payload["tenantId"] = .string(b.id.uuidString.lowercased())
+            let forged = [parts[0], Base64URL.encode(Array(JSONValue.object(payload).jsonText.utf8)), parts[2]].joined(separator: ".")
+            #expect(try await client.call(.get, "\(api)/users", bearer: forged).code == "INVALID_TOKEN")
+
+            // Nothing of B changed.
+            #expect(try await client.call(.get, "/auth/me", bearer: bob.token).status == .ok)
+            #expect(try await client.call(.get, "\(api)/roles/\(roleBID)", bearer: adminB.token).status == .ok)
+            #expect(try await app.scalar(b, "SELECT count(*)::int8 FROM users WHERE is_active") == 2)
+            #expect(try await app.scalar(b, "SELECT count(*)::int8 FROM audit_log") == trailBefore)
+        }
+    }
+}
