@@ -262,3 +262,42 @@ extension AdminAPITests {
         }
     }
 }
+
+extension AdminAPITests {
+    /// Dead letters of the tenant's own events are listed and retried; another tenant's are not
+    /// even seen.
+    @Test func deadLettersOfTheTenantsEventsAreListedAndRetried() async throws {
+        try await TestApp.with { app, client in
+            let a = try await app.tenant("a")
+            let b = try await app.tenant("b")
+            let admin = try await Self.account(app, client, "admin@example.com", tenant: a, roles: ["tenant_admin"])
+            _ = try await Self.account(app, client, "bob@example.com", tenant: b)
+            let group = "g-\(UUID().uuidString.prefix(8).lowercased())"
+            try await app.pool.query("INSERT INTO auth.consumer_groups (name, last_snapshot) VALUES ($1, pg_current_snapshot())", group)
+            // Every event of both tenants dead-lettered in that group.
+            try await app.pool.query(
+                """
+                INSERT INTO auth.event_deliveries (group_name, event_id, status, attempts, last_error)
+                SELECT $1, id, 'dead', 8, 'handler failed' FROM auth.events WHERE tenant_id IN ($2, $3)
+                """, group, a.id, b.id)
+            let list = try await client.call(.get, "/auth/admin/api/events/deliveries?status=dead&group=\(group)", bearer: admin.token)
+            let rows = list.object["data"]?.arrayValue ?? []
+            let ownEvents = try await app.events(a).count
+            #expect(rows.count == ownEvents && ownEvents > 0, "\(list.raw)")
+            let eventID = try #require(rows.first?["eventId"]?.stringValue)
+            let retried = try await client.call(.post, "/auth/admin/api/events/deliveries/\(group)/\(eventID)/retry", bearer: admin.token)
+            #expect(retried.status == .ok, "\(retried.raw)")
+            #expect(try await client.call(.post, "/auth/admin/api/events/deliveries/\(group)/\(eventID)/retry", bearer: admin.token).code == "DELIVERY_NOT_FOUND")
+            // A dead letter of tenant B's event: not found for A's admin, and still dead.
+            let bEvent = try #require(
+                try await app.pool.query("SELECT id FROM auth.events WHERE tenant_id = $1 LIMIT 1", b.id).first?.decode("id", as: UUID.self))
+            let cross = try await client.call(.post, "/auth/admin/api/events/deliveries/\(group)/\(bEvent)/retry", bearer: admin.token)
+            #expect(cross.code == "DELIVERY_NOT_FOUND")
+            let still = try await app.pool.query(
+                "SELECT status FROM auth.event_deliveries WHERE group_name = $1 AND event_id = $2", group, bEvent
+            ).first?.decode("status", as: String.self)
+            #expect(still == "dead")
+            try await app.pool.query("DELETE FROM auth.consumer_groups WHERE name = $1", group)
+        }
+    }
+}

@@ -6,8 +6,9 @@ import Foundation
 #endif
 import Hummingbird
 
-/// `/auth/admin/api/roles…`, `/permissions…` and `/audit` for tenant admins (API.md), behind the
-/// guard and `auth.admin`, each with its own permission, in the token's tenant.
+/// `/auth/admin/api/roles…`, `/permissions…`, `/audit` and `/events/deliveries…` for tenant
+/// admins (API.md), behind the guard and `auth.admin`, each with its own permission, in the
+/// token's tenant.
 struct AdminRoleRoutes: Sendable {
     let env: AuthEnvironment
 
@@ -33,6 +34,31 @@ struct AdminRoleRoutes: Sendable {
             return JSONResponse.message("Permission deleted")
         }
         api.add(middleware: RequireAuthorization(permissions: ["auth.audit.read"])).get("audit", use: audit)
+        api.add(middleware: RequireAuthorization(permissions: ["auth.events.read"])).get("events/deliveries", use: deliveries)
+        api.add(middleware: RequireAuthorization(permissions: ["auth.events.retry"])).post("events/deliveries/:group/:event/retry", use: retry)
+    }
+
+    /// `?status=pending|dead|done&group&limit`: deliveries of this tenant's events.
+    @Sendable func deliveries(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let q = QueryFields(request)
+        let (status, group) = (try q.choice("status", ["pending", "dead", "done"]), try q.string("group", maxLength: 63))
+        let limit = try q.int("limit", in: 1...500) ?? 100
+        let rows = try await env.db.statements {
+            try await DeliveryStore().list(tenantID: context.principal.tenant.id, status: status, group: group, limit: limit, on: $0)
+        }
+        return JSONResponse.make(.object(["data": .array(rows.map(JSONValue.object))]))
+    }
+
+    /// Re-queues a dead letter of one of this tenant's events (404 `DELIVERY_NOT_FOUND` otherwise).
+    @Sendable func retry(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        guard let group = context.parameters.get("group"), (1...63).contains(group.utf8.count), !TextInput.hasControlCharacters(group),
+              let event = context.parameters.get("event").flatMap(UUID.init(uuidString:))
+        else { throw AuthError.invalidInput("event", "must be a consumer group and an event id") }
+        let retried = try await env.db.statements {
+            try await DeliveryStore().retry(tenantID: context.principal.tenant.id, group: group, event: event, on: $0)
+        }
+        guard retried else { throw AuthError(.deliveryNotFound) }
+        return JSONResponse.message("Delivery queued again")
     }
 
     var flow: AdminRoleFlow { AdminRoleFlow(env: env) }
