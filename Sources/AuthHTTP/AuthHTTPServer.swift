@@ -44,6 +44,7 @@ public enum AuthHTTPServer {
             let admin = guardedGroup(router, path: "auth/admin/api", env: env).add(middleware: RequireAuthorization(permissions: ["auth.admin"]))
             AdminUserRoutes(env: env).register(on: admin)
             AdminRoleRoutes(env: env).register(on: admin)
+            ConsoleRoutes(env: env, transport: transport).register(on: router)
             // The MFA routes a login's challenge-stage token may call.
             let pending = router.group("auth/mfa").add(middleware: AuthGuardMiddleware(env: env, transport: transport, allowsPendingMfa: true))
                 .group(context: AuthenticatedContext.self)

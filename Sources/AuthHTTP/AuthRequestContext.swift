@@ -13,6 +13,8 @@ public struct AuthRequestContext: RequestContext, RemoteAddressRequestContext {
     var principal: Principal?
     /// The JSON body the guard read (guarded writes), so the handler does not read it twice.
     var body: JSONObject?
+    /// Set only by `ConsoleGuardMiddleware`: the platform admin of the console session.
+    var console: PlatformAdminFlow.Console?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -7,5 +7,7 @@ struct AuthdCommand: AsyncParsableCommand {
         commandName: "authd",
         abstract: "Multi-tenant authentication service on PostgreSQL.",
         discussion: "Configuration comes from AUTH_* environment variables (see README).",
-        subcommands: [ServeCommand.self, ListenCommand.self, MigrateCommand.self, TenantCommand.self, KeysCommand.self, EventsCommand.self])
+        subcommands: [
+            ServeCommand.self, ListenCommand.self, MigrateCommand.self, TenantCommand.self, AdminCommand.self, KeysCommand.self, EventsCommand.self,
+        ])
 }

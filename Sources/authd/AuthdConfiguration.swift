@@ -259,6 +259,14 @@ struct AuthdConfiguration: Sendable {
         settings.lockout.base = .seconds(base)
         settings.lockout.maximum = .seconds(maximum)
 
+        if let secret = config.string(forKey: "auth.admin.secret", isSecret: true), !secret.isEmpty {
+            if secret.utf8.count < 24 { problems.append("AUTH_ADMIN_SECRET must be at least 24 characters (it creates the first platform admin)") }
+            settings.adminBootstrapSecret = secret
+        }
+        let adminHours = config.int(forKey: "auth.admin.session.hours", default: 8)
+        if !(1...168).contains(adminHours) { problems.append("AUTH_ADMIN_SESSION_HOURS must be 1–168") }
+        settings.adminSessionTTL = .seconds(adminHours * 3600)
+
         do {
             settings.trustedProxies = try TrustedProxies(parsing: config.string(forKey: "auth.trusted.proxies", default: ""))
         } catch {

@@ -1,11 +1,11 @@
 import ArgumentParser
 import AuthCore
 
-/// `authd tenant create|list|delete`.
+/// `authd tenant create|list|delete|grant`.
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant", abstract: "Manage tenants (one PostgreSQL schema each).",
-        subcommands: [Create.self, List.self, Delete.self])
+        subcommands: [Create.self, List.self, Delete.self, Grant.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tenant and its schema.")
@@ -57,6 +57,40 @@ struct TenantCommand: AsyncParsableCommand {
             try await Runtime.run { runtime in
                 try await runtime.registry.delete(slug: slug)
                 Console.out("deleted tenant \(slug)")
+            }
+        }
+    }
+
+    struct Grant: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give a tenant's user one of the tenant's roles (e.g. tenant_admin), effective at their next login or refresh.")
+
+        @Argument(help: "Slug of the tenant.")
+        var slug: String
+
+        @Argument(help: "E-mail of the user.")
+        var email: String
+
+        @Argument(help: "Role: its name, or guard:name outside the web guard.")
+        var role: String
+
+        func run() async throws {
+            try await Runtime.run { runtime in
+                guard let tenant = try await runtime.registry.find(slug) else { throw AuthError.tenantNotFound }
+                guard let address = Identifier.email(email) else { throw AuthError(.invalidEmailFormat) }
+                try await runtime.db.inTenant(tenant) { tx in
+                    guard let user = try await UserStore().find(email: address, phone: nil, on: tx) else { throw AuthError.userNotFound }
+                    guard try await RoleRegistryStore().role(reference: role, on: tx) != nil else {
+                        throw AuthError(.roleNotFound, message: "Role not found: \(role)")
+                    }
+                    try await RoleStore().assign([role], to: user.id, on: tx)
+                    // Audited like an admin's change (the outbox trigger writes the row).
+                    try await EventOutbox().append(
+                        AuthEvent(
+                            .userRolesChanged, tenantID: tenant.id, actor: ["type": .string("operator")], subject: AuthEvent.user(user.id),
+                            data: ["granted": .string(role)]), in: tx)
+                }
+                Console.out("granted \(role) to \(address) in \(tenant.slug)")
             }
         }
     }

@@ -42,7 +42,7 @@ import Testing
     /// reading a pipe to EOF blocked a cooperative thread until every holder of the pipe's write
     /// end exited — and an `authd serve` another test spawned at the same moment inherited it, so
     /// two such reads stalled the whole (2-thread) pool and the run hung.
-    static func run(_ args: [String], env: [String: String]) async throws -> Result {
+    static func run(_ args: [String], env: [String: String], stdin: String? = nil) async throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binary())
         process.arguments = args
@@ -50,10 +50,13 @@ import Testing
         let base = NSTemporaryDirectory() + "authd-run-\(UUID().uuidString)"
         FileManager.default.createFile(atPath: base + ".out", contents: nil)
         FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        FileManager.default.createFile(atPath: base + ".in", contents: Data((stdin ?? "").utf8))
         defer {
             try? FileManager.default.removeItem(atPath: base + ".out")
             try? FileManager.default.removeItem(atPath: base + ".err")
+            try? FileManager.default.removeItem(atPath: base + ".in")
         }
+        process.standardInput = FileHandle(forReadingAtPath: base + ".in")
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
         process.standardOutput = out
@@ -95,6 +98,42 @@ import Testing
         let delete = try await Self.run(["tenant", "delete", "acme", "--yes"], env: env)
         #expect(delete.status == 0, "\(delete.stderr)")
         #expect(!(try await Self.run(["tenant", "list"], env: env)).stdout.contains("acme"))
+    }
+
+    /// Operators script the console's accounts and tenant admins: `authd admin create` (the
+    /// password on stdin, never in argv), `authd tenant grant <slug> <email> <role>` (audited).
+    @Test func adminCreateAndTenantGrant() async throws {
+        let db = try await TestDatabases.shared.blank()
+        let env = Self.environment(db)
+        #expect(try await Self.run(["migrate"], env: env).status == 0)
+        let weak = try await Self.run(["admin", "create", "--email", "op@example.com"], env: env, stdin: "short\n")
+        #expect(weak.status == 2 && weak.stderr.contains("PASSWORD_TOO_SHORT"), "\(weak.stderr)")
+        let made = try await Self.run(["admin", "create", "--email", "Op@Example.com"], env: env, stdin: "an operator password\n")
+        #expect(made.status == 0 && made.stdout.contains("created platform admin op@example.com"), "\(made.stderr)")
+        #expect(try await Self.run(["admin", "list"], env: env).stdout.contains("op@example.com"))
+
+        try await db.withPool { pool in
+            let schema = try #require(
+                try await pool.query("SELECT schema_name FROM auth.tenants WHERE slug = 'default'").first?.decode("schema_name", as: String.self))
+            try await pool.withTransaction(searchPath: schema) { tx in try await tx.query("INSERT INTO users (email) VALUES ('ann@example.com')") }
+            let unknown = try await Self.run(["tenant", "grant", "default", "ann@example.com", "no_such_role"], env: env)
+            #expect(unknown.status == 2 && unknown.stderr.contains("ROLE_NOT_FOUND"))
+            let grant = try await Self.run(["tenant", "grant", "default", "ann@example.com", "tenant_admin"], env: env)
+            #expect(grant.status == 0, "\(grant.stderr)")
+            let held = try await pool.withTransaction(searchPath: schema) { tx in
+                try await tx.query(
+                    """
+                    SELECT count(*)::int8 AS n FROM user_roles ur JOIN roles r ON r.id = ur.role_id JOIN users u ON u.id = ur.user_id
+                    WHERE u.email = 'ann@example.com' AND r.name = 'tenant_admin'
+                    """
+                ).first?.decode("n", as: Int.self)
+            }
+            #expect(held == 1)
+            let audited = try await pool.withTransaction(searchPath: schema) { tx in
+                try await tx.query("SELECT count(*)::int8 AS n FROM audit_log WHERE kind = 'auth.user.roles_changed'").first?.decode("n", as: Int.self)
+            }
+            #expect(audited == 1)
+        }
     }
 
     /// The CLI beside `make run`: `deploy/authd` loads the settings `make run` wrote to its data

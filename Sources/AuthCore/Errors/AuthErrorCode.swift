@@ -69,7 +69,7 @@ extension AuthErrorCode {
     // MARK: tenants
     public static let tenantNotFound = AuthErrorCode("TENANT_NOT_FOUND", 404, "Tenant not found")
     public static let tenantAlreadyExists = AuthErrorCode("TENANT_ALREADY_EXISTS", 409, "A tenant with this slug already exists")
-    public static let tenantProtected = AuthErrorCode("TENANT_PROTECTED", 409, "The default tenant cannot be deleted")
+    public static let tenantProtected = AuthErrorCode("TENANT_PROTECTED", 409, "The default tenant cannot be deleted or disabled")
     /// A body or header names another tenant than the access token.
     public static let invalidTenant = AuthErrorCode("INVALID_TENANT", 403, "Tenant does not match the token")
 
@@ -120,6 +120,15 @@ extension AuthErrorCode {
     public static let noRolesAssigned = AuthErrorCode("NO_ROLES_ASSIGNED", 403, "No roles assigned")
     public static let guardMismatch = AuthErrorCode("GUARD_MISMATCH", 403, "No role of the required guard")
 
+    // MARK: platform admins (reference §1.3, behaviour 40)
+    public static let invalidSecretKey = AuthErrorCode("INVALID_SECRET_KEY", 401, "Invalid secret key")
+    public static let adminBootstrapClosed = AuthErrorCode("ADMIN_BOOTSTRAP_CLOSED", 403, "An admin exists already; sign in instead")
+    public static let adminConsoleSecretNotConfigured = AuthErrorCode(
+        "ADMIN_CONSOLE_SECRET_NOT_CONFIGURED", 403, "No admin bootstrap secret is configured (AUTH_ADMIN_SECRET)")
+    public static let adminLastRemaining = AuthErrorCode("ADMIN_LAST_REMAINING", 409, "The last admin cannot be deleted")
+    public static let adminUserExists = AuthErrorCode("ADMIN_USER_EXISTS", 409, "An admin with this e-mail exists already")
+    public static let adminUserNotFound = AuthErrorCode("ADMIN_USER_NOT_FOUND", 404, "Admin not found")
+
     // MARK: roles and permissions (admin)
     public static let roleNotFound = AuthErrorCode("ROLE_NOT_FOUND", 404, "Role not found")
     public static let roleAlreadyExists = AuthErrorCode("ROLE_ALREADY_EXISTS", 409, "A role with this name already exists in this guard")
@@ -157,7 +166,8 @@ extension AuthErrorCode {
         verificationCodeExpired, otpInvalid, otpExpired, passwordlessDisabled, currentPasswordIncorrect, newPasswordSameAsCurrent,
         passwordResetTokenInvalid, passwordResetTokenExpired, mfaRequired, mfaNotEnabled, mfaTogglingNotAllowed,
         mfaCannotEnableWithoutMethod, mfaMethodNotAvailable, mfaCodeInvalid, mfaRecoveryCodeInvalid, reauthenticationRequired, invalidAPIKeyFormat, invalidAPIKey,
-        apiKeyExpired, apiKeyDeactivated, missingRequiredPermissions, missingRequiredRoles, noRolesAssigned, guardMismatch, roleNotFound, roleAlreadyExists, roleNameUpdateNotAllowed,
+        apiKeyExpired, apiKeyDeactivated, missingRequiredPermissions, missingRequiredRoles, noRolesAssigned, guardMismatch, invalidSecretKey, adminBootstrapClosed, adminConsoleSecretNotConfigured, adminLastRemaining,
+        adminUserExists, adminUserNotFound, roleNotFound, roleAlreadyExists, roleNameUpdateNotAllowed,
         roleGuardUpdateNotAllowed, systemRoleProtected, permissionNotFound, permissionAlreadyExists, rateLimited, serviceUnavailable, notReady, internalError,
     ]
 }

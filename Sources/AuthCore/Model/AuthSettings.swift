@@ -25,6 +25,11 @@ public struct AuthSettings: Sendable {
     /// A change of a user's roles (or of a role's permissions or active flag) by an admin ends
     /// the affected users' sessions at once; otherwise it takes effect at their next refresh.
     public var revokeSessionsOnRoleChange = false
+    /// The secret that creates the first platform admin (`POST /auth/admin/signup`) while none
+    /// exists; nil: only `authd admin create` can.
+    public var adminBootstrapSecret: String?
+    /// How long a platform admin's console session lasts (absolute).
+    public var adminSessionTTL: Duration = .seconds(8 * 3600)
     /// Cookies carry `Secure` (always in production).
     public var secureCookies = true
     /// Cookie-authenticated writes need an `x-csrf-token` bound to their session and an allowed

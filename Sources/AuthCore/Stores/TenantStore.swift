@@ -36,6 +36,16 @@ public struct TenantStore: Sendable {
         try await db.query("SELECT \(Tenant.columns) FROM auth.tenants WHERE slug = $1", slug).first.map(Tenant.init(row:))
     }
 
+    /// Changes a tenant's name and/or status; nil when there is no such tenant.
+    public func update(id: UUID, name: String?, status: Tenant.Status?, on db: some PGQueryable) async throws -> Tenant? {
+        try await db.query(
+            """
+            UPDATE auth.tenants SET name = coalesce($2, name), status = coalesce($3, status), updated_at = now()
+            WHERE id = $1 RETURNING \(Tenant.columns)
+            """, id, name, status?.rawValue
+        ).first.map(Tenant.init(row:))
+    }
+
     /// Deletes the registry row of `slug` (locked first); returns the deleted tenant.
     public func delete(slug: String, on db: some PGQueryable) async throws -> Tenant? {
         try await db.query("DELETE FROM auth.tenants WHERE slug = $1 RETURNING \(Tenant.columns)", slug).first.map(Tenant.init(row:))

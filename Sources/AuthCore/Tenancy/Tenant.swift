@@ -44,3 +44,14 @@ public struct Tenant: Sendable, Equatable {
         updatedAt = try row.decode("updated_at")
     }
 }
+
+extension Tenant {
+    /// The admin console's view (its settings as stored).
+    public var json: JSONObject {
+        [
+            "id": .string(id.uuidString.lowercased()), "slug": .string(slug), "name": .string(name), "status": .string(status.rawValue),
+            "settings": (try? JSONValue.parse(settings)) ?? .object([:]),
+            "createdAt": .string(ISO8601.format(createdAt)), "updatedAt": .string(ISO8601.format(updatedAt)),
+        ]
+    }
+}

@@ -63,6 +63,19 @@ public struct TenantRegistry: Sendable {
         }
     }
 
+    /// Renames, disables or re-enables a tenant (404 when unknown; the default tenant cannot be
+    /// disabled). A disabled tenant resolves no more: within the directory's TTL every process
+    /// refuses its logins and its tokens.
+    public func update(id: UUID, name: String?, status: Tenant.Status?) async throws -> Tenant {
+        guard let current = try await db.statements({ try await store.find(id: id, on: $0) }) else { throw AuthError.tenantNotFound }
+        if status == .disabled, current.slug == TenantSlug.defaultTenant.value { throw AuthError.tenantProtected }
+        let validName = try name.map { try Self.validName($0, slug: try TenantSlug(current.slug)) }
+        guard let updated = try await db.statements({ try await store.update(id: id, name: validName, status: status, on: $0) }) else {
+            throw AuthError.tenantNotFound
+        }
+        return updated
+    }
+
     static func validName(_ name: String?, slug: TenantSlug) throws -> String {
         guard let name else { return slug.value }
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
