@@ -1,11 +1,11 @@
 import ArgumentParser
 import AuthCore
 
-/// `authd tenant create|list|delete|grant`.
+/// `authd tenant create|list|delete|grant|set`.
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant", abstract: "Manage tenants (one PostgreSQL schema each).",
-        subcommands: [Create.self, List.self, Delete.self, Grant.self])
+        subcommands: [Create.self, List.self, Delete.self, Grant.self, Set.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tenant and its schema.")
@@ -91,6 +91,39 @@ struct TenantCommand: AsyncParsableCommand {
                             data: ["granted": .string(role)]), in: tx)
                 }
                 Console.out("granted \(role) to \(address) in \(tenant.slug)")
+            }
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a tenant's settings: key=value … (true/false, a number, or null for the deployment's value).",
+            discussion: "Keys: registrationEnabled, autoLoginAfterSignup, passwordMinLength, sessionIdleTimeout, sessionLifetime (seconds), lockoutThreshold.")
+
+        @Argument(help: "Slug of the tenant.")
+        var slug: String
+
+        @Argument(help: "Settings as key=value.")
+        var settings: [String]
+
+        func run() async throws {
+            var changes: JSONObject = [:]
+            for pair in settings {
+                guard let eq = pair.firstIndex(of: "=") else { throw ValidationError("\(pair): expected key=value") }
+                let (key, text) = (String(pair[..<eq]), String(pair[pair.index(after: eq)...]))
+                switch text {
+                case "true": changes[key] = .bool(true)
+                case "false": changes[key] = .bool(false)
+                case "null": changes[key] = .null
+                default:
+                    guard let n = Int(text) else { throw ValidationError("\(key): expected true, false, a number or null") }
+                    changes[key] = .int(n)
+                }
+            }
+            try await Runtime.run { runtime in
+                guard let tenant = try await runtime.registry.find(slug) else { throw AuthError.tenantNotFound }
+                let updated = try await runtime.registry.updateSettings(id: tenant.id, changes)
+                Console.out("settings of \(updated.slug): \(JSONValue.object(updated.overrides.json).jsonText)")
             }
         }
     }

@@ -301,3 +301,41 @@ extension AdminAPITests {
         }
     }
 }
+
+extension AdminAPITests {
+    /// Issue 18 item 6: a tenant's own settings, validated, applied to that tenant only.
+    @Test func tenantSettingsApplyToTheirTenantOnly() async throws {
+        try await TestApp.with { app, client in
+            let a = try await app.tenant("a")
+            let admin = try await Self.account(app, client, "admin@example.com", tenant: a, roles: ["tenant_admin"])
+            func patch(_ json: JSONValue) async throws -> Reply {
+                try await client.call(.patch, "/auth/admin/api/settings", json: json, bearer: admin.token)
+            }
+            let initial = try await client.call(.get, "/auth/admin/api/settings", bearer: admin.token)
+            #expect(initial.object["effective"]?["registrationEnabled"] == .bool(true) && initial.object["settings"] == .object([:]))
+            #expect(try await patch(["sessionIdleTimeout": 100]).code == "INVALID_INPUT")
+            #expect(try await patch(["registrationEnabled": "no"]).code == "INVALID_INPUT")
+            #expect(try await patch(["colour": "blue"]).code == "INVALID_INPUT")
+            #expect(try await patch(["passwordMinLength": 7]).code == "INVALID_INPUT")
+
+            let closed = try await patch(["registrationEnabled": false, "passwordMinLength": 20])
+            #expect(closed.object["settings"] == ["registrationEnabled": false, "passwordMinLength": 20], "\(closed.raw)")
+            let refused = try await client.signup("new@example.com", tenant: a.slug)
+            #expect(refused.status == .forbidden && refused.code == "REGISTRATION_DISABLED")
+            #expect(try await client.signup("new@example.com").status == .ok)  // the default tenant is untouched
+            _ = try await patch(["registrationEnabled": .null, "autoLoginAfterSignup": false])
+            #expect(try await client.signup("new@example.com", "fifteen chars!!", tenant: a.slug).code == "PASSWORD_TOO_SHORT")
+            let quiet = try await client.signup("new@example.com", "twenty characters or more", tenant: a.slug)
+            #expect(quiet.status == .ok && quiet.accessToken == "", "\(quiet.raw)")  // nest-auth's empty tokens: no session
+
+            _ = try await patch(["lockoutThreshold": 1])
+            #expect(try await client.login("new@example.com", "a wrong password!!!!!", tenant: a.slug).code == "INVALID_CREDENTIALS")
+            #expect(try await client.login("new@example.com", "twenty characters or more", tenant: a.slug).code == "INVALID_CREDENTIALS")
+            // Only holders of auth.settings.write change settings.
+            try await app.env.db.inTenant(a) { tx in try await RoleStore().upsert("viewer", permissions: ["auth.admin"], on: tx) }
+            let viewer = try await Self.account(app, client, "viewer@example.com", tenant: a, roles: ["viewer"])
+            #expect(try await client.call(.patch, "/auth/admin/api/settings", json: ["lockoutThreshold": 0], bearer: viewer.token).code
+                == "MISSING_REQUIRED_PERMISSIONS")
+        }
+    }
+}

@@ -134,6 +134,10 @@ import Testing
             }
             #expect(audited == 1)
         }
+        let set = try await Self.run(["tenant", "set", "default", "registrationEnabled=false", "passwordMinLength=12"], env: env)
+        #expect(set.status == 0 && set.stdout.contains("\"passwordMinLength\":12"), "\(set.stdout) \(set.stderr)")
+        let bad = try await Self.run(["tenant", "set", "default", "passwordMinLength=4"], env: env)
+        #expect(bad.status == 2 && bad.stderr.contains("INVALID_INPUT"))
     }
 
     /// The CLI beside `make run`: `deploy/authd` loads the settings `make run` wrote to its data

@@ -82,7 +82,7 @@ public struct AdminUserFlow: Sendable {
         let (email, phone) = try Identifier.parse(email: account.email, phone: account.phone)
         var hash: String?
         if let password = account.password {
-            try env.settings.passwordPolicy.check(
+            try env.settings(for: principal.tenant).passwordPolicy.check(
                 password, context: PasswordPolicy.contextWords(email: email, phone: phone, tenant: principal.tenant))
             hash = try await env.hashPassword(password)
         }
@@ -110,7 +110,7 @@ public struct AdminUserFlow: Sendable {
         if let password {
             let known = try await env.db.tenantStatements(principal.tenant) { try await env.users.find(id: id, on: $0) }
             guard let known else { throw AuthError.userNotFound }
-            try env.settings.passwordPolicy.check(
+            try env.settings(for: principal.tenant).passwordPolicy.check(
                 password, context: PasswordPolicy.contextWords(email: known.email, phone: known.phone, tenant: principal.tenant))
             hash = try await env.hashPassword(password)
         }

@@ -66,6 +66,11 @@ public struct AuthEnvironment: Sendable {
     }
 
     /// Hashes with the `password.hash` hook or argon2id.
+    /// The settings in force for `tenant`: the deployment's with the tenant's own applied.
+    public func settings(for tenant: Tenant) -> AuthSettings {
+        tenant.overrides == TenantSettings() ? settings : tenant.overrides.applied(to: settings)
+    }
+
     func hashPassword(_ password: String) async throws -> String {
         if let hook = hooks.password.hash { return try await hook(password) }
         return try await Self.unlessOverloaded { try await hasher.hash(password) }

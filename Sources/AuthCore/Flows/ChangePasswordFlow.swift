@@ -36,7 +36,7 @@ public struct ChangePasswordFlow: Sendable {
         let stored = try await OwnPasswordCheck(env: env).verify(
             current, principal: principal, request: request, wrong: AuthError(.currentPasswordIncorrect))
         guard new != current else { throw AuthError(.newPasswordSameAsCurrent) }
-        try env.settings.passwordPolicy.check(new, context: PasswordPolicy.contextWords(user: user, tenant: tenant))
+        try env.settings(for: tenant).passwordPolicy.check(new, context: PasswordPolicy.contextWords(user: user, tenant: tenant))
         let hash = try await env.hashPassword(new)
         let shaping = SessionShaping(env: env)
 

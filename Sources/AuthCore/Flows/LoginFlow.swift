@@ -196,7 +196,7 @@ public struct LoginFlow: Sendable {
         // locked account against an id that matches nothing — so each costs the same round trips.
         let counted = locked ? nil : user
         try await env.db.inTenant(tenant) { tx in
-            if let until = try await env.credentials.recordFailure(userID: counted?.id ?? UUID(), policy: env.settings.lockout, on: tx),
+            if let until = try await env.credentials.recordFailure(userID: counted?.id ?? UUID(), policy: env.settings(for: tenant).lockout, on: tx),
                let user = counted
             {
                 AuthMetrics.accountsLocked.increment()

@@ -119,7 +119,7 @@ public struct PasswordResetFlow: Sendable {
                 return try await env.users.find(id: found.userID, on: db)
             }
             guard let owner else { throw AuthError(.passwordResetTokenInvalid) }
-            try env.settings.passwordPolicy.check(newPassword, context: PasswordPolicy.contextWords(user: owner, tenant: tenant))
+            try env.settings(for: tenant).passwordPolicy.check(newPassword, context: PasswordPolicy.contextWords(user: owner, tenant: tenant))
             let hash = try await env.hashPassword(newPassword)
             try await env.db.inTenant(tenant) { tx in
                 guard let found = try await env.codes.lockResetToken(digest: token.digest, on: tx), found.userID == owner.id,

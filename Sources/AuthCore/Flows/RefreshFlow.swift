@@ -91,7 +91,7 @@ public struct RefreshFlow: Sendable {
         let next = try env.tokens.mintRefresh(tenantID: tenant.id, sessionID: token.sessionID, generation: token.generation + 1)
         let rotation = SessionStore.Rotation(
             sessionID: token.sessionID, generation: next.generation, currentDigest: next.digest, previousDigest: token.digest,
-            sealedCurrent: try token.seal(next: next), keyID: next.keyID, data: [:], idleTimeout: env.settings.sessionIdleTimeout,
+            sealedCurrent: try token.seal(next: next), keyID: next.keyID, data: [:], idleTimeout: env.settings(for: tenant).sessionIdleTimeout,
             event: try env.outbox.row(AuthEvent(.refreshToken, tenantID: tenant.id, data: ["generation": .int(next.generation)])))
         let sessions = env.sessions
         guard let (session, user, roles, permissions) = try await env.db.tenantStatements(tenant, { scope in
@@ -138,7 +138,7 @@ public struct RefreshFlow: Sendable {
                     SessionStore.Rotation(
                         sessionID: session.id, generation: next.generation, currentDigest: next.digest, previousDigest: token.digest,
                         sealedCurrent: try token.seal(next: next), keyID: next.keyID, data: shape.sessionData,
-                        idleTimeout: env.settings.sessionIdleTimeout,
+                        idleTimeout: env.settings(for: tenant).sessionIdleTimeout,
                         event: try env.outbox.row(AuthEvent(
                             .refreshToken, tenantID: tenant.id, actor: AuthEvent.user(user.id),
                             subject: AuthEvent.session(session.id, user: user.id), data: ["generation": .int(next.generation)]))),

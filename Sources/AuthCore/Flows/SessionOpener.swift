@@ -30,7 +30,8 @@ struct SessionOpener: Sendable {
         let refresh = try env.tokens.mintRefresh(tenantID: tenant.id, sessionID: sessionID, generation: 0)
         let session = try await env.sessions.create(
             id: sessionID, userID: user.id, data: shape.sessionData, request: request, refresh: refresh,
-            idleTimeout: env.settings.sessionIdleTimeout, lifetime: env.settings.sessionAbsoluteLifetime, mfaVerified: mfaVerified,
+            idleTimeout: env.settings(for: tenant).sessionIdleTimeout, lifetime: env.settings(for: tenant).sessionAbsoluteLifetime,
+            mfaVerified: mfaVerified,
             firstFactor: firstFactor?.rawValue,
             event: try event.map { try env.outbox.row($0(sessionID)) }, on: tx)
         if event != nil { env.outbox.notifyAfterCommit(tx) }

@@ -27,13 +27,14 @@ public struct SignupFlow: Sendable {
     }
 
     private func signup(_ rawInput: SignupInput, tenant: Tenant, request: AuthRequest) async throws -> AuthResponse {
-        guard env.settings.registrationEnabled else { throw AuthError.registrationDisabled }
+        let settings = env.settings(for: tenant)
+        guard settings.registrationEnabled else { throw AuthError.registrationDisabled }
         var input = rawInput
         if let hook = env.hooks.beforeSignup { input = try await hook(input, request) }
         let (email, phone) = try Identifier.parse(email: input.email, phone: input.phone)
         // Before the hash: a signup costs a hash, so an address can make only so many.
         try await env.rateLimiter.check(.signup, ip: request.ipAddress, identifier: email ?? phone, scope: tenant.id.uuidString)
-        try env.settings.passwordPolicy.check(input.password, context: PasswordPolicy.contextWords(email: email, phone: phone, tenant: tenant))
+        try settings.passwordPolicy.check(input.password, context: PasswordPolicy.contextWords(email: email, phone: phone, tenant: tenant))
         let hash = try await env.hashPassword(input.password)
         let shaping = SessionShaping(env: env)
 
@@ -48,7 +49,7 @@ public struct SignupFlow: Sendable {
                 logger: request.logger)
             // Roles assigned by onSignup land in the first token: shaping reads them now.
             let shape = try await shaping.shape(user: user, tenant: tenant, tx: tx)
-            let opened = env.settings.autoLoginAfterSignup
+            let opened = settings.autoLoginAfterSignup
                 ? try await SessionOpener(env: env).open(user: user, tenant: tenant, request: request, shape: shape, tx: tx) : nil
             try await env.outbox.append(
                 AuthEvent(

@@ -28,8 +28,9 @@ public struct TenantStore: Sendable {
         try await db.query("SELECT \(Tenant.columns) FROM auth.tenants ORDER BY created_at, slug", []).map(Tenant.init(row:))
     }
 
-    public func find(id: UUID, on db: some PGQueryable) async throws -> Tenant? {
-        try await db.query("SELECT \(Tenant.columns) FROM auth.tenants WHERE id = $1", id).first.map(Tenant.init(row:))
+    public func find(id: UUID, forUpdate: Bool = false, on db: some PGQueryable) async throws -> Tenant? {
+        try await db.query("SELECT \(Tenant.columns) FROM auth.tenants WHERE id = $1\(forUpdate ? " FOR UPDATE" : "")", id).first
+            .map(Tenant.init(row:))
     }
 
     public func find(slug: String, on db: some PGQueryable) async throws -> Tenant? {
@@ -43,6 +44,14 @@ public struct TenantStore: Sendable {
             UPDATE auth.tenants SET name = coalesce($2, name), status = coalesce($3, status), updated_at = now()
             WHERE id = $1 RETURNING \(Tenant.columns)
             """, id, name, status?.rawValue
+        ).first.map(Tenant.init(row:))
+    }
+
+    /// Replaces a tenant's settings (already validated); nil when there is no such tenant.
+    public func setSettings(id: UUID, _ settings: JSONObject, on db: some PGQueryable) async throws -> Tenant? {
+        try await db.query(
+            "UPDATE auth.tenants SET settings = $2, updated_at = now() WHERE id = $1 RETURNING \(Tenant.columns)",
+            id, PGBind.jsonb(JSONValue.object(settings).jsonText)
         ).first.map(Tenant.init(row:))
     }
 

@@ -20,6 +20,9 @@ public struct Tenant: Sendable, Equatable {
     public let status: Status
     /// Per-tenant settings (JSON object text).
     public let settings: String
+    /// `settings`, parsed once when the row is read (empty when the stored text is not valid:
+    /// writes are validated, so only a hand edit can make it so — the deployment's values apply).
+    public let overrides: TenantSettings
     public let createdAt: Date
     public let updatedAt: Date
 
@@ -40,6 +43,7 @@ public struct Tenant: Sendable, Equatable {
         }
         self.status = status
         settings = try row.decode("settings")
+        overrides = (try? TenantSettings(validating: JSONValue.parse(settings).objectValue)) ?? TenantSettings()
         createdAt = try row.decode("created_at")
         updatedAt = try row.decode("updated_at")
     }

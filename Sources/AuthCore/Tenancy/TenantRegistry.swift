@@ -76,6 +76,20 @@ public struct TenantRegistry: Sendable {
         return updated
     }
 
+    /// Merges `changes` into the tenant's settings (a null value removes a key: the deployment's
+    /// value applies again), validating the result; 400 `INVALID_INPUT` changes nothing.
+    public func updateSettings(id: UUID, _ changes: JSONObject) async throws -> Tenant {
+        try await db.transaction(PGTransactionOptions()) { tx in
+            // Locked: two changes at once must not lose one another's keys.
+            guard let current = try await store.find(id: id, forUpdate: true, on: tx) else { throw AuthError.tenantNotFound }
+            var merged = current.overrides.json
+            for (key, value) in changes { merged[key] = value == .null ? nil : value }
+            let valid = try TenantSettings(validating: merged)
+            guard let updated = try await store.setSettings(id: id, valid.json, on: tx) else { throw AuthError.tenantNotFound }
+            return updated
+        }
+    }
+
     static func validName(_ name: String?, slug: TenantSlug) throws -> String {
         guard let name else { return slug.value }
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -34,6 +34,15 @@ struct AdminRoleRoutes: Sendable {
             return JSONResponse.message("Permission deleted")
         }
         api.add(middleware: RequireAuthorization(permissions: ["auth.audit.read"])).get("audit", use: audit)
+        api.get("settings") { _, context in
+            let tenant = context.principal.tenant
+            return JSONResponse.make(.object(["settings": .object(tenant.overrides.json), "effective": .object(Self.effective(env.settings(for: tenant)))]))
+        }
+        api.add(middleware: RequireAuthorization(permissions: ["auth.settings.write"])).patch("settings") { _, context in
+            let tenant = try await env.registry.updateSettings(id: context.principal.tenant.id, context.body)
+            env.tenants.forget(tenant.id)
+            return JSONResponse.make(.object(["settings": .object(tenant.overrides.json), "effective": .object(Self.effective(env.settings(for: tenant)))]))
+        }
         api.add(middleware: RequireAuthorization(permissions: ["auth.events.read"])).get("events/deliveries", use: deliveries)
         api.add(middleware: RequireAuthorization(permissions: ["auth.events.retry"])).post("events/deliveries/:group/:event/retry", use: retry)
     }
@@ -114,6 +123,15 @@ struct AdminRoleRoutes: Sendable {
             limit: try q.int("limit", in: 1...500) ?? 50)
         let rows = try await env.db.tenantStatements(context.principal.tenant) { try await AuditLogStore().rows(query, on: $0) }
         return JSONResponse.make(.object(["data": .array(rows.map(JSONValue.object))]))
+    }
+
+    /// The values in force for the tenant (its own over the deployment's).
+    static func effective(_ s: AuthSettings) -> JSONObject {
+        [
+            "registrationEnabled": .bool(s.registrationEnabled), "autoLoginAfterSignup": .bool(s.autoLoginAfterSignup),
+            "passwordMinLength": .int(s.passwordPolicy.minLength), "sessionIdleTimeout": .int(s.sessionIdleTimeout.wholeSeconds),
+            "sessionLifetime": .int(s.sessionAbsoluteLifetime.wholeSeconds), "lockoutThreshold": .int(s.lockout.threshold),
+        ]
     }
 
     static func guardField(_ body: JSONFields) throws -> String {

@@ -1,0 +1,76 @@
+/// What a tenant may set for itself (`auth.tenants.settings`, issue 18 item 6), over the
+/// deployment's `AuthSettings`: each field nil keeps the deployment's value. Validated when
+/// written (admin API, `authd tenant set`); read with the tenant, so a change reaches every
+/// process within the tenant cache's TTL.
+public struct TenantSettings: Sendable, Equatable {
+    public var registrationEnabled: Bool?
+    public var autoLoginAfterSignup: Bool?
+    /// 8–64 (never below NIST's 8).
+    public var passwordMinLength: Int?
+    /// Seconds, 300 s – 90 days.
+    public var sessionIdleTimeout: Int?
+    /// Seconds, 300 s – 365 days; not shorter than the idle timeout.
+    public var sessionLifetime: Int?
+    /// Failed logins before a lockout, 0–100 (0: none).
+    public var lockoutThreshold: Int?
+
+    public init() {}
+
+    static let keys: Set<String> = [
+        "registrationEnabled", "autoLoginAfterSignup", "passwordMinLength", "sessionIdleTimeout", "sessionLifetime", "lockoutThreshold",
+    ]
+
+    /// Parses and checks settings; 400 `INVALID_INPUT` naming the first bad or unknown key.
+    /// A key set to null goes back to the deployment's value.
+    public init(validating object: JSONObject) throws {
+        for key in object.keys where !Self.keys.contains(key) {
+            throw AuthError.invalidInput("settings.\(key)", "is not a tenant setting (\(Self.keys.sorted().joined(separator: ", ")))")
+        }
+        func bool(_ key: String) throws -> Bool? {
+            guard let value = object[key], value != .null else { return nil }
+            guard case .bool(let b) = value else { throw AuthError.invalidInput("settings.\(key)", "must be true or false") }
+            return b
+        }
+        func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let value = object[key], value != .null else { return nil }
+            guard case .int(let n) = value, range.contains(n) else {
+                throw AuthError.invalidInput("settings.\(key)", "must be a whole number in \(range.lowerBound)…\(range.upperBound)")
+            }
+            return n
+        }
+        registrationEnabled = try bool("registrationEnabled")
+        autoLoginAfterSignup = try bool("autoLoginAfterSignup")
+        passwordMinLength = try int("passwordMinLength", 8...64)
+        sessionIdleTimeout = try int("sessionIdleTimeout", 300...(90 * 86_400))
+        sessionLifetime = try int("sessionLifetime", 300...(365 * 86_400))
+        lockoutThreshold = try int("lockoutThreshold", 0...100)
+        if let idle = sessionIdleTimeout, let life = sessionLifetime, life < idle {
+            throw AuthError.invalidInput("settings.sessionLifetime", "must not be shorter than sessionIdleTimeout")
+        }
+    }
+
+    /// The stored form (only what is set).
+    public var json: JSONObject {
+        var o: JSONObject = [:]
+        if let registrationEnabled { o["registrationEnabled"] = .bool(registrationEnabled) }
+        if let autoLoginAfterSignup { o["autoLoginAfterSignup"] = .bool(autoLoginAfterSignup) }
+        if let passwordMinLength { o["passwordMinLength"] = .int(passwordMinLength) }
+        if let sessionIdleTimeout { o["sessionIdleTimeout"] = .int(sessionIdleTimeout) }
+        if let sessionLifetime { o["sessionLifetime"] = .int(sessionLifetime) }
+        if let lockoutThreshold { o["lockoutThreshold"] = .int(lockoutThreshold) }
+        return o
+    }
+
+    /// The deployment's settings with this tenant's choices applied.
+    public func applied(to base: AuthSettings) -> AuthSettings {
+        var s = base
+        if let registrationEnabled { s.registrationEnabled = registrationEnabled }
+        if let autoLoginAfterSignup { s.autoLoginAfterSignup = autoLoginAfterSignup }
+        if let passwordMinLength { s.passwordPolicy.minLength = passwordMinLength }
+        if let sessionIdleTimeout { s.sessionIdleTimeout = .seconds(sessionIdleTimeout) }
+        if let sessionLifetime { s.sessionAbsoluteLifetime = .seconds(sessionLifetime) }
+        if s.sessionAbsoluteLifetime < s.sessionIdleTimeout { s.sessionIdleTimeout = s.sessionAbsoluteLifetime }
+        if let lockoutThreshold { s.lockout.threshold = lockoutThreshold }
+        return s
+    }
+}
