@@ -41,7 +41,9 @@ public enum AuthHTTPServer {
             AccountRoutes(env: env, transport: transport).register(on: guarded)
             APIKeyRoutes(env: env).register(on: guarded)
             // The tenant admin API: the token's tenant only, `auth.admin` plus each route's own.
-            let admin = guardedGroup(router, path: "auth/admin/api", env: env).add(middleware: RequireAuthorization(permissions: ["auth.admin"]))
+            // Tenant admins by token, platform admins by console session (any tenant they name).
+            let admin = router.group("auth/admin/api").add(middleware: AdminScopeMiddleware(env: env, transport: transport))
+                .group(context: AdminContext.self)
             AdminUserRoutes(env: env).register(on: admin)
             AdminRoleRoutes(env: env).register(on: admin)
             ConsoleRoutes(env: env, transport: transport).register(on: router)

@@ -15,6 +15,8 @@ public struct AuthRequestContext: RequestContext, RemoteAddressRequestContext {
     var body: JSONObject?
     /// Set only by `ConsoleGuardMiddleware`: the platform admin of the console session.
     var console: PlatformAdminFlow.Console?
+    /// Set only by `AdminScopeMiddleware`: who administers which tenant.
+    var adminScope: AdminScope?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

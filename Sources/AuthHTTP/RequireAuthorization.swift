@@ -35,7 +35,7 @@ public struct RequireAuthorization: RouterMiddleware {
 
 extension JSONValue {
     /// The strings of an array of strings (nil for anything else).
-    fileprivate var arrayOfStrings: [String]? {
+    var arrayOfStrings: [String]? {
         guard case .array(let items) = self else { return nil }
         return items.compactMap(\.stringValue)
     }

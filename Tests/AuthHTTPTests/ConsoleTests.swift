@@ -131,3 +131,30 @@ import Testing
         }
     }
 }
+
+extension ConsoleTests {
+    /// A platform admin uses the tenant admin API in any tenant, named by `x-tenant-id`, with
+    /// every permission; the trail names them as the actor.
+    @Test func platformAdminsAdministerTheTenantTheyName() async throws {
+        try await TestApp.with(configure: { $0.adminBootstrapSecret = Self.secret }) { app, client in
+            let cookie = try await Self.bootstrap(client)
+            let b = try await app.tenant("b")
+            let bob = try #require(try await client.signup("bob@example.com", tenant: b.slug).accessToken)
+            let missing = try await client.call(.get, "/auth/admin/api/users", headers: cookie)
+            #expect(missing.status == .badRequest && missing.code == "TENANT_ID_REQUIRED")
+            var headers = cookie
+            headers["x-tenant-id"] = b.slug
+            let users = try await client.call(.get, "/auth/admin/api/users", headers: headers)
+            let bobID = try #require(users.object["data"]?.arrayValue?.first?["id"]?.stringValue, "\(users.raw)")
+            #expect(try await client.call(.delete, "/auth/admin/api/users/\(bobID)/sessions", headers: headers).object["revoked"] == .int(1))
+            #expect(try await client.call(.get, "/auth/me", bearer: bob).status == .unauthorized)
+            let trail = try await client.call(.get, "/auth/admin/api/audit?kind=auth.session.revoked", headers: headers)
+            #expect(trail.object["data"]?.arrayValue?.first?["actor"]?["type"] == "platform_admin", "\(trail.raw)")
+            headers["x-tenant-id"] = "no-such-tenant"
+            #expect(try await client.call(.get, "/auth/admin/api/users", headers: headers).code == "TENANT_NOT_FOUND")
+            // Without a valid console session the cookie is nothing.
+            #expect(try await client.call(.get, "/auth/admin/api/users", headers: ["cookie": "nest_auth_admin=forged", "x-tenant-id": b.slug])
+                .status == .unauthorized)
+        }
+    }
+}

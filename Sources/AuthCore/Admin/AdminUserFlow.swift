@@ -42,8 +42,8 @@ public struct AdminUserFlow: Sendable {
     }
 
     /// `GET users`: `{data, meta: {page, limit, total, totalPages}}`, newest first.
-    public func list(_ principal: Principal, filter: UserDirectoryStore.Filter, page: Int, limit: Int) async throws -> JSONObject {
-        let (users, total) = try await env.db.tenantStatements(principal.tenant) {
+    public func list(_ scope: AdminScope, filter: UserDirectoryStore.Filter, page: Int, limit: Int) async throws -> JSONObject {
+        let (users, total) = try await env.db.tenantStatements(scope.tenant) {
             try await UserDirectoryStore().list(filter, limit: limit, offset: (page - 1) * limit, on: $0)
         }
         return [
@@ -55,8 +55,8 @@ public struct AdminUserFlow: Sendable {
     }
 
     /// `GET users/:id`: the user with roles, login methods, MFA state and live sessions.
-    public func get(_ principal: Principal, id: UUID) async throws -> JSONObject {
-        try await env.db.inTenant(principal.tenant, readOnly: true) { tx in
+    public func get(_ scope: AdminScope, id: UUID) async throws -> JSONObject {
+        try await env.db.inTenant(scope.tenant, readOnly: true) { tx in
             guard let user = try await env.users.find(id: id, on: tx) else { throw AuthError.userNotFound }
             let (roles, permissions) = try await env.roles.rolesAndPermissions(userID: id, on: tx)
             let hasPassword = try await env.credentials.passwordState(userID: id, on: tx) != nil
@@ -72,29 +72,29 @@ public struct AdminUserFlow: Sendable {
                 "mfa": .object([
                     "isEnabled": .bool(user.isMfaEnabled), "totpDevices": .int(devices.count), "recoveryCodesLeft": .int(recovery),
                 ]),
-                "sessions": .array(sessions.map { .object($0.json(current: $0.id == principal.session.id)) }),
+                "sessions": .array(sessions.map { .object($0.json(current: $0.id == scope.currentSessionID)) }),
             ]
         }
     }
 
     /// `POST users`.
-    public func create(_ principal: Principal, _ account: NewAccount, request: AuthRequest) async throws -> JSONObject {
+    public func create(_ scope: AdminScope, _ account: NewAccount, request: AuthRequest) async throws -> JSONObject {
         let (email, phone) = try Identifier.parse(email: account.email, phone: account.phone)
         var hash: String?
         if let password = account.password {
-            try env.settings(for: principal.tenant).passwordPolicy.check(
-                password, context: PasswordPolicy.contextWords(email: email, phone: phone, tenant: principal.tenant))
+            try env.settings(for: scope.tenant).passwordPolicy.check(
+                password, context: PasswordPolicy.contextWords(email: email, phone: phone, tenant: scope.tenant))
             hash = try await env.hashPassword(password)
         }
-        return try await env.db.inTenant(principal.tenant) { tx in
+        return try await env.db.inTenant(scope.tenant) { tx in
             // Roles must exist: an admin's typo must not create a role.
             try await Self.requireRoles(account.roles, on: tx)
             var user = try await UserLifecycle(env: env).create(
                 NewUser(email: email, phone: phone, isActive: account.isActive, metadata: account.metadata, roles: account.roles),
-                passwordHash: hash, tenant: principal.tenant, tx: tx, logger: request.logger)
+                passwordHash: hash, tenant: scope.tenant, tx: tx, logger: request.logger)
             if account.emailVerified, email != nil {
                 user = try await UserLifecycle(env: env).update(
-                    userID: user.id, UserChanges(emailVerified: true), tenant: principal.tenant, tx: tx, logger: request.logger)
+                    userID: user.id, UserChanges(emailVerified: true), tenant: scope.tenant, tx: tx, logger: request.logger)
             }
             let roles = try await env.roles.rolesAndPermissions(userID: user.id, on: tx).roles
             return Self.json(user, roles: roles)
@@ -104,34 +104,34 @@ public struct AdminUserFlow: Sendable {
     /// `PATCH users/:id`: profile fields through the lifecycle (its hooks, its event); roles
     /// replaced when given; a password set when given (every session of the user ends).
     public func update(
-        _ principal: Principal, id: UUID, changes: UserChanges, roles: [String]?, password: String?, request: AuthRequest
+        _ scope: AdminScope, id: UUID, changes: UserChanges, roles: [String]?, password: String?, request: AuthRequest
     ) async throws -> JSONObject {
         var hash: String?
         if let password {
-            let known = try await env.db.tenantStatements(principal.tenant) { try await env.users.find(id: id, on: $0) }
+            let known = try await env.db.tenantStatements(scope.tenant) { try await env.users.find(id: id, on: $0) }
             guard let known else { throw AuthError.userNotFound }
-            try env.settings(for: principal.tenant).passwordPolicy.check(
-                password, context: PasswordPolicy.contextWords(email: known.email, phone: known.phone, tenant: principal.tenant))
+            try env.settings(for: scope.tenant).passwordPolicy.check(
+                password, context: PasswordPolicy.contextWords(email: known.email, phone: known.phone, tenant: scope.tenant))
             hash = try await env.hashPassword(password)
         }
-        return try await env.db.inTenant(principal.tenant) { tx in
+        return try await env.db.inTenant(scope.tenant) { tx in
             let lifecycle = UserLifecycle(env: env)
-            var user = try await lifecycle.update(userID: id, changes, tenant: principal.tenant, tx: tx, logger: request.logger)
+            var user = try await lifecycle.update(userID: id, changes, tenant: scope.tenant, tx: tx, logger: request.logger)
             var endSessions: String?
             if let roles, try await env.roles.setRoles(roles, of: id, on: tx) {
                 try await env.outbox.append(
                     AuthEvent(
-                        .userRolesChanged, tenantID: principal.tenant.id, subject: AuthEvent.user(id),
+                        .userRolesChanged, tenantID: scope.tenant.id, subject: AuthEvent.user(id),
                         data: ["roles": .array(roles.map(JSONValue.string))]), in: tx)
                 if env.settings.revokeSessionsOnRoleChange { endSessions = "roles_changed" }
             }
             if let hash {
                 _ = try await env.credentials.setPassword(userID: id, hash: hash, on: tx)
-                try await env.outbox.append(AuthEvent(.passwordChanged, tenantID: principal.tenant.id, subject: AuthEvent.user(id)), in: tx)
+                try await env.outbox.append(AuthEvent(.passwordChanged, tenantID: scope.tenant.id, subject: AuthEvent.user(id)), in: tx)
                 endSessions = "password_set_by_admin"
             }
             if let endSessions {
-                _ = try await SessionOpener(env: env).revokeAll(userID: id, reason: endSessions, tenant: principal.tenant, tx: tx)
+                _ = try await SessionOpener(env: env).revokeAll(userID: id, reason: endSessions, tenant: scope.tenant, tx: tx)
             }
             user = try await env.users.find(id: id, on: tx) ?? user
             let current = try await env.roles.rolesAndPermissions(userID: id, on: tx).roles
@@ -140,43 +140,43 @@ public struct AdminUserFlow: Sendable {
     }
 
     /// `DELETE users/:id`.
-    public func delete(_ principal: Principal, id: UUID, request: AuthRequest) async throws {
-        try await env.db.inTenant(principal.tenant) { tx in
-            try await UserLifecycle(env: env).delete(userID: id, tenant: principal.tenant, tx: tx, logger: request.logger)
+    public func delete(_ scope: AdminScope, id: UUID, request: AuthRequest) async throws {
+        try await env.db.inTenant(scope.tenant) { tx in
+            try await UserLifecycle(env: env).delete(userID: id, tenant: scope.tenant, tx: tx, logger: request.logger)
         }
     }
 
     /// `GET users/:id/sessions`.
-    public func sessions(_ principal: Principal, userID: UUID) async throws -> [JSONObject] {
-        try await env.db.inTenant(principal.tenant, readOnly: true) { tx in
+    public func sessions(_ scope: AdminScope, userID: UUID) async throws -> [JSONObject] {
+        try await env.db.inTenant(scope.tenant, readOnly: true) { tx in
             guard try await env.users.find(id: userID, on: tx) != nil else { throw AuthError.userNotFound }
-            return try await env.sessions.list(userID: userID, on: tx).map { $0.json(current: $0.id == principal.session.id) }
+            return try await env.sessions.list(userID: userID, on: tx).map { $0.json(current: $0.id == scope.currentSessionID) }
         }
     }
 
     /// `DELETE users/:id/sessions/:sessionId` (404 `NOT_FOUND` unless it is a live session of that user).
-    public func revokeSession(_ principal: Principal, userID: UUID, sessionID: UUID) async throws {
-        try await env.db.inTenant(principal.tenant) { tx in
+    public func revokeSession(_ scope: AdminScope, userID: UUID, sessionID: UUID) async throws {
+        try await env.db.inTenant(scope.tenant) { tx in
             guard let session = try await env.sessions.revoke(sessionID: sessionID, reason: "revoked_by_admin", owner: userID, on: tx) else {
                 throw AuthError(.notFound, message: "Session not found")
             }
-            try await SessionOpener(env: env).revoked(session, reason: "revoked_by_admin", tenant: principal.tenant, tx: tx)
+            try await SessionOpener(env: env).revoked(session, reason: "revoked_by_admin", tenant: scope.tenant, tx: tx)
         }
     }
 
     /// `DELETE users/:id/sessions`: every session of one user; returns how many ended.
-    public func revokeSessions(_ principal: Principal, userID: UUID) async throws -> Int {
-        try await env.db.inTenant(principal.tenant) { tx in
+    public func revokeSessions(_ scope: AdminScope, userID: UUID) async throws -> Int {
+        try await env.db.inTenant(scope.tenant) { tx in
             guard try await env.users.find(id: userID, on: tx) != nil else { throw AuthError.userNotFound }
-            return try await SessionOpener(env: env).revokeAll(userID: userID, reason: "revoked_by_admin", tenant: principal.tenant, tx: tx).count
+            return try await SessionOpener(env: env).revokeAll(userID: userID, reason: "revoked_by_admin", tenant: scope.tenant, tx: tx).count
         }
     }
 
     /// `DELETE sessions`: every session of the tenant, the caller's own included; returns how many.
-    public func revokeAllSessions(_ principal: Principal) async throws -> Int {
-        try await env.db.inTenant(principal.tenant) { tx in
+    public func revokeAllSessions(_ scope: AdminScope) async throws -> Int {
+        try await env.db.inTenant(scope.tenant) { tx in
             let sessions = try await env.sessions.revokeAllInTenant(reason: "revoked_by_admin", on: tx)
-            for session in sessions { try await SessionOpener(env: env).revoked(session, reason: "revoked_by_admin", tenant: principal.tenant, tx: tx) }
+            for session in sessions { try await SessionOpener(env: env).revoked(session, reason: "revoked_by_admin", tenant: scope.tenant, tx: tx) }
             return sessions.count
         }
     }

@@ -128,6 +128,7 @@ extension AuthErrorCode {
     public static let adminLastRemaining = AuthErrorCode("ADMIN_LAST_REMAINING", 409, "The last admin cannot be deleted")
     public static let adminUserExists = AuthErrorCode("ADMIN_USER_EXISTS", 409, "An admin with this e-mail exists already")
     public static let adminUserNotFound = AuthErrorCode("ADMIN_USER_NOT_FOUND", 404, "Admin not found")
+    public static let tenantIDRequired = AuthErrorCode("TENANT_ID_REQUIRED", 400, "Name the tenant to administer (x-tenant-id)")
 
     // MARK: roles and permissions (admin)
     public static let roleNotFound = AuthErrorCode("ROLE_NOT_FOUND", 404, "Role not found")
@@ -167,7 +168,7 @@ extension AuthErrorCode {
         passwordResetTokenInvalid, passwordResetTokenExpired, mfaRequired, mfaNotEnabled, mfaTogglingNotAllowed,
         mfaCannotEnableWithoutMethod, mfaMethodNotAvailable, mfaCodeInvalid, mfaRecoveryCodeInvalid, reauthenticationRequired, invalidAPIKeyFormat, invalidAPIKey,
         apiKeyExpired, apiKeyDeactivated, missingRequiredPermissions, missingRequiredRoles, noRolesAssigned, guardMismatch, invalidSecretKey, adminBootstrapClosed, adminConsoleSecretNotConfigured, adminLastRemaining,
-        adminUserExists, adminUserNotFound, roleNotFound, roleAlreadyExists, roleNameUpdateNotAllowed,
+        adminUserExists, adminUserNotFound, tenantIDRequired, roleNotFound, roleAlreadyExists, roleNameUpdateNotAllowed,
         roleGuardUpdateNotAllowed, systemRoleProtected, permissionNotFound, permissionAlreadyExists, rateLimited, serviceUnavailable, notReady, internalError,
     ]
 }

@@ -12,70 +12,70 @@ import Hummingbird
 struct AdminUserRoutes: Sendable {
     let env: AuthEnvironment
 
-    func register(on api: RouterGroup<AuthenticatedContext>) {
-        let read = api.group("users").add(middleware: RequireAuthorization(permissions: ["auth.users.read"]))
+    func register(on api: RouterGroup<AdminContext>) {
+        let read = api.group("users").add(middleware: RequireAdminPermission("auth.users.read"))
         read.get(use: list)
         read.get(":id", use: get)
-        let write = api.group("users").add(middleware: RequireAuthorization(permissions: ["auth.users.write"]))
+        let write = api.group("users").add(middleware: RequireAdminPermission("auth.users.write"))
         write.post(use: create)
         write.patch(":id", use: update)
         write.delete(":id", use: delete)
-        let sessionsRead = api.group("users").add(middleware: RequireAuthorization(permissions: ["auth.sessions.read"]))
+        let sessionsRead = api.group("users").add(middleware: RequireAdminPermission("auth.sessions.read"))
         sessionsRead.get(":id/sessions") { _, context in
-            JSONResponse.make(.array(try await flow.sessions(context.principal, userID: try Self.id(context)).map(JSONValue.object)))
+            JSONResponse.make(.array(try await flow.sessions(context.scope, userID: try Self.id(context)).map(JSONValue.object)))
         }
-        let revoke = api.add(middleware: RequireAuthorization(permissions: ["auth.sessions.revoke"]))
+        let revoke = api.add(middleware: RequireAdminPermission("auth.sessions.revoke"))
         revoke.delete("users/:id/sessions/:sessionId") { _, context in
             guard let session = context.parameters.get("sessionId").flatMap(UUID.init(uuidString:)) else {
                 throw AuthError.invalidInput("sessionId", "must be a session id")
             }
-            try await flow.revokeSession(context.principal, userID: try Self.id(context), sessionID: session)
+            try await flow.revokeSession(context.scope, userID: try Self.id(context), sessionID: session)
             return JSONResponse.message("Session revoked")
         }
         revoke.delete("users/:id/sessions") { _, context in
-            JSONResponse.make(.object(["revoked": .int(try await flow.revokeSessions(context.principal, userID: try Self.id(context)))]))
+            JSONResponse.make(.object(["revoked": .int(try await flow.revokeSessions(context.scope, userID: try Self.id(context)))]))
         }
         revoke.delete("sessions") { _, context in
-            JSONResponse.make(.object(["revoked": .int(try await flow.revokeAllSessions(context.principal))]))
+            JSONResponse.make(.object(["revoked": .int(try await flow.revokeAllSessions(context.scope))]))
         }
     }
 
     var flow: AdminUserFlow { AdminUserFlow(env: env) }
 
-    static func id(_ context: AuthenticatedContext) throws -> UUID {
+    static func id(_ context: AdminContext) throws -> UUID {
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AuthError.invalidInput("id", "must be a user id") }
         return id
     }
 
     /// `?page&limit&search&status&role`.
-    @Sendable func list(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: AdminContext) async throws -> Response {
         let q = QueryFields(request)
         let filter = UserDirectoryStore.Filter(
             search: try q.string("search", maxLength: 320), status: try q.choice("status", ["active", "inactive", "verified", "unverified"]),
             role: try q.string("role", maxLength: 100))
         let page = try q.int("page", in: 1...100_000) ?? 1
         let limit = try q.int("limit", in: 1...100) ?? 10
-        return JSONResponse.make(.object(try await flow.list(context.principal, filter: filter, page: page, limit: limit)))
+        return JSONResponse.make(.object(try await flow.list(context.scope, filter: filter, page: page, limit: limit)))
     }
 
-    @Sendable func get(_ request: Request, context: AuthenticatedContext) async throws -> Response {
-        JSONResponse.make(.object(try await flow.get(context.principal, id: try Self.id(context))))
+    @Sendable func get(_ request: Request, context: AdminContext) async throws -> Response {
+        JSONResponse.make(.object(try await flow.get(context.scope, id: try Self.id(context))))
     }
 
     /// `{email?, phone?, password?, isActive?, isVerified?, roles?: [reference], metadata?}`.
-    @Sendable func create(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: AdminContext) async throws -> Response {
         let body = JSONFields(context.body)
         let account = AdminUserFlow.NewAccount(
             email: try body.string("email", maxLength: 320), phone: try body.string("phone", maxLength: 32),
             password: try body.string("password", maxLength: 1024), isActive: try body.bool("isActive") ?? true,
             emailVerified: try body.bool("isVerified") ?? false, roles: try Self.roles(body) ?? [], metadata: try body.members("metadata") ?? [:])
-        let user = try await flow.create(context.principal, account, request: context.authRequest(request, proxies: env.settings.trustedProxies))
+        let user = try await flow.create(context.scope, account, request: context.authRequest(request, proxies: env.settings.trustedProxies))
         return JSONResponse.make(.object(user), status: .created)
     }
 
     /// `{email?, phone?, isActive?, isVerified?, isMfaEnabled?, metadata?, roles?, password?}`;
     /// `email`/`phone` null removes it.
-    @Sendable func update(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+    @Sendable func update(_ request: Request, context: AdminContext) async throws -> Response {
         let body = JSONFields(context.body)
         var changes = UserChanges(
             isActive: try body.bool("isActive"), isMfaEnabled: try body.bool("isMfaEnabled"), metadata: try body.members("metadata"),
@@ -91,13 +91,13 @@ struct AdminUserRoutes: Sendable {
             changes.phone = .some(phone)
         }
         let user = try await flow.update(
-            context.principal, id: try Self.id(context), changes: changes, roles: try Self.roles(body),
+            context.scope, id: try Self.id(context), changes: changes, roles: try Self.roles(body),
             password: try body.string("password", maxLength: 1024), request: context.authRequest(request, proxies: env.settings.trustedProxies))
         return JSONResponse.make(.object(user))
     }
 
-    @Sendable func delete(_ request: Request, context: AuthenticatedContext) async throws -> Response {
-        try await flow.delete(context.principal, id: try Self.id(context), request: context.authRequest(request, proxies: env.settings.trustedProxies))
+    @Sendable func delete(_ request: Request, context: AdminContext) async throws -> Response {
+        try await flow.delete(context.scope, id: try Self.id(context), request: context.authRequest(request, proxies: env.settings.trustedProxies))
         return JSONResponse.message("User deleted")
     }
 

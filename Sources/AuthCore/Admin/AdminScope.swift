@@ -1,0 +1,43 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Who administers which tenant in an admin API request: a tenant admin (a user of that tenant,
+/// through their token, with the permissions their roles grant), or a platform admin (through
+/// the console session, in the tenant the request names, with every permission).
+public struct AdminScope: Sendable {
+    public let tenant: Tenant
+    /// The actor of the events (and audit rows) the request causes.
+    public let actor: JSONObject
+    /// The caller's own session (marked `current` in session lists), when a user.
+    public let currentSessionID: UUID?
+    /// The permissions held; nil: all of them (a platform admin).
+    public let permissions: Set<String>?
+
+    /// A tenant admin: the principal's tenant and permissions.
+    public init(principal: Principal, permissions: [String]) {
+        tenant = principal.tenant
+        actor = principal.auditActor
+        currentSessionID = principal.apiKeyID == nil ? principal.session.id : nil
+        self.permissions = Set(permissions)
+    }
+
+    /// A platform admin acting in `tenant`.
+    public init(platformAdmin admin: PlatformAdmin, tenant: Tenant) {
+        self.tenant = tenant
+        actor = ["type": .string("platform_admin"), "id": .string(admin.id.uuidString.lowercased())]
+        currentSessionID = nil
+        permissions = nil
+    }
+
+    /// 403 `MISSING_REQUIRED_PERMISSIONS` unless every one of `required` is held.
+    public func require(_ required: [String]) throws {
+        guard let permissions else { return }
+        let missing = required.filter { !permissions.contains($0) }
+        guard missing.isEmpty else {
+            throw AuthError(.missingRequiredPermissions, message: "Missing required permissions: \(missing.joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import AuthCore
+import HTTPTypes
+import Hummingbird
+
+/// Admits a request to the tenant admin API and decides its scope:
+/// - a platform admin's console cookie (and no `Authorization`): the tenant `x-tenant-id`
+///   names (400 `TENANT_ID_REQUIRED` without one, 404 for an unknown or disabled one), every
+///   permission;
+/// - otherwise authd's guard (token or API key, with all its checks), then `auth.admin`: the
+///   token's own tenant, the permissions of its roles.
+struct AdminScopeMiddleware: RouterMiddleware {
+    typealias Context = AuthRequestContext
+    let env: AuthEnvironment
+    let transport: TokenTransport
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.headers[.authorization] == nil, let cookie = request.cookies[ConsoleGuardMiddleware.cookieName]?.value {
+            let console = try await PlatformAdminFlow(env: env).authenticate(token: cookie)
+            guard let named = request.headers[HTTPField.Name("x-tenant-id")!], !named.isEmpty else { throw AuthError(.tenantIDRequired) }
+            let tenant = try await env.tenants.resolve(named)
+            var context = context
+            if CSRFGuard.isWrite(request) {
+                try transport.csrf.checkOrigin(request)
+                context.body = try await RequestBody.json(request, context: context)
+            }
+            let scope = AdminScope(platformAdmin: console.admin, tenant: tenant)
+            context.adminScope = scope
+            return try await LogMetadata.withTenant(tenant.slug) { [context] in
+                try await RequestOrigin.$actor.withValue(scope.actor) { try await next(request, context) }
+            }
+        }
+        let guarded = AuthGuardMiddleware(env: env, transport: transport)
+        return try await guarded.handle(request, context: context) { request, context in
+            guard let principal = context.principal else { throw AuthError.noAuthProvided }
+            let permissions = principal.claims.permissions ?? (principal.session.data["permissions"]?.arrayOfStrings ?? [])
+            let scope = AdminScope(principal: principal, permissions: permissions)
+            try scope.require(["auth.admin"])
+            var context = context
+            context.adminScope = scope
+            return try await next(request, context)
+        }
+    }
+}
+
+/// A route's own permissions within the admin API (a platform admin holds them all).
+struct RequireAdminPermission: RouterMiddleware {
+    typealias Context = AdminContext
+    let permissions: [String]
+
+    init(_ permissions: String...) {
+        self.permissions = permissions
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        try context.scope.require(permissions)
+        return try await next(request, context)
+    }
+}
