@@ -13,6 +13,11 @@ pkg-config --exists libcrypto 2>/dev/null || need+=(libssl-dev)
 pkg-config --exists libargon2 2>/dev/null || need+=(libargon2-dev)
 pkg-config --exists libsodium 2>/dev/null || need+=(libsodium-dev)
 pg_bin >/dev/null || need+=(postgresql)
+# --browser (make test): the admin page's test drives Debian's chromium through chromedriver.
+if [ "${1:-}" = "--browser" ]; then
+  command -v chromium >/dev/null || need+=(chromium)
+  command -v chromedriver >/dev/null || need+=(chromium-driver)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then

@@ -4,6 +4,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$AUTHD_REPO"
 
+"$(dirname "$0")/ensure-deps.sh" --browser
 echo "==> building (debug, with tests)"
 swift build --build-tests
 
@@ -20,4 +21,6 @@ echo "==> test cluster: $dir (port $port)"
 export AUTH_TEST_DATABASE_URL=$(pg_conninfo "$dir" "$port")
 export AUTHD_BIN="$(swift build --show-bin-path)/authd"
 export AUTH_TEST_PG_BIN=$(pg_bin)
+# Files tests leave for a person to look at (the admin page's screenshot).
+export AUTHD_TEST_ARTIFACTS="${AUTHD_TEST_ARTIFACTS:-$AUTHD_REPO/.build/test-artifacts}"
 swift test --skip-build "$@"

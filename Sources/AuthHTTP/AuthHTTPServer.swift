@@ -47,6 +47,8 @@ public enum AuthHTTPServer {
             AdminUserRoutes(env: env).register(on: admin)
             AdminRoleRoutes(env: env).register(on: admin)
             ConsoleRoutes(env: env, transport: transport).register(on: router)
+            // Templates are compiled in: a failure here is a bug caught by every test run.
+            if let page = try? AdminPageRoutes(env: env) { page.register(on: router) }
             // The MFA routes a login's challenge-stage token may call.
             let pending = router.group("auth/mfa").add(middleware: AuthGuardMiddleware(env: env, transport: transport, allowsPendingMfa: true))
                 .group(context: AuthenticatedContext.self)

@@ -158,3 +158,26 @@ extension ConsoleTests {
         }
     }
 }
+
+extension ConsoleTests {
+    /// The page: sign-in forms for nobody, a tenant admin's own tenant only (their access-token
+    /// cookie), a 403 for a user without `auth.admin`; never cached or framed.
+    @Test func theAdminPageShowsEachViewerTheirOwnTenant() async throws {
+        try await TestApp.with(configure: { $0.secureCookies = false }) { app, client in
+            let signedOut = try await client.call(.get, "/auth/admin")
+            #expect(signedOut.status == .ok && signedOut.raw.contains("id=\"platform-login\""))
+            #expect(signedOut.headers[HTTPField.Name("content-security-policy")!]?.contains("frame-ancestors 'none'") == true)
+            #expect(signedOut.headers[.cacheControl] == "no-store")
+            let a = try await app.tenant("a")
+            let b = try await app.tenant("b")
+            let admin = try await AdminAPITests.account(app, client, "admin@example.com", tenant: a, roles: ["tenant_admin"])
+            _ = try await client.signup("alice@example.com", tenant: a.slug)
+            _ = try await client.signup("bob@example.com", tenant: b.slug)
+            let page = try await client.call(.get, "/auth/admin", headers: ["cookie": "accessToken=\(admin.token)"])
+            #expect(page.status == .ok && page.raw.contains("alice@example.com") && !page.raw.contains("bob@example.com"), "\(page.raw)")
+            #expect(page.raw.contains("data-mode=\"tenant\"") && !page.raw.contains("tenant-switch"))
+            let member = try await AdminAPITests.account(app, client, "member@example.com", tenant: a)
+            #expect(try await client.call(.get, "/auth/admin", headers: ["cookie": "accessToken=\(member.token)"]).status == .forbidden)
+        }
+    }
+}

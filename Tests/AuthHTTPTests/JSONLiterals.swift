@@ -9,14 +9,4 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByArrayLiteral,
     public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(Dictionary(elements) { a, _ in a }) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(integerLiteral value: Int) { self = .int(value) }
-
-    var arrayValue: [JSONValue]? {
-        guard case .array(let items) = self else { return nil }
-        return items
-    }
-
-    var intValue: Int? {
-        guard case .int(let n) = self else { return nil }
-        return n
-    }
 }

@@ -55,6 +55,16 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return nil
     }
 
+    public var intValue: Int? {
+        if case .int(let n) = self { return n }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
     public subscript(key: String) -> JSONValue? { objectValue[key] }
 
     /// Compact JSON text (sorted keys, so equal values give equal text).
