@@ -7,6 +7,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import PGKit
 import TestSupport
 import Testing
 
@@ -178,6 +179,34 @@ extension ConsoleTests {
             #expect(page.raw.contains("data-mode=\"tenant\"") && !page.raw.contains("tenant-switch"))
             let member = try await AdminAPITests.account(app, client, "member@example.com", tenant: a)
             #expect(try await client.call(.get, "/auth/admin", headers: ["cookie": "accessToken=\(member.token)"]).status == .forbidden)
+        }
+    }
+}
+
+extension ConsoleTests {
+    /// Requirement 23 for platform admins: their sign-ins (failed ones too), admin and tenant
+    /// changes land in the append-only platform trail, in the change's transaction.
+    @Test func platformActionsAreAuditedAppendOnly() async throws {
+        try await TestApp.with(configure: { $0.adminBootstrapSecret = Self.secret }) { app, client in
+            let cookie = try await Self.bootstrap(client)
+            _ = try await client.call(.post, "/auth/admin/login", json: ["email": "op@example.com", "password": "wrong password here"])
+            let tenant = try await client.call(.post, "/auth/admin/api/tenants", json: ["slug": "acme"], headers: cookie)
+            let id = try #require(tenant.object["id"]?.stringValue)
+            _ = try await client.call(.patch, "/auth/admin/api/tenants/\(id)", json: ["isActive": false], headers: cookie)
+            _ = try await client.call(.delete, "/auth/admin/api/tenants/\(id)", headers: cookie)
+            _ = try await client.call(.post, "/auth/admin/api/tenants", json: ["slug": "Bad Slug"], headers: cookie)  // refused: no row
+            let trail = try await client.call(.get, "/auth/admin/api/platform/audit", headers: cookie)
+            let kinds = (trail.object["data"]?.arrayValue ?? []).compactMap { $0["kind"]?.stringValue }
+            #expect(kinds == [
+                "auth.platform.tenant_deleted", "auth.platform.tenant_updated", "auth.platform.tenant_created", "auth.platform.login_failed",
+                "auth.platform.login", "auth.platform.admin_created",
+            ], "\(trail.raw)")
+            let failed = try #require(trail.object["data"]?.arrayValue?.first { $0["kind"] == "auth.platform.login_failed" })
+            #expect(failed["outcome"] == "failure" && !failed.jsonText.contains("wrong password"))
+            #expect(trail.object["data"]?.arrayValue?.first?["actor"]?["type"] == "platform_admin")
+            for sql in ["UPDATE auth.platform_audit_log SET outcome = 'failure'", "DELETE FROM auth.platform_audit_log"] {
+                await #expect(throws: PGError.self, "\(sql)") { try await app.pool.query(sql) }
+            }
         }
     }
 }

@@ -35,7 +35,9 @@ public struct PlatformAdminFlow: Sendable {
         guard let secretKey, ConstantTime.equals(secretKey, secret) else { throw AuthError(.invalidSecretKey) }
         let (email, hash) = try await validated(email: rawEmail, password: password)
         let admin = try await env.db.transaction(PGTransactionOptions()) { tx in
-            try await store.bootstrap(email: email, name: name, passwordHash: hash, in: tx)
+            let made = try await store.bootstrap(email: email, name: name, passwordHash: hash, in: tx)
+            if let made { try await audit(.platformAdminCreated, ["admin": .object(made.json), "bootstrap": .bool(true)], actor: made, tx: tx) }
+            return made
         }
         guard let admin else {
             throw AuthError(.adminBootstrapClosed)
@@ -46,7 +48,11 @@ public struct PlatformAdminFlow: Sendable {
     /// Creates an admin (by an admin, or the CLI).
     public func create(email rawEmail: String?, password: String?, name: String?) async throws -> PlatformAdmin {
         let (email, hash) = try await validated(email: rawEmail, password: password)
-        return try await env.db.statements { try await store.insert(email: email, name: name, passwordHash: hash, on: $0) }
+        return try await env.db.transaction(PGTransactionOptions()) { tx in
+            let admin = try await store.insert(email: email, name: name, passwordHash: hash, on: tx)
+            try await audit(.platformAdminCreated, ["admin": .object(admin.json)], tx: tx)
+            return admin
+        }
     }
 
     public func list() async throws -> [PlatformAdmin] {
@@ -55,7 +61,11 @@ public struct PlatformAdminFlow: Sendable {
 
     /// 409 `ADMIN_LAST_REMAINING` for the last one; 404 `ADMIN_USER_NOT_FOUND` for an unknown id.
     public func delete(id: UUID) async throws {
-        let deleted = try await env.db.transaction(PGTransactionOptions()) { tx in try await store.delete(adminID: id, in: tx) }
+        let deleted = try await env.db.transaction(PGTransactionOptions()) { tx in
+            let deleted = try await store.delete(adminID: id, in: tx)
+            if deleted { try await audit(.platformAdminDeleted, ["adminId": .string(id.uuidString.lowercased())], tx: tx) }
+            return deleted
+        }
         guard deleted else { throw AuthError(.adminUserNotFound) }
     }
 
@@ -68,14 +78,15 @@ public struct PlatformAdminFlow: Sendable {
         let found = try await env.db.statements { try await store.credentials(email: email, on: $0) }
         guard let found else {
             _ = try await env.verifyPassword(password, await LoginFlow.dummyHashTask.value(env))
-            throw AuthError.invalidCredentials
+            try await failedLogin(email)
         }
-        guard try await env.verifyPassword(password, found.hash) else { throw AuthError.invalidCredentials }
+        guard try await env.verifyPassword(password, found.hash) else { try await failedLogin(email) }
         let token = "pa1." + Base64URL.encode(try SecureRandom.bytes(32))
-        try await env.db.statements {
+        try await env.db.transaction(PGTransactionOptions()) { tx in
             try await store.openSession(
                 adminID: found.admin.id, digest: Self.digest(token), lifetime: env.settings.adminSessionTTL, ip: request.ipAddress,
-                userAgent: request.headers["user-agent"].map { String($0.prefix(512)) }, on: $0)
+                userAgent: request.headers["user-agent"].map { String($0.prefix(512)) }, on: tx)
+            try await audit(.platformLogin, [:], actor: found.admin, tx: tx)
         }
         return (found.admin, token)
     }
@@ -100,7 +111,26 @@ public struct PlatformAdminFlow: Sendable {
         else { throw AuthError(.currentPasswordIncorrect) }
         guard current != new else { throw AuthError(.newPasswordSameAsCurrent) }
         let (_, newHash) = try await validated(email: console.admin.email, password: new)
-        try await env.db.statements { try await store.setPassword(adminID: console.admin.id, hash: newHash, on: $0) }
+        try await env.db.transaction(PGTransactionOptions()) { tx in
+            try await store.setPassword(adminID: console.admin.id, hash: newHash, on: tx)
+            try await audit(.platformPasswordChanged, [:], actor: console.admin, tx: tx)
+        }
+    }
+
+    /// A failed console sign-in leaves its trace (committed on its own), then answers as a
+    /// wrong password — for an unknown e-mail too.
+    private func failedLogin(_ email: String) async throws -> Never {
+        try await env.db.transaction(PGTransactionOptions()) { tx in
+            try await audit(.platformLoginFailed, ["email": .string(email)], tx: tx)
+        }
+        throw AuthError.invalidCredentials
+    }
+
+    /// The platform trail's event (`auth.platform_audit_log`, by the outbox trigger) in `tx`;
+    /// the actor is the request's admin unless given.
+    private func audit(_ name: AuthEvent.Name, _ data: JSONObject, actor: PlatformAdmin? = nil, tx: PGTransaction) async throws {
+        let who: JSONObject = actor.map { ["type": .string("platform_admin"), "id": .string($0.id.uuidString.lowercased())] } ?? [:]
+        try await env.outbox.append(AuthEvent(name, tenantID: nil, actor: who, data: data), in: tx)
     }
 
     /// A plausible e-mail and a password passing the policy (at least 12 characters for an

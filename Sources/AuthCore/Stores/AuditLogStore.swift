@@ -33,6 +33,26 @@ public struct AuditLogStore: Sendable {
         }
     }
 
+    /// The platform admins' trail (`auth.platform_audit_log`), newest first; `before` pages.
+    public func platformRows(before: Int64?, limit: Int, on db: some PGQueryable) async throws -> [JSONObject] {
+        try await db.query(
+            """
+            SELECT id, kind, outcome, actor::text AS actor, ip_address, user_agent, request_id, data::text AS data, created_at
+            FROM auth.platform_audit_log WHERE ($1::int8 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2
+            """, before, limit
+        ).map { row in
+            [
+                "id": .int(Int(try row.decode("id", as: Int64.self))), "kind": .string(try row.decode("kind")),
+                "outcome": .string(try row.decode("outcome")), "actor": try JSONValue.parse(try row.decode("actor", as: String.self)),
+                "ipAddress": (try row.decode("ip_address", as: String?.self)).map(JSONValue.string) ?? .null,
+                "userAgent": (try row.decode("user_agent", as: String?.self)).map(JSONValue.string) ?? .null,
+                "requestId": (try row.decode("request_id", as: String?.self)).map(JSONValue.string) ?? .null,
+                "data": try JSONValue.parse(try row.decode("data", as: String.self)),
+                "createdAt": .string(ISO8601.format(try row.decode("created_at"))),
+            ]
+        }
+    }
+
     /// Newest first.
     public func rows(_ q: Query, on db: some PGQueryable) async throws -> [JSONObject] {
         try await db.query(

@@ -21,10 +21,15 @@ public struct TenantRegistry: Sendable {
     }
 
     /// Creates a tenant; 400 `INVALID_SLUG_FORMAT` or 409 `TENANT_ALREADY_EXISTS` change nothing.
-    public func create(slug rawSlug: String, name: String? = nil) async throws -> Tenant {
+    /// `audit`: the event recording the change, appended in its transaction.
+    public func create(slug rawSlug: String, name: String? = nil, audit: (@Sendable (Tenant) -> AuthEvent)? = nil) async throws -> Tenant {
         let slug = try TenantSlug(rawSlug)
         let name = try Self.validName(name, slug: slug)
-        return try await db.transaction { tx in try await create(slug: slug, name: name, in: tx) }
+        return try await db.transaction { tx in
+            let tenant = try await create(slug: slug, name: name, in: tx)
+            if let audit { try await EventOutbox().append(audit(tenant), in: tx) }
+            return tenant
+        }
     }
 
     /// Creates a tenant inside the caller's transaction.
@@ -50,11 +55,12 @@ public struct TenantRegistry: Sendable {
     }
 
     /// Deletes a tenant and drops its schema; 404 when unknown, 409 for the default tenant.
-    public func delete(slug rawSlug: String) async throws {
+    public func delete(slug rawSlug: String, audit: (@Sendable (Tenant) -> AuthEvent)? = nil) async throws {
         let slug = try TenantSlug(rawSlug)
         guard slug != .defaultTenant else { throw AuthError.tenantProtected }
         try await db.transaction { tx in
             guard let tenant = try await store.delete(slug: slug.value, on: tx) else { throw AuthError.tenantNotFound }
+            if let audit { try await EventOutbox().append(audit(tenant), in: tx) }
             try await store.dropSchema(tenant.schemaName, in: tx)
             // Delivered at COMMIT to every running authd: its cached tenant and principals go at
             // once (a process that misses it stops trusting its caches within the directory's TTL).
@@ -66,19 +72,20 @@ public struct TenantRegistry: Sendable {
     /// Renames, disables or re-enables a tenant (404 when unknown; the default tenant cannot be
     /// disabled). A disabled tenant resolves no more: within the directory's TTL every process
     /// refuses its logins and its tokens.
-    public func update(id: UUID, name: String?, status: Tenant.Status?) async throws -> Tenant {
-        guard let current = try await db.statements({ try await store.find(id: id, on: $0) }) else { throw AuthError.tenantNotFound }
-        if status == .disabled, current.slug == TenantSlug.defaultTenant.value { throw AuthError.tenantProtected }
-        let validName = try name.map { try Self.validName($0, slug: try TenantSlug(current.slug)) }
-        guard let updated = try await db.statements({ try await store.update(id: id, name: validName, status: status, on: $0) }) else {
-            throw AuthError.tenantNotFound
+    public func update(id: UUID, name: String?, status: Tenant.Status?, audit: (@Sendable (Tenant) -> AuthEvent)? = nil) async throws -> Tenant {
+        try await db.transaction(PGTransactionOptions()) { tx in
+            guard let current = try await store.find(id: id, forUpdate: true, on: tx) else { throw AuthError.tenantNotFound }
+            if status == .disabled, current.slug == TenantSlug.defaultTenant.value { throw AuthError.tenantProtected }
+            let validName = try name.map { try Self.validName($0, slug: try TenantSlug(current.slug)) }
+            guard let updated = try await store.update(id: id, name: validName, status: status, on: tx) else { throw AuthError.tenantNotFound }
+            if let audit { try await EventOutbox().append(audit(updated), in: tx) }
+            return updated
         }
-        return updated
     }
 
     /// Merges `changes` into the tenant's settings (a null value removes a key: the deployment's
     /// value applies again), validating the result; 400 `INVALID_INPUT` changes nothing.
-    public func updateSettings(id: UUID, _ changes: JSONObject) async throws -> Tenant {
+    public func updateSettings(id: UUID, _ changes: JSONObject, audit: (@Sendable (Tenant) -> AuthEvent)? = nil) async throws -> Tenant {
         try await db.transaction(PGTransactionOptions()) { tx in
             // Locked: two changes at once must not lose one another's keys.
             guard let current = try await store.find(id: id, forUpdate: true, on: tx) else { throw AuthError.tenantNotFound }
@@ -86,6 +93,7 @@ public struct TenantRegistry: Sendable {
             for (key, value) in changes { merged[key] = value == .null ? nil : value }
             let valid = try TenantSettings(validating: merged)
             guard let updated = try await store.setSettings(id: id, valid.json, on: tx) else { throw AuthError.tenantNotFound }
+            if let audit { try await EventOutbox().append(audit(updated), in: tx) }
             return updated
         }
     }

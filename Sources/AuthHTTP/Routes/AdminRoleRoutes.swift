@@ -39,7 +39,9 @@ struct AdminRoleRoutes: Sendable {
             return JSONResponse.make(.object(["settings": .object(tenant.overrides.json), "effective": .object(Self.effective(env.settings(for: tenant)))]))
         }
         api.add(middleware: RequireAdminPermission("auth.settings.write")).patch("settings") { _, context in
-            let tenant = try await env.registry.updateSettings(id: context.scope.tenant.id, context.body)
+            let tenant = try await env.registry.updateSettings(id: context.scope.tenant.id, context.body) {
+                AuthEvent(.tenantSettingsChanged, tenantID: $0.id, data: ["settings": .object($0.overrides.json)])
+            }
             env.tenants.forget(tenant.id)
             return JSONResponse.make(.object(["settings": .object(tenant.overrides.json), "effective": .object(Self.effective(env.settings(for: tenant)))]))
         }
