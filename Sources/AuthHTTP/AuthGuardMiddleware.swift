@@ -15,6 +15,12 @@ struct AuthGuardMiddleware: RouterMiddleware {
     /// verify, recovery); everywhere else such a token is 401 `MFA_REQUIRED`.
     var allowsPendingMfa = false
 
+    /// What a user of a tenant that requires MFA may reach before turning it on: the MFA
+    /// routes, who they are, signing out, and the re-authentication set-up may ask for.
+    static func allowedBeforeMFASetup(_ path: String) -> Bool {
+        path.hasPrefix("/auth/mfa/") || ["/auth/me", "/auth/logout", "/auth/logout-all", "/auth/reauthenticate", "/auth/csrf"].contains(path)
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let auth = context.authRequest(request, proxies: env.settings.trustedProxies)
         let mode = try await transport.mode(for: request, auth: auth)
@@ -25,6 +31,9 @@ struct AuthGuardMiddleware: RouterMiddleware {
             principal = try await Authenticator(env: env).authenticate(accessToken: try transport.accessToken(request, mode: mode), request: auth)
         }
         if principal.mfaPending(env.settings), !allowsPendingMfa { throw AuthError(.mfaRequired) }
+        if env.settings(for: principal.tenant).mfaRequired, !principal.user.isMfaEnabled, !Self.allowedBeforeMFASetup(request.uri.path) {
+            throw AuthError(.mfaSetupRequired)
+        }
         // Cookie mode reads the access token from a cookie: a write then needs its CSRF token.
         if mode == .cookie, principal.apiKeyID == nil { try transport.csrf.check(request, sessionID: principal.session.id) }
         if let named = request.headers[HTTPField.Name("x-tenant-id")!], !named.isEmpty, !principal.tenant.isNamed(by: named) {

@@ -331,3 +331,32 @@ import Testing
         return (try #require(passed.object["trustToken"]?.stringValue), try #require(passed.accessToken))
     }
 }
+
+extension MFATests {
+    /// A tenant that requires MFA (issue 18 item 6): its users reach only the MFA set-up (and
+    /// who they are, sign-out) until MFA is on, and cannot turn it off again.
+    @Test func aTenantThatRequiresMFAHoldsUsersAtTheSetUp() async throws {
+        let (clock, now) = Self.clocked()
+        try await TestApp.with(now: now) { app, client in
+            let tenant = try await app.defaultTenant()
+            _ = try await app.env.registry.updateSettings(id: tenant.id, ["mfaRequired": .bool(true)])
+            app.env.tenants.forget(tenant.id)
+            let signup = try await client.signup("ann@example.com")
+            let token = try #require(signup.accessToken)
+            let held = try await client.call(.get, "/auth/sessions", bearer: token)
+            #expect(held.status == .forbidden && held.code == "MFA_SETUP_REQUIRED", "\(held.raw)")
+            #expect(try await client.call(.get, "/auth/me", bearer: token).status == .ok)
+            let setup = try await client.call(.post, "/auth/mfa/setup-totp", json: .object([:]), bearer: token)
+            let authenticator = try App(base32: try #require(setup.object["secret"]?.stringValue, "\(setup.raw)"))
+            _ = try await client.call(.post, "/auth/mfa/verify-totp-setup", json: .object(["code": .string(authenticator.code(at: clock.value))]), bearer: token)
+            #expect(try await client.call(.post, "/auth/mfa/toggle", json: .object(["enabled": .bool(true)]), bearer: token).status == .ok)
+            // A token serves the user as of its first use: the next one (a refresh) passes.
+            let refresh = try #require(signup.refreshToken)
+            let fresh = try #require(try await client.refresh(refresh).accessToken)
+            let passed = try await client.call(.get, "/auth/sessions", bearer: fresh)
+            #expect(passed.status == .ok, "\(passed.raw)")
+            let off = try await client.call(.post, "/auth/mfa/toggle", json: .object(["enabled": .bool(false)]), bearer: fresh)
+            #expect(off.code == "MFA_TOGGLING_NOT_ALLOWED")
+        }
+    }
+}

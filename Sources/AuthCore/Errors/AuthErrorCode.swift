@@ -128,6 +128,8 @@ extension AuthErrorCode {
     public static let adminLastRemaining = AuthErrorCode("ADMIN_LAST_REMAINING", 409, "The last admin cannot be deleted")
     public static let adminUserExists = AuthErrorCode("ADMIN_USER_EXISTS", 409, "An admin with this e-mail exists already")
     public static let adminUserNotFound = AuthErrorCode("ADMIN_USER_NOT_FOUND", 404, "Admin not found")
+    public static let mfaSetupRequired = AuthErrorCode(
+        "MFA_SETUP_REQUIRED", 403, "This tenant requires MFA: turn it on (/auth/mfa/…), then refresh the token to continue")
     public static let tenantIDRequired = AuthErrorCode("TENANT_ID_REQUIRED", 400, "Name the tenant to administer (x-tenant-id)")
 
     // MARK: roles and permissions (admin)
@@ -168,7 +170,7 @@ extension AuthErrorCode {
         passwordResetTokenInvalid, passwordResetTokenExpired, mfaRequired, mfaNotEnabled, mfaTogglingNotAllowed,
         mfaCannotEnableWithoutMethod, mfaMethodNotAvailable, mfaCodeInvalid, mfaRecoveryCodeInvalid, reauthenticationRequired, invalidAPIKeyFormat, invalidAPIKey,
         apiKeyExpired, apiKeyDeactivated, missingRequiredPermissions, missingRequiredRoles, noRolesAssigned, guardMismatch, invalidSecretKey, adminBootstrapClosed, adminConsoleSecretNotConfigured, adminLastRemaining,
-        adminUserExists, adminUserNotFound, tenantIDRequired, roleNotFound, roleAlreadyExists, roleNameUpdateNotAllowed,
+        adminUserExists, adminUserNotFound, tenantIDRequired, mfaSetupRequired, roleNotFound, roleAlreadyExists, roleNameUpdateNotAllowed,
         roleGuardUpdateNotAllowed, systemRoleProtected, permissionNotFound, permissionAlreadyExists, rateLimited, serviceUnavailable, notReady, internalError,
     ]
 }

@@ -105,6 +105,10 @@ public struct MFAEnrollmentFlow: Sendable {
     public func toggle(_ principal: Principal, enabled: Bool, request: AuthRequest) async throws {
         guard env.settings.mfa.enabled else { throw AuthError(.mfaNotEnabled) }
         guard env.settings.mfa.allowUserToggle else { throw AuthError(.mfaTogglingNotAllowed) }
+        // A tenant that requires MFA does not let its users turn it off.
+        if !enabled, env.settings(for: principal.tenant).mfaRequired {
+            throw AuthError(.mfaTogglingNotAllowed, message: "This tenant requires MFA")
+        }
         let (tenant, userID) = (principal.tenant, principal.user.id)
         try await env.db.inTenant(tenant) { tx in
             try await ReauthenticationFlow(env: env).requireRecent(principal, tx: tx)

@@ -25,6 +25,10 @@ public struct AuthSettings: Sendable {
     /// A change of a user's roles (or of a role's permissions or active flag) by an admin ends
     /// the affected users' sessions at once; otherwise it takes effect at their next refresh.
     public var revokeSessionsOnRoleChange = false
+    /// Every user must have MFA on: until they have, their requests reach only the MFA set-up
+    /// routes (and /auth/me, logout, re-authentication) — 403 `MFA_SETUP_REQUIRED` elsewhere.
+    /// A tenant setting (`mfaRequired`); needs MFA enabled for the deployment.
+    public var mfaRequired = false
     /// The secret that creates the first platform admin (`POST /auth/admin/signup`) while none
     /// exists; nil: only `authd admin create` can.
     public var adminBootstrapSecret: String?

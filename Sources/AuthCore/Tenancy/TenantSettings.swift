@@ -13,11 +13,14 @@ public struct TenantSettings: Sendable, Equatable {
     public var sessionLifetime: Int?
     /// Failed logins before a lockout, 0–100 (0: none).
     public var lockoutThreshold: Int?
+    /// Every user of the tenant must turn MFA on (`AuthSettings.mfaRequired`).
+    public var mfaRequired: Bool?
 
     public init() {}
 
     static let keys: Set<String> = [
         "registrationEnabled", "autoLoginAfterSignup", "passwordMinLength", "sessionIdleTimeout", "sessionLifetime", "lockoutThreshold",
+        "mfaRequired",
     ]
 
     /// Parses and checks settings; 400 `INVALID_INPUT` naming the first bad or unknown key.
@@ -44,6 +47,7 @@ public struct TenantSettings: Sendable, Equatable {
         sessionIdleTimeout = try int("sessionIdleTimeout", 300...(90 * 86_400))
         sessionLifetime = try int("sessionLifetime", 300...(365 * 86_400))
         lockoutThreshold = try int("lockoutThreshold", 0...100)
+        mfaRequired = try bool("mfaRequired")
         if let idle = sessionIdleTimeout, let life = sessionLifetime, life < idle {
             throw AuthError.invalidInput("settings.sessionLifetime", "must not be shorter than sessionIdleTimeout")
         }
@@ -58,6 +62,7 @@ public struct TenantSettings: Sendable, Equatable {
         if let sessionIdleTimeout { o["sessionIdleTimeout"] = .int(sessionIdleTimeout) }
         if let sessionLifetime { o["sessionLifetime"] = .int(sessionLifetime) }
         if let lockoutThreshold { o["lockoutThreshold"] = .int(lockoutThreshold) }
+        if let mfaRequired { o["mfaRequired"] = .bool(mfaRequired) }
         return o
     }
 
@@ -71,6 +76,7 @@ public struct TenantSettings: Sendable, Equatable {
         if let sessionLifetime { s.sessionAbsoluteLifetime = .seconds(sessionLifetime) }
         if s.sessionAbsoluteLifetime < s.sessionIdleTimeout { s.sessionIdleTimeout = s.sessionAbsoluteLifetime }
         if let lockoutThreshold { s.lockout.threshold = lockoutThreshold }
+        if let mfaRequired { s.mfaRequired = mfaRequired && s.mfa.enabled }
         return s
     }
 }
