@@ -6,7 +6,8 @@ ALTER TABLE roles
     ADD COLUMN guard text NOT NULL DEFAULT 'web',
     ADD COLUMN is_system boolean NOT NULL DEFAULT false,
     ADD COLUMN is_active boolean NOT NULL DEFAULT true,
-    ADD CONSTRAINT roles_name_format CHECK (name ~ '^[A-Za-z0-9_.-]{1,64}$'),
+    -- NOT VALID: roles made before (by hooks, with any name) stay usable; new names are checked.
+    ADD CONSTRAINT roles_name_format CHECK (name ~ '^[A-Za-z0-9_.-]{1,64}$') NOT VALID,
     ADD CONSTRAINT roles_guard_format CHECK (guard ~ '^[a-z0-9_-]{1,32}$');
 ALTER TABLE roles DROP CONSTRAINT roles_name_key;
 ALTER TABLE roles ADD CONSTRAINT roles_name_guard_key UNIQUE (name, guard);
@@ -40,6 +41,6 @@ INSERT INTO permissions (name, category, description, is_system) VALUES
 INSERT INTO roles (name, description, is_system, permissions)
 SELECT 'tenant_admin', 'Administers this tenant: every auth.* permission', true, array_agg(name ORDER BY name)
 FROM permissions WHERE guard = 'web'
-ON CONFLICT (name, guard) DO UPDATE SET is_system = true, permissions = excluded.permissions, description = excluded.description;
+ON CONFLICT (name, guard) DO NOTHING;  -- a tenant's own role of that name is left as it was
 INSERT INTO roles (name, description, is_system) VALUES ('member', 'A member of this tenant', true)
-ON CONFLICT (name, guard) DO UPDATE SET is_system = true;
+ON CONFLICT (name, guard) DO NOTHING;

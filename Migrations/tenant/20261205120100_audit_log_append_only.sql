@@ -2,11 +2,12 @@
 -- (by the outbox trigger `auth.write_audit_row`) and can be neither updated nor deleted by the
 -- application: UPDATE, DELETE and TRUNCATE raise. Who acted (`actor`), the outcome and the
 -- request id join what the row already had. Rows outlive their user (no foreign key).
+-- (An existing tenant got these columns from the global migration that made the trigger.)
 ALTER TABLE audit_log
-    ADD COLUMN actor jsonb NOT NULL DEFAULT '{}'::jsonb,
-    ADD COLUMN actor_id uuid,
-    ADD COLUMN outcome text NOT NULL DEFAULT 'success' CHECK (outcome IN ('success', 'failure')),
-    ADD COLUMN request_id text;
+    ADD COLUMN IF NOT EXISTS actor jsonb NOT NULL DEFAULT '{}'::jsonb,
+    ADD COLUMN IF NOT EXISTS actor_id uuid,
+    ADD COLUMN IF NOT EXISTS outcome text NOT NULL DEFAULT 'success' CHECK (outcome IN ('success', 'failure')),
+    ADD COLUMN IF NOT EXISTS request_id text;
 CREATE INDEX audit_log_created_idx ON audit_log (created_at, id);
 CREATE INDEX audit_log_kind_idx ON audit_log (kind, created_at);
 

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 
 /// Admits a request to the tenant admin API and decides its scope:
-/// - a platform admin's console cookie (and no `Authorization`): the tenant `x-tenant-id`
+/// - a platform admin's live console session (and no `Authorization`): the tenant `x-tenant-id`
 ///   names (400 `TENANT_ID_REQUIRED` without one, 404 for an unknown or disabled one), every
 ///   permission;
 /// - otherwise authd's guard (token or API key, with all its checks), then `auth.admin`: the
@@ -14,8 +14,11 @@ struct AdminScopeMiddleware: RouterMiddleware {
     let transport: TokenTransport
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.headers[.authorization] == nil, let cookie = request.cookies[ConsoleGuardMiddleware.cookieName]?.value {
-            let console = try await PlatformAdminFlow(env: env).authenticate(token: cookie)
+        // A live console session; a stale console cookie falls through to the token guard (the
+        // same browser may carry a tenant admin's cookie-mode login).
+        if request.headers[.authorization] == nil, let cookie = request.cookies[ConsoleGuardMiddleware.cookieName]?.value,
+           let console = try? await PlatformAdminFlow(env: env).authenticate(token: cookie)
+        {
             guard let named = request.headers[HTTPField.Name("x-tenant-id")!], !named.isEmpty else { throw AuthError(.tenantIDRequired) }
             let tenant = try await env.tenants.resolve(named)
             var context = context
@@ -47,12 +50,21 @@ struct RequireAdminPermission: RouterMiddleware {
     typealias Context = AdminContext
     let permissions: [String]
 
-    init(_ permissions: String...) {
+    init(_ permissions: [String]) {
         self.permissions = permissions
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         try context.scope.require(permissions)
         return try await next(request, context)
+    }
+}
+
+extension RouterGroup where Context == AdminContext {
+    /// A child group whose routes also need `permissions`. (Hummingbird's `add(middleware:)`
+    /// adds to the group it is called on — every route registered there afterwards would need
+    /// them too — so each permission gets a group of its own.)
+    func requiring(_ permissions: String...) -> RouterGroup<AdminContext> {
+        group("").add(middleware: RequireAdminPermission(permissions))
     }
 }

@@ -2,11 +2,12 @@ import AuthCore
 import Hummingbird
 
 /// Route requirements on a guarded group (behind the guard, so it always has a principal):
-/// `group.add(middleware: RequireAuthorization(roles: ["admin"]))` or
+/// `group.group("admin").add(middleware: RequireAuthorization(roles: ["admin"]))` or
 /// `RequireAuthorization(permissions: ["orders.read", "orders.write"], permissionsMatch: .any)`.
 /// Roles and permissions are the access token's (the session's snapshot when the deployment
 /// leaves permissions out of tokens; an API key's owner's stored ones): a change of roles takes
-/// effect at the next refresh.
+/// effect at the next refresh. Add it on a group of its own: Hummingbird's `add(middleware:)`
+/// changes the group it is called on, so every route registered there afterwards needs it too.
 public struct RequireAuthorization: RouterMiddleware {
     public typealias Context = AuthenticatedContext
     public let requirement: AuthorizationRequirement

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AuthCore
 import AuthCrypto
+import PGKit
 
 /// `authd admin create|list`: platform admins from the command line (the operator's way in
 /// before any admin exists, with no bootstrap secret configured).
@@ -25,7 +26,14 @@ struct AdminCommand: AsyncParsableCommand {
                 let hasher = PasswordHasher(parameters: runtime.configuration.argon2, threads: 1)
                 let hash = try await hasher.hash(password)
                 await hasher.shutdown()
-                let admin = try await runtime.db.statements { try await PlatformAdminStore().insert(email: email, name: name, passwordHash: hash, on: $0) }
+                let admin = try await runtime.db.transaction(PGTransactionOptions()) { tx in
+                    let admin = try await PlatformAdminStore().insert(email: email, name: name, passwordHash: hash, on: tx)
+                    // Audited like one made in the console (the outbox trigger writes the row).
+                    try await EventOutbox().append(
+                        AuthEvent(.platformAdminCreated, tenantID: nil, actor: ["type": .string("operator")], data: ["admin": .object(admin.json)]),
+                        in: tx)
+                    return admin
+                }
                 Console.out("created platform admin \(admin.email) id=\(admin.id.uuidString.lowercased())")
             }
         }

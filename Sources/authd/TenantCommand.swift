@@ -122,7 +122,9 @@ struct TenantCommand: AsyncParsableCommand {
             }
             try await Runtime.run { runtime in
                 guard let tenant = try await runtime.registry.find(slug) else { throw AuthError.tenantNotFound }
-                let updated = try await runtime.registry.updateSettings(id: tenant.id, changes)
+                let updated = try await runtime.registry.updateSettings(id: tenant.id, changes) {
+                    AuthEvent(.tenantSettingsChanged, tenantID: $0.id, actor: ["type": .string("operator")], data: ["settings": .object($0.overrides.json)])
+                }
                 Console.out("settings of \(updated.slug): \(JSONValue.object(updated.overrides.json).jsonText)")
             }
         }

@@ -339,3 +339,88 @@ extension AdminAPITests {
         }
     }
 }
+
+/// Review findings: no escalation through the admin API, each route needs only its own
+/// permission, and the remaining 500s.
+extension AdminAPITests {
+    /// A role made of `permissions`, given to a new account; its token.
+    static func holder(_ app: TestApp, _ client: some TestClientProtocol, _ email: String, _ permissions: [String]) async throws -> (token: String, id: UUID) {
+        let role = "r-" + String(UUID().uuidString.prefix(8)).lowercased()
+        _ = try await app.env.db.inTenant(try await app.defaultTenant()) { tx in try await RoleStore().upsert(role, permissions: permissions, on: tx) }
+        return try await Self.account(app, client, email, roles: [role])
+    }
+
+    @Test func eachRouteNeedsOnlyItsOwnPermission() async throws {
+        try await TestApp.with { app, client in
+            let auditor = try await Self.holder(app, client, "auditor@example.com", ["auth.admin", "auth.audit.read"])
+            #expect(try await client.call(.get, "/auth/admin/api/audit", bearer: auditor.token).status == .ok)
+            #expect(try await client.call(.get, "/auth/admin/api/settings", bearer: auditor.token).status == .ok)
+            #expect(try await client.call(.get, "/auth/admin/api/users", bearer: auditor.token).code == "MISSING_REQUIRED_PERMISSIONS")
+            let retrier = try await Self.holder(app, client, "retrier@example.com", ["auth.admin", "auth.events.read"])
+            #expect(try await client.call(.get, "/auth/admin/api/events/deliveries", bearer: retrier.token).status == .ok)
+            #expect(try await client.call(.get, "/auth/admin/api/audit", bearer: retrier.token).code == "MISSING_REQUIRED_PERMISSIONS")
+            let revoker = try await Self.holder(app, client, "revoker@example.com", ["auth.admin", "auth.sessions.revoke"])
+            let bob = try await Self.account(app, client, "bob@example.com")
+            #expect(try await client.call(.delete, "/auth/admin/api/users/\(bob.id)/sessions", bearer: revoker.token).status == .ok)
+            #expect(try await client.call(.get, "/auth/admin/api/roles", bearer: revoker.token).code == "MISSING_REQUIRED_PERMISSIONS")
+        }
+    }
+
+    @Test func aTenantAdminCannotGrantOrTouchMoreThanTheyHold() async throws {
+        try await TestApp.with { app, client in
+            let owner = try await Self.account(app, client, "owner@example.com", roles: ["tenant_admin"])
+            let userAdmin = try await Self.holder(app, client, "ua@example.com", ["auth.admin", "auth.users.read", "auth.users.write"])
+            let roleAdmin = try await Self.holder(app, client, "ra@example.com", ["auth.admin", "auth.roles.read", "auth.roles.write"])
+            func call(_ token: String, _ method: HTTPRequest.Method, _ path: String, _ json: JSONValue? = nil) async throws -> Reply {
+                try await client.call(method, "/auth/admin/api" + path, json: json, bearer: token)
+            }
+            // Roles granting more than the caller holds, to themselves or anyone.
+            let selfPromotion = try await call(userAdmin.token, .patch, "/users/\(userAdmin.id)", ["roles": ["tenant_admin"]])
+            #expect(selfPromotion.code == "MISSING_REQUIRED_PERMISSIONS", "\(selfPromotion.raw)")
+            #expect(try await call(userAdmin.token, .post, "/users", ["email": "x@example.com", "roles": ["tenant_admin"]]).code
+                == "MISSING_REQUIRED_PERMISSIONS")
+            // A more powerful account is out of reach: no password, e-mail or MFA change, no delete.
+            #expect(try await call(userAdmin.token, .patch, "/users/\(owner.id)", ["password": "a takeover password"]).code
+                == "MISSING_REQUIRED_PERMISSIONS")
+            #expect(try await call(userAdmin.token, .delete, "/users/\(owner.id)").code == "MISSING_REQUIRED_PERMISSIONS")
+            #expect(try await client.call(.get, "/auth/me", bearer: owner.token).status == .ok)
+            // Roles: no permission the caller lacks, in a new role or an existing one.
+            let roles = try await call(roleAdmin.token, .get, "/roles").body.arrayValue ?? []
+            let member = try #require(roles.first { $0["name"] == "member" }?["id"]?.stringValue)
+            let admin = try #require(roles.first { $0["name"] == "tenant_admin" }?["id"]?.stringValue)
+            #expect(try await call(roleAdmin.token, .patch, "/roles/\(member)", ["permissions": ["auth.settings.write"]]).code
+                == "MISSING_REQUIRED_PERMISSIONS")
+            #expect(try await call(roleAdmin.token, .post, "/roles", ["name": "sneaky", "permissions": ["auth.users.write"]]).code
+                == "MISSING_REQUIRED_PERMISSIONS")
+            // The application's own permissions are theirs to grant.
+            #expect(try await call(roleAdmin.token, .post, "/permissions", ["name": "orders.approve"]).status == .created)
+            #expect(try await call(roleAdmin.token, .post, "/roles", ["name": "approver", "permissions": ["orders.approve"]]).status == .created)
+            #expect(try await call(roleAdmin.token, .patch, "/roles/\(admin)", ["description": "mine now"]).code == "MISSING_REQUIRED_PERMISSIONS")
+            // Within what they hold, they may.
+            #expect(try await call(roleAdmin.token, .patch, "/roles/\(member)", ["permissions": ["auth.roles.read"]]).status == .ok)
+            // tenant_admin is every built-in permission: even its holders do not edit its list.
+            #expect(try await call(owner.token, .patch, "/roles/\(admin)", ["permissions": []]).code == "SYSTEM_ROLE_PROTECTED")
+        }
+    }
+
+    /// Removing the only address of an account is a 400, not a constraint's 500.
+    @Test func anAccountKeepsAtLeastOneAddress() async throws {
+        try await TestApp.with { app, client in
+            let admin = try await Self.account(app, client, "admin@example.com", roles: ["tenant_admin"])
+            let ann = try await Self.account(app, client, "ann@example.com")
+            let r = try await client.call(.patch, "/auth/admin/api/users/\(ann.id)", json: ["email": .null], bearer: admin.token)
+            #expect(r.status == .badRequest && r.code == "EMAIL_OR_PHONE_REQUIRED", "\(r.raw)")
+            #expect(try await client.login("ann@example.com").status == .ok)
+        }
+    }
+
+    /// A stale console cookie beside a tenant admin's cookie-mode login does not shadow it.
+    @Test func aStaleConsoleCookieFallsThroughToTheToken() async throws {
+        try await TestApp.with(configure: { $0.secureCookies = false }) { app, client in
+            let admin = try await Self.account(app, client, "admin@example.com", roles: ["tenant_admin"])
+            let r = try await client.call(
+                .get, "/auth/admin/api/users", headers: ["cookie": "nest_auth_admin=stale; accessToken=\(admin.token)", "x-access-token-type": "cookie"])
+            #expect(r.status == .ok, "\(r.raw)")
+        }
+    }
+}

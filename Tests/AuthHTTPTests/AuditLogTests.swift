@@ -63,10 +63,11 @@ import Testing
         }
     }
 
-    /// A change rolled back (a throwing `afterCreate` hook) leaves no audit row either.
+    /// A change rolled back leaves no audit row either: `onSignup` runs after the user's
+    /// creation appended `auth.user.created` (and so wrote its row), then throws.
     @Test func aRolledBackChangeLeavesNoRow() async throws {
         var hooks = AuthHooks()
-        hooks.user.afterCreate = { _, _, _ in throw AuthError.rejection(code: "NO_THANKS", message: "refused") }
+        hooks.onSignup = { _, _, _ in throw AuthError.rejection(code: "NO_THANKS", message: "refused") }
         try await TestApp.with(hooks: hooks) { app, client in
             let tenant = try await app.defaultTenant()
             let before = try await Self.rows(app, tenant).count

@@ -115,3 +115,16 @@ extension AuthorizationTests {
         }
     }
 }
+
+extension AuthorizationTests {
+    /// The Swift list of built-in permissions (what no admin hands out without holding) is the
+    /// migration's seeded one.
+    @Test func theBuiltInListIsTheSeededOne() async throws {
+        try await TestApp.with { app, _ in
+            let seeded = try await app.env.db.tenantStatements(try await app.defaultTenant()) {
+                try await RoleRegistryStore().permissions(category: nil, search: nil, on: $0)
+            }.filter(\.isSystem).map(\.name)
+            #expect(Set(seeded) == Permission.builtIn)
+        }
+    }
+}

@@ -70,7 +70,9 @@ import Testing
             let token = String(cookie["cookie"]!.dropFirst("nest_auth_admin=".count))
             let dump = try app.db.dump()
             #expect(!dump.contains(token))
-            // A user's access token is not a console credential.
+            // A user's access token is not a console credential, nor is a made-up value.
+            let userToken = try #require(try await client.signup("ann@example.com").accessToken)
+            #expect(try await client.call(.get, "/auth/admin/api/tenants", headers: ["cookie": "nest_auth_admin=\(userToken)"]).status == .unauthorized)
             #expect(try await client.call(.get, "/auth/admin/api/tenants", headers: ["cookie": "nest_auth_admin=forged"]).status == .unauthorized)
             // A cross-site write is refused.
             let crossSite = try await client.call(.post, "/auth/admin/api/tenants", json: ["slug": "x"], headers: cookie.merging(["origin": "https://evil.example"]) { a, _ in a })
@@ -204,9 +206,23 @@ extension ConsoleTests {
             let failed = try #require(trail.object["data"]?.arrayValue?.first { $0["kind"] == "auth.platform.login_failed" })
             #expect(failed["outcome"] == "failure" && !failed.jsonText.contains("wrong password"))
             #expect(trail.object["data"]?.arrayValue?.first?["actor"]?["type"] == "platform_admin")
-            for sql in ["UPDATE auth.platform_audit_log SET outcome = 'failure'", "DELETE FROM auth.platform_audit_log"] {
-                await #expect(throws: PGError.self, "\(sql)") { try await app.pool.query(sql) }
+            for sql in ["UPDATE auth.platform_audit_log SET outcome = 'failure'", "DELETE FROM auth.platform_audit_log", "TRUNCATE auth.platform_audit_log"] {
+                let error = await #expect(throws: PGError.self, "\(sql)") { try await app.pool.query(sql) }
+                #expect(error?.sqlState == "42501")
             }
+        }
+    }
+}
+
+extension ConsoleTests {
+    /// The page shows only the sections the viewer's permissions open.
+    @Test func thePageShowsOnlyWhatTheViewerMayRead() async throws {
+        try await TestApp.with(configure: { $0.secureCookies = false }) { app, client in
+            let auditor = try await AdminAPITests.holder(app, client, "auditor@example.com", ["auth.admin", "auth.audit.read"])
+            let page = try await client.call(.get, "/auth/admin", headers: ["cookie": "accessToken=\(auditor.token)"])
+            #expect(page.status == .ok && page.raw.contains("id=\"audit\""))
+            #expect(!page.raw.contains("id=\"users\"") && !page.raw.contains("id=\"roles\"") && !page.raw.contains("id=\"dead\""))
+            #expect(!page.raw.contains("auditor@example.com</a>"))
         }
     }
 }

@@ -112,10 +112,10 @@ import Testing
 
         let base = "http://127.0.0.1:\(port)"
         let up = try await eventually(timeout: .seconds(30), interval: .milliseconds(100)) { (try? await Self.call(base + "/health/ready"))?.0 == 200 }
-        #expect(up)
+        try #require(up)
         let (made, madeBody) = try await Self.call(
             base + "/auth/admin/signup", method: "POST", json: #"{"email":"op@example.com","password":"operator password 1","secretKey":"\#(secret)"}"#)
-        #expect(made == 201, "\(madeBody)")
+        try #require(made == 201, "\(madeBody)")
         let (_, signup) = try await Self.call(base + "/auth/signup", method: "POST", json: #"{"email":"ann@example.com","password":"correct horse battery"}"#)
         let token = try #require(try JSONValue.parse(signup)["accessToken"]?.stringValue)
         for i in 0..<3 { _ = try await Self.call(base + "/auth/signup", method: "POST", json: #"{"email":"user\#(i)@example.com","password":"correct horse battery"}"#) }
@@ -123,7 +123,7 @@ import Testing
 
         var web = WebDriver(base: "http://127.0.0.1:\(driverPort)")
         let driverUp = try await eventually(timeout: .seconds(20), interval: .milliseconds(100)) { (try? await web.send("GET", "/status")) != nil }
-        #expect(driverUp)
+        try #require(driverUp)
         let options: JSONValue = .object([
             "binary": .string(chromium),
             "args": .array(["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1100"].map(JSONValue.string)),
@@ -154,7 +154,12 @@ import Testing
         #expect(try await web.text("#who") == "op@example.com")
         try await web.type("#search", "ann")
         try await web.click("#search-go")
-        _ = try await web.waitFor("a.user-link")
+        // The search reloads the page: wait until the list is the filtered one.
+        let filtered = try await eventually(timeout: .seconds(20), interval: .milliseconds(100)) {
+            let text = (try? await web.text("#users")) ?? ""
+            return text.contains("ann@example.com") && !text.contains("user1@example.com")
+        }
+        try #require(filtered)
         #expect(try await web.text("#users") .contains("ann@example.com"))
         #expect(!(try await web.text("#users")).contains("user1@example.com"))
         try await web.click("a.user-link")

@@ -30,7 +30,8 @@ public struct AdminRoleFlow: Sendable {
     public func createRole(_ scope: AdminScope, name: String, guard g: String, description: String?, permissions: [String]) async throws
         -> JSONObject
     {
-        try await env.db.inTenant(scope.tenant) { tx in
+        try scope.requireHolding(permissions, "Granting these permissions")
+        return try await env.db.inTenant(scope.tenant) { tx in
             let role = try await store.createRole(name: name, guard: g, description: description, permissions: permissions, on: tx)
             try await event(.roleCreated, role, scope: scope, tx: tx)
             return role.json
@@ -40,7 +41,13 @@ public struct AdminRoleFlow: Sendable {
     public func updateRole(_ scope: AdminScope, id: UUID, description: String??, permissions: [String]?, isActive: Bool?) async throws
         -> JSONObject
     {
-        try await env.db.inTenant(scope.tenant) { tx in
+        try scope.requireHolding(permissions ?? [], "Granting these permissions")
+        return try await env.db.inTenant(scope.tenant) { tx in
+            if let current = try await store.role(id: id, on: tx) {
+                try scope.requireHolding(current.permissions, "Changing this role")
+                // tenant_admin is defined as every built-in permission: its list is not edited.
+                if current.isSystem, current.name == Role.tenantAdmin, permissions != nil { throw AuthError(.systemRoleProtected) }
+            }
             let (before, after) = try await store.updateRole(id: id, description: description, permissions: permissions, isActive: isActive, on: tx)
             try await event(.roleUpdated, after, scope: scope, tx: tx)
             if before.permissions != after.permissions || before.isActive != after.isActive {
@@ -52,6 +59,7 @@ public struct AdminRoleFlow: Sendable {
 
     public func deleteRole(_ scope: AdminScope, id: UUID) async throws {
         try await env.db.inTenant(scope.tenant) { tx in
+            if let current = try await store.role(id: id, on: tx) { try scope.requireHolding(current.permissions, "Deleting this role") }
             let (role, holders) = try await store.deleteRole(id: id, on: tx)
             try await event(.roleDeleted, role, scope: scope, tx: tx)
             try await endSessions(of: holders, scope: scope, tx: tx)

@@ -32,6 +32,18 @@ public struct AdminScope: Sendable {
         permissions = nil
     }
 
+    /// No escalation: a tenant admin gives, takes or edits only the built-in (admin) powers they
+    /// hold themselves — in a role they assign, remove, change or delete, and in a user they
+    /// change, delete or set a password for (no takeover of a more powerful account). The
+    /// application's own permissions are theirs to grant. 403 `MISSING_REQUIRED_PERMISSIONS`
+    /// naming the first one they lack.
+    public func requireHolding(_ granted: [String], _ what: String) throws {
+        guard let permissions else { return }
+        if let lacking = granted.sorted().first(where: { Permission.builtIn.contains($0) && !permissions.contains($0) }) {
+            throw AuthError(.missingRequiredPermissions, message: "\(what) needs \(lacking), which you do not hold")
+        }
+    }
+
     /// 403 `MISSING_REQUIRED_PERMISSIONS` unless every one of `required` is held.
     public func require(_ required: [String]) throws {
         guard let permissions else { return }

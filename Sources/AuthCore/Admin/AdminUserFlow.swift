@@ -89,6 +89,7 @@ public struct AdminUserFlow: Sendable {
         return try await env.db.inTenant(scope.tenant) { tx in
             // Roles must exist: an admin's typo must not create a role.
             try await Self.requireRoles(account.roles, on: tx)
+            try scope.requireHolding(try await env.roles.permissions(ofRoles: account.roles, on: tx), "Assigning these roles")
             var user = try await UserLifecycle(env: env).create(
                 NewUser(email: email, phone: phone, isActive: account.isActive, metadata: account.metadata, roles: account.roles),
                 passwordHash: hash, tenant: scope.tenant, tx: tx, logger: request.logger)
@@ -115,6 +116,10 @@ public struct AdminUserFlow: Sendable {
             hash = try await env.hashPassword(password)
         }
         return try await env.db.inTenant(scope.tenant) { tx in
+            try await Self.requireNotAbove(scope, userID: id, env: env, tx: tx)
+            if let roles {
+                try scope.requireHolding(try await env.roles.permissions(ofRoles: roles, on: tx), "Assigning these roles")
+            }
             let lifecycle = UserLifecycle(env: env)
             var user = try await lifecycle.update(userID: id, changes, tenant: scope.tenant, tx: tx, logger: request.logger)
             var endSessions: String?
@@ -142,6 +147,7 @@ public struct AdminUserFlow: Sendable {
     /// `DELETE users/:id`.
     public func delete(_ scope: AdminScope, id: UUID, request: AuthRequest) async throws {
         try await env.db.inTenant(scope.tenant) { tx in
+            try await Self.requireNotAbove(scope, userID: id, env: env, tx: tx)
             try await UserLifecycle(env: env).delete(userID: id, tenant: scope.tenant, tx: tx, logger: request.logger)
         }
     }
@@ -179,6 +185,14 @@ public struct AdminUserFlow: Sendable {
             for session in sessions { try await SessionOpener(env: env).revoked(session, reason: "revoked_by_admin", tenant: scope.tenant, tx: tx) }
             return sessions.count
         }
+    }
+
+    /// A tenant admin acts only on users whose permissions they hold themselves (404 first for
+    /// an unknown user).
+    static func requireNotAbove(_ scope: AdminScope, userID: UUID, env: AuthEnvironment, tx: PGTransaction) async throws {
+        guard scope.permissions != nil else { return }
+        guard try await env.users.find(id: userID, on: tx) != nil else { throw AuthError.userNotFound }
+        try scope.requireHolding(try await env.roles.rolesAndPermissions(userID: userID, on: tx).permissions, "Changing this user")
     }
 
     /// `ROLE_NOT_FOUND` naming the first reference that is not a role of this tenant.

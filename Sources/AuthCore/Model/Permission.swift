@@ -27,6 +27,14 @@ public struct Permission: Sendable, Equatable {
 
     static let columns = "id, name, guard, category, description, is_system, created_at"
 
+    /// The built-in permissions every tenant is seeded with (the migration's list; a test keeps
+    /// the two equal): the powers of the admin API, which no admin may hand out without
+    /// holding them. The application's own permissions are the tenant admins' to grant.
+    public static let builtIn: Set<String> = [
+        "auth.admin", "auth.users.read", "auth.users.write", "auth.sessions.read", "auth.sessions.revoke", "auth.roles.read",
+        "auth.roles.write", "auth.audit.read", "auth.events.read", "auth.events.retry", "auth.settings.write", "users.invite",
+    ]
+
     init(row: PGRow) throws {
         id = try row.decode("id")
         name = try row.decode("name")

@@ -125,6 +125,8 @@ public struct UserStore: Sendable {
 
     static func mapUnique(_ error: PGError) -> any Error {
         if error.isUniqueViolation(constraint: "users_email_key") { return AuthError.emailAlreadyExists }
+        // Removing the only address an account has (an admin's PATCH {"email": null}).
+        if error.sqlState == "23514", error.constraint == "users_email_or_phone" { return AuthError(.emailOrPhoneRequired) }
         if error.isUniqueViolation(constraint: "users_phone_key") { return AuthError.phoneAlreadyExists }
         if error.isUniqueViolation(constraint: "identities_provider_key") {
             return error.detail?.contains("(provider, provider_id)=(phone,") == true ? AuthError.phoneAlreadyExists : AuthError.emailAlreadyExists

@@ -45,6 +45,20 @@ struct AdminPageRoutes: Sendable {
 
     @Sendable func dashboard(_ request: Request, context: AuthRequestContext) async throws -> Response {
         guard let viewer = try await viewer(request, context: context) else { return page("login", [:], viewer: nil) }
+        // Each section only for a viewer holding its permission, as the API would answer.
+        let can = { (permission: String) in (try? viewer.scope.require([permission])) != nil }
+        var values: [String: Any] = [
+            "canUsers": can("auth.users.read"), "canRoles": can("auth.roles.read"), "canAudit": can("auth.audit.read"),
+            "canEvents": can("auth.events.read"),
+        ]
+        if can("auth.users.read") { values.merge(try await users(viewer, request: request)) { $1 } }
+        if can("auth.roles.read") { values["roles"] = try await roles(viewer) }
+        if can("auth.audit.read") { values["audit"] = try await audit(viewer) }
+        if can("auth.events.read") { values["dead"] = try await deadLetters(viewer) }
+        return page("dashboard", values, viewer: viewer)
+    }
+
+    func users(_ viewer: Viewer, request: Request) async throws -> [String: Any] {
         let query = try QueryFields(request).string("q", maxLength: 320)
         let list = try await AdminUserFlow(env: env).list(viewer.scope, filter: .init(search: query), page: 1, limit: 50)
         let users: [[String: Any]] = (list["data"]?.arrayValue ?? []).map { u in
@@ -55,14 +69,21 @@ struct AdminPageRoutes: Sendable {
                 "tenantQuery": tenantQuery(viewer),
             ]
         }
-        let roles: [[String: Any]] = try await AdminRoleFlow(env: env).roles(viewer.scope).map { r in
+        return ["users": users, "total": list["meta"]?["total"]?.intValue.map(String.init) ?? "0", "query": query ?? ""]
+    }
+
+    func roles(_ viewer: Viewer) async throws -> [[String: Any]] {
+        try await AdminRoleFlow(env: env).roles(viewer.scope).map { r in
             [
                 "reference": r["reference"]?.stringValue ?? "", "system": r["isSystem"]?.boolValue == true ? "yes" : "",
                 "active": r["isActive"]?.boolValue == true ? "yes" : "no",
                 "permissions": (r["permissions"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "),
             ]
         }
-        let audit: [[String: Any]] = try await env.db.tenantStatements(viewer.scope.tenant) {
+    }
+
+    func audit(_ viewer: Viewer) async throws -> [[String: Any]] {
+        try await env.db.tenantStatements(viewer.scope.tenant) {
             try await AuditLogStore().rows(.init(limit: 25), on: $0)
         }.map { a in
             [
@@ -71,7 +92,10 @@ struct AdminPageRoutes: Sendable {
                 "actor": [a["actor"]?["type"]?.stringValue, a["actor"]?["id"]?.stringValue].compactMap { $0 }.joined(separator: " "),
             ]
         }
-        let dead: [[String: Any]] = try await env.db.statements {
+    }
+
+    func deadLetters(_ viewer: Viewer) async throws -> [[String: Any]] {
+        try await env.db.statements {
             try await DeliveryStore().list(tenantID: viewer.scope.tenant.id, status: "dead", group: nil, limit: 50, on: $0)
         }.map { d in
             [
@@ -79,10 +103,6 @@ struct AdminPageRoutes: Sendable {
                 "attempts": d["attempts"]?.intValue.map(String.init) ?? "", "error": d["lastError"]?.stringValue ?? "",
             ]
         }
-        return page(
-            "dashboard",
-            ["users": users, "total": list["meta"]?["total"]?.intValue.map(String.init) ?? "0", "query": query ?? "", "roles": roles, "audit": audit, "dead": dead],
-            viewer: viewer)
     }
 
     @Sendable func user(_ request: Request, context: AuthRequestContext) async throws -> Response {
@@ -124,6 +144,8 @@ struct AdminPageRoutes: Sendable {
         guard let principal = try? await Authenticator(env: env).authenticate(accessToken: access, request: auth),
               !principal.mfaPending(env.settings)
         else { return nil }
+        // The guard's rule for a tenant that requires MFA holds here too.
+        if env.settings(for: principal.tenant).mfaRequired, !principal.user.isMfaEnabled { throw AuthError(.mfaSetupRequired) }
         let permissions = principal.claims.permissions ?? (principal.session.data["permissions"]?.arrayOfStrings ?? [])
         let scope = AdminScope(principal: principal, permissions: permissions)
         try scope.require(["auth.admin"])

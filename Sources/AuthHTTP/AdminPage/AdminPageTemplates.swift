@@ -34,18 +34,18 @@ enum AdminPageTemplates {
 
     static let dashboard = """
         {{> layout}}
-        <section class="card"><h1>Users <small>{{total}}</small></h1>
+        {{#canUsers}}<section class="card"><h1>Users <small>{{total}}</small></h1>
         <form method="get" action="/auth/admin">{{#platform}}<input type="hidden" name="tenant" value="{{#tenant}}{{slug}}{{/tenant}}">{{/platform}}
         <input id="search" name="q" value="{{query}}" placeholder="search e-mail or phone"><button id="search-go" type="submit">Search</button></form>
         <table id="users"><tr><th>E-mail</th><th>Phone</th><th>Active</th><th>Roles</th><th>Created</th></tr>
         {{#users}}<tr><td><a class="user-link" href="/auth/admin/users/{{id}}{{tenantQuery}}">{{email}}</a></td><td>{{phone}}</td><td>{{active}}</td><td>{{roles}}</td><td>{{createdAt}}</td></tr>{{/users}}
-        </table></section>
-        <section class="card"><h1>Roles</h1><table id="roles"><tr><th>Role</th><th>Permissions</th><th>System</th><th>Active</th></tr>
-        {{#roles}}<tr><td>{{reference}}</td><td>{{permissions}}</td><td>{{system}}</td><td>{{active}}</td></tr>{{/roles}}</table></section>
-        <section class="card"><h1>Audit log</h1><table id="audit"><tr><th>Time</th><th>Event</th><th>Outcome</th><th>User</th><th>Actor</th><th>Address</th></tr>
-        {{#audit}}<tr><td>{{createdAt}}</td><td>{{kind}}</td><td>{{outcome}}</td><td>{{userId}}</td><td>{{actor}}</td><td>{{ip}}</td></tr>{{/audit}}</table></section>
-        <section class="card"><h1>Dead letters</h1><table id="dead"><tr><th>Group</th><th>Event</th><th>Attempts</th><th>Error</th><th></th></tr>
-        {{#dead}}<tr><td>{{group}}</td><td>{{type}}</td><td>{{attempts}}</td><td>{{error}}</td><td><button class="retry" data-group="{{group}}" data-event="{{eventId}}">Retry</button></td></tr>{{/dead}}</table></section>
+        </table></section>{{/canUsers}}
+        {{#canRoles}}<section class="card"><h1>Roles</h1><table id="roles"><tr><th>Role</th><th>Permissions</th><th>System</th><th>Active</th></tr>
+        {{#roles}}<tr><td>{{reference}}</td><td>{{permissions}}</td><td>{{system}}</td><td>{{active}}</td></tr>{{/roles}}</table></section>{{/canRoles}}
+        {{#canAudit}}<section class="card"><h1>Audit log</h1><table id="audit"><tr><th>Time</th><th>Event</th><th>Outcome</th><th>User</th><th>Actor</th><th>Address</th></tr>
+        {{#audit}}<tr><td>{{createdAt}}</td><td>{{kind}}</td><td>{{outcome}}</td><td>{{userId}}</td><td>{{actor}}</td><td>{{ip}}</td></tr>{{/audit}}</table></section>{{/canAudit}}
+        {{#canEvents}}<section class="card"><h1>Dead letters</h1><table id="dead"><tr><th>Group</th><th>Event</th><th>Attempts</th><th>Error</th><th></th></tr>
+        {{#dead}}<tr><td>{{group}}</td><td>{{type}}</td><td>{{attempts}}</td><td>{{error}}</td><td><button class="retry" data-group="{{group}}" data-event="{{eventId}}">Retry</button></td></tr>{{/dead}}</table></section>{{/canEvents}}
         <p id="message" role="alert"></p>
         {{> footer}}
         """

@@ -13,7 +13,7 @@ struct AdminRoleRoutes: Sendable {
     let env: AuthEnvironment
 
     func register(on api: RouterGroup<AdminContext>) {
-        let read = api.add(middleware: RequireAdminPermission("auth.roles.read"))
+        let read = api.requiring("auth.roles.read")
         read.get("roles") { _, context in JSONResponse.make(.array(try await flow.roles(context.scope).map(JSONValue.object))) }
         read.get("roles/:id") { _, context in JSONResponse.make(.object(try await flow.role(context.scope, id: try Self.id(context)))) }
         read.get("permissions") { request, context in
@@ -21,7 +21,7 @@ struct AdminRoleRoutes: Sendable {
             let list = try await flow.permissions(context.scope, category: try q.string("category", maxLength: 64), search: try q.string("search"))
             return JSONResponse.make(.array(list.map(JSONValue.object)))
         }
-        let write = api.add(middleware: RequireAdminPermission("auth.roles.write"))
+        let write = api.requiring("auth.roles.write")
         write.post("roles", use: createRole)
         write.patch("roles/:id", use: updateRole)
         write.delete("roles/:id") { _, context in
@@ -33,20 +33,20 @@ struct AdminRoleRoutes: Sendable {
             try await flow.deletePermission(context.scope, id: try Self.id(context))
             return JSONResponse.message("Permission deleted")
         }
-        api.add(middleware: RequireAdminPermission("auth.audit.read")).get("audit", use: audit)
+        api.requiring("auth.audit.read").get("audit", use: audit)
         api.get("settings") { _, context in
             let tenant = context.scope.tenant
             return JSONResponse.make(.object(["settings": .object(tenant.overrides.json), "effective": .object(Self.effective(env.settings(for: tenant)))]))
         }
-        api.add(middleware: RequireAdminPermission("auth.settings.write")).patch("settings") { _, context in
+        api.requiring("auth.settings.write").patch("settings") { _, context in
             let tenant = try await env.registry.updateSettings(id: context.scope.tenant.id, context.body) {
                 AuthEvent(.tenantSettingsChanged, tenantID: $0.id, data: ["settings": .object($0.overrides.json)])
             }
             env.tenants.forget(tenant.id)
             return JSONResponse.make(.object(["settings": .object(tenant.overrides.json), "effective": .object(Self.effective(env.settings(for: tenant)))]))
         }
-        api.add(middleware: RequireAdminPermission("auth.events.read")).get("events/deliveries", use: deliveries)
-        api.add(middleware: RequireAdminPermission("auth.events.retry")).post("events/deliveries/:group/:event/retry", use: retry)
+        api.requiring("auth.events.read").get("events/deliveries", use: deliveries)
+        api.requiring("auth.events.retry").post("events/deliveries/:group/:event/retry", use: retry)
     }
 
     /// `?status=pending|dead|done&group&limit`: deliveries of this tenant's events.

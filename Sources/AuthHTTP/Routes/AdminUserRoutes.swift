@@ -13,18 +13,18 @@ struct AdminUserRoutes: Sendable {
     let env: AuthEnvironment
 
     func register(on api: RouterGroup<AdminContext>) {
-        let read = api.group("users").add(middleware: RequireAdminPermission("auth.users.read"))
+        let read = api.requiring("auth.users.read").group("users")
         read.get(use: list)
         read.get(":id", use: get)
-        let write = api.group("users").add(middleware: RequireAdminPermission("auth.users.write"))
+        let write = api.requiring("auth.users.write").group("users")
         write.post(use: create)
         write.patch(":id", use: update)
         write.delete(":id", use: delete)
-        let sessionsRead = api.group("users").add(middleware: RequireAdminPermission("auth.sessions.read"))
+        let sessionsRead = api.requiring("auth.sessions.read").group("users")
         sessionsRead.get(":id/sessions") { _, context in
             JSONResponse.make(.array(try await flow.sessions(context.scope, userID: try Self.id(context)).map(JSONValue.object)))
         }
-        let revoke = api.add(middleware: RequireAdminPermission("auth.sessions.revoke"))
+        let revoke = api.requiring("auth.sessions.revoke")
         revoke.delete("users/:id/sessions/:sessionId") { _, context in
             guard let session = context.parameters.get("sessionId").flatMap(UUID.init(uuidString:)) else {
                 throw AuthError.invalidInput("sessionId", "must be a session id")
