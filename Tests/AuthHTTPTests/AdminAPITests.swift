@@ -212,6 +212,8 @@ extension AdminAPITests {
             let bobKeyID = try #require(bobKey.object["id"]?.stringValue, "\(bobKey.raw)")
             let roleB = try await client.call(.post, "/auth/admin/api/roles", json: ["name": "b-only"], bearer: adminB.token)
             let roleBID = try #require(roleB.object["id"]?.stringValue, "\(roleB.raw)")
+            let bobDevice = try #require(
+                try await client.call(.post, "/auth/mfa/setup-totp", json: ["name": "b"], bearer: bob.token).object["deviceId"]?.stringValue)
             let trailBefore = try await app.scalar(b, "SELECT count(*)::int8 FROM audit_log")
 
             // Tenant B's ids in the path of tenant A's admin API: not found there.
@@ -232,6 +234,7 @@ extension AdminAPITests {
                 #expect(r.code == code, "\(method) \(path): \(r.raw)")
             }
             // The user routes with B's ids: not found.
+            #expect(try await client.call(.delete, "/auth/mfa/devices/\(bobDevice)", bearer: userA.token).status == .notFound)
             #expect(try await client.call(.delete, "/auth/sessions/\(bobSession)", bearer: userA.token).code == "NOT_FOUND")
             #expect(try await client.call(.delete, "/auth/api-keys/\(bobKeyID)", bearer: userA.token).status == .notFound)
             // B named by header or body: refused before anything runs.
@@ -256,6 +259,7 @@ extension AdminAPITests {
 
             // Nothing of B changed.
             #expect(try await client.call(.get, "/auth/me", bearer: bob.token).status == .ok)
+            #expect(try await app.scalar(b, "SELECT count(*)::int8 FROM mfa_devices WHERE id = $1::uuid", bobDevice) == 1)
             #expect(try await client.call(.get, "\(api)/roles/\(roleBID)", bearer: adminB.token).status == .ok)
             #expect(try await app.scalar(b, "SELECT count(*)::int8 FROM users WHERE is_active") == 2)
             #expect(try await app.scalar(b, "SELECT count(*)::int8 FROM audit_log") == trailBefore)

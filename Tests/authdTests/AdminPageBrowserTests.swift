@@ -73,16 +73,9 @@ import Testing
         ["/usr/bin/", "/usr/lib/chromium/", "/usr/local/bin/"].map { $0 + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
+    /// Plain HTTP to authd (the helper of the two-server tests).
     static func call(_ url: String, method: String = "GET", json: String? = nil, bearer: String? = nil) async throws -> (Int, String) {
-        var request = URLRequest(url: URL(string: url)!)
-        request.httpMethod = method
-        if let json {
-            request.httpBody = Data(json.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "content-type")
-        }
-        if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "authorization") }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        try await TwoServersTests().call(url, method: method, body: json, bearer: bearer)
     }
 
     @Test func aPlatformAdminFindsAUserAndRevokesTheirSession() async throws {
