@@ -360,3 +360,21 @@ extension MFATests {
         }
     }
 }
+
+extension MFATests {
+    /// The isolation matrix for trusted devices (issue 18): another tenant's user cannot revoke
+    /// one by its id; the device stays trusted.
+    @Test func anotherTenantsUserCannotRevokeATrustedDevice() async throws {
+        let (clock, now) = Self.clocked()
+        try await TestApp.with(now: now) { app, client in
+            let (totp, _) = try await Self.enrolled(client, clock: clock)
+            let (trust, full) = try await Self.trustedLogin(client, totp: totp, clock: clock)
+            let id = try #require(Self.array(try await client.call(.get, "/auth/mfa/trusted-devices", bearer: full).body)?.first?["id"]?.stringValue)
+            let other = try await app.tenant("other")
+            let mallory = try #require(try await client.signup("mallory@example.com", tenant: other.slug).accessToken)
+            #expect(try await client.call(.delete, "/auth/mfa/trusted-devices/\(id)", bearer: mallory).status == .notFound)
+            // Still trusted: a login with it skips the second factor.
+            #expect(try await client.login("ann@example.com", headers: ["x-device-trust": trust]).object["isRequiresMfa"] == .bool(false))
+        }
+    }
+}
