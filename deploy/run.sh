@@ -66,14 +66,17 @@ MSG
 # A listener worker prints every event as a JSON line (consumer group "log") and, as a local
 # mail catcher would, every one-time code with its recipient (group "mailcatcher", development
 # only); kill it and start `authd listen` again: it catches up on what it missed.
-"$bin" listen --consumer log --consumer mailcatcher --start oldest | sed -u 's/^/[event] /' &
+# (Through a process substitution, not a pipe: $! is then authd listen itself, which the traps
+# below must stop before PostgreSQL goes — with a pipe it was sed, and a TERM to this script
+# alone left the listener retrying against a stopped cluster.)
+"$bin" listen --consumer log --consumer mailcatcher --start oldest > >(sed -u 's/^/[event] /') &
 listener=$!
 echo "==> authd listen prints events below, prefixed [event]; codes sent by e-mail or SMS appear as [mail] lines"
 # Not exec: the EXIT trap must stop PostgreSQL after authd ends. authd handles SIGINT/SIGTERM.
 "$bin" serve &
 child=$!
-trap 'kill -TERM $child 2>/dev/null; pkill -TERM -P $listener 2>/dev/null; kill -TERM $listener 2>/dev/null || true' INT TERM
+trap 'kill -TERM $child $listener 2>/dev/null || true' INT TERM
 wait $child || true
 wait $child 2>/dev/null || true
-pkill -TERM -f "$bin listen" 2>/dev/null || true
+kill -TERM $listener 2>/dev/null || true
 wait $listener 2>/dev/null || true
