@@ -95,9 +95,12 @@ import Testing
             #expect(promoted.object["roles"] == .array(["tenant_admin"]))
             let again = try #require(try await client.login("new@example.com", "a long enough secret").accessToken)
             #expect(try jwtParts(again).payload["roles"] == .array(["tenant_admin"]))
-            // A password set by an admin ends every session and works at once.
+            // A password set by an admin ends every session and API key and works at once.
+            let key = try #require(try await client.call(.post, "/auth/api-keys", json: ["name": "ci"], bearer: again).object["key"]?.stringValue)
+            #expect(try await client.call(.get, "/auth/me", headers: ["authorization": "ApiKey \(key)"]).status == .ok)
             _ = try await client.call(.patch, "/auth/admin/api/users/\(newID)", json: ["password": "another long secret"], bearer: admin.token)
             #expect(try await client.call(.get, "/auth/me", bearer: again).status == .unauthorized)
+            #expect(try await client.call(.get, "/auth/me", headers: ["authorization": "ApiKey \(key)"]).status == .unauthorized)
             #expect(try await client.login("new@example.com", "another long secret").status == .ok)
 
             // Delete runs the hooks in its transaction: a throwing beforeDelete keeps the user.

@@ -131,8 +131,15 @@ public struct AdminUserFlow: Sendable {
                 if env.settings.revokeSessionsOnRoleChange { endSessions = "roles_changed" }
             }
             if let hash {
+                // As a reset does (the usual reason: an account to take back): older reset
+                // tokens, trusted devices and API keys go with the old password.
                 _ = try await env.credentials.setPassword(userID: id, hash: hash, on: tx)
-                try await env.outbox.append(AuthEvent(.passwordChanged, tenantID: scope.tenant.id, subject: AuthEvent.user(id)), in: tx)
+                try await env.codes.deleteResetTokens(userID: id, on: tx)
+                try await MFAStore().deleteTrustedDevices(userID: id, on: tx)
+                let keys = try await APIKeyStore().revokeAll(userID: id, on: tx)
+                try await env.outbox.append(
+                    AuthEvent(.passwordChanged, tenantID: scope.tenant.id, subject: AuthEvent.user(id), data: ["apiKeysRevoked": .int(keys)]),
+                    in: tx)
                 endSessions = "password_set_by_admin"
             }
             if let endSessions {
