@@ -35,8 +35,7 @@ struct AdminScopeMiddleware: RouterMiddleware {
         let guarded = AuthGuardMiddleware(env: env, transport: transport)
         return try await guarded.handle(request, context: context) { request, context in
             guard let principal = context.principal else { throw AuthError.noAuthProvided }
-            let permissions = principal.claims.permissions ?? (principal.session.data["permissions"]?.arrayOfStrings ?? [])
-            let scope = AdminScope(principal: principal, permissions: permissions)
+            let scope = AdminScope(principal: principal, permissions: principal.permissions)
             try scope.require(["auth.admin"])
             var context = context
             context.adminScope = scope

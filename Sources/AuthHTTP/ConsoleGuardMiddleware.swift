@@ -19,7 +19,6 @@ struct ConsoleGuardMiddleware: RouterMiddleware {
             context.body = try await RequestBody.json(request, context: context)
         }
         context.console = console
-        let actor: JSONObject = ["type": .string("platform_admin"), "id": .string(console.admin.id.uuidString.lowercased())]
-        return try await RequestOrigin.$actor.withValue(actor) { [context] in try await next(request, context) }
+        return try await RequestOrigin.$actor.withValue(console.admin.auditActor) { [context] in try await next(request, context) }
     }
 }

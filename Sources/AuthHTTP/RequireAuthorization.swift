@@ -27,17 +27,7 @@ public struct RequireAuthorization: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let principal = context.principal
-        let permissions = principal.claims.permissions
-            ?? (principal.session.data["permissions"]?.arrayOfStrings ?? [])
-        try requirement.check(roles: principal.claims.roles, permissions: permissions)
+        try requirement.check(roles: principal.claims.roles, permissions: principal.permissions)
         return try await next(request, context)
-    }
-}
-
-extension JSONValue {
-    /// The strings of an array of strings (nil for anything else).
-    var arrayOfStrings: [String]? {
-        guard case .array(let items) = self else { return nil }
-        return items.compactMap(\.stringValue)
     }
 }

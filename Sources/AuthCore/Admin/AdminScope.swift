@@ -27,7 +27,7 @@ public struct AdminScope: Sendable {
     /// A platform admin acting in `tenant`.
     public init(platformAdmin admin: PlatformAdmin, tenant: Tenant) {
         self.tenant = tenant
-        actor = ["type": .string("platform_admin"), "id": .string(admin.id.uuidString.lowercased())]
+        actor = admin.auditActor
         currentSessionID = nil
         permissions = nil
     }

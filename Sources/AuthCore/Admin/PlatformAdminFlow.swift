@@ -129,8 +129,7 @@ public struct PlatformAdminFlow: Sendable {
     /// The platform trail's event (`auth.platform_audit_log`, by the outbox trigger) in `tx`;
     /// the actor is the request's admin unless given.
     private func audit(_ name: AuthEvent.Name, _ data: JSONObject, actor: PlatformAdmin? = nil, tx: PGTransaction) async throws {
-        let who: JSONObject = actor.map { ["type": .string("platform_admin"), "id": .string($0.id.uuidString.lowercased())] } ?? [:]
-        try await env.outbox.append(AuthEvent(name, tenantID: nil, actor: who, data: data), in: tx)
+        try await env.outbox.append(AuthEvent(name, tenantID: nil, actor: actor?.auditActor ?? [:], data: data), in: tx)
     }
 
     /// A plausible e-mail and a password passing the policy (at least 12 characters for an

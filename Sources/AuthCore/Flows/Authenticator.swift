@@ -22,6 +22,12 @@ public struct Principal: Sendable {
         settings.mfa.enabled && ((claims.isMfaEnabled && !claims.isMfaVerified) || (user.isMfaEnabled && !session.mfaVerified))
     }
 
+    /// The permissions the request holds: the token's, or the session snapshot's when the
+    /// deployment leaves them out of tokens (an API key's principal carries its owner's).
+    public var permissions: [String] {
+        claims.permissions ?? (session.data["permissions"]?.arrayValue ?? []).compactMap(\.stringValue)
+    }
+
     /// The actor of the events this principal's requests cause (audit rows, consumers).
     public var auditActor: JSONObject {
         var actor = AuthEvent.user(user.id)

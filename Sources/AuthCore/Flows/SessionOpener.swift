@@ -27,11 +27,11 @@ struct SessionOpener: Sendable {
         let evicted = try await env.sessions.evictBeyond(userID: user.id, max: env.settings.maxSessionsPerUser, on: tx)
         for old in evicted { try await revoked(old, reason: "evicted", tenant: tenant, tx: tx) }
         let sessionID = UUID()
+        let settings = env.settings(for: tenant)
         let refresh = try env.tokens.mintRefresh(tenantID: tenant.id, sessionID: sessionID, generation: 0)
         let session = try await env.sessions.create(
             id: sessionID, userID: user.id, data: shape.sessionData, request: request, refresh: refresh,
-            idleTimeout: env.settings(for: tenant).sessionIdleTimeout, lifetime: env.settings(for: tenant).sessionAbsoluteLifetime,
-            mfaVerified: mfaVerified,
+            idleTimeout: settings.sessionIdleTimeout, lifetime: settings.sessionAbsoluteLifetime, mfaVerified: mfaVerified,
             firstFactor: firstFactor?.rawValue,
             event: try event.map { try env.outbox.row($0(sessionID)) }, on: tx)
         if event != nil { env.outbox.notifyAfterCommit(tx) }

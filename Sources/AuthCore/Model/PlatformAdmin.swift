@@ -22,6 +22,11 @@ public struct PlatformAdmin: Sendable, Equatable {
         createdAt = try row.decode(p + "created_at")
     }
 
+    /// The actor of the events this admin's requests cause (audit rows).
+    public var auditActor: JSONObject {
+        ["type": .string("platform_admin"), "id": .string(id.uuidString.lowercased())]
+    }
+
     public var json: JSONObject {
         [
             "id": .string(id.uuidString.lowercased()), "email": .string(email), "name": name.map(JSONValue.string) ?? .null,

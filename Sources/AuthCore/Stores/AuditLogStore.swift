@@ -40,17 +40,7 @@ public struct AuditLogStore: Sendable {
             SELECT id, kind, outcome, actor::text AS actor, ip_address, user_agent, request_id, data::text AS data, created_at
             FROM auth.platform_audit_log WHERE ($1::int8 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2
             """, before, limit
-        ).map { row in
-            [
-                "id": .int(Int(try row.decode("id", as: Int64.self))), "kind": .string(try row.decode("kind")),
-                "outcome": .string(try row.decode("outcome")), "actor": try JSONValue.parse(try row.decode("actor", as: String.self)),
-                "ipAddress": (try row.decode("ip_address", as: String?.self)).map(JSONValue.string) ?? .null,
-                "userAgent": (try row.decode("user_agent", as: String?.self)).map(JSONValue.string) ?? .null,
-                "requestId": (try row.decode("request_id", as: String?.self)).map(JSONValue.string) ?? .null,
-                "data": try JSONValue.parse(try row.decode("data", as: String.self)),
-                "createdAt": .string(ISO8601.format(try row.decode("created_at"))),
-            ]
-        }
+        ).map(Self.common)
     }
 
     /// Newest first.
@@ -68,19 +58,24 @@ public struct AuditLogStore: Sendable {
             ORDER BY id DESC LIMIT $7
             """, q.userID, q.kind, q.outcome, q.from, q.to, q.before, q.limit
         ).map { row in
-            [
-                "id": .int(Int(try row.decode("id", as: Int64.self))),
-                "eventId": (try row.decode("event_id", as: UUID?.self)).map { .string($0.uuidString.lowercased()) } ?? .null,
-                "kind": .string(try row.decode("kind")), "outcome": .string(try row.decode("outcome")),
-                "userId": (try row.decode("user_id", as: UUID?.self)).map { .string($0.uuidString.lowercased()) } ?? .null,
-                "sessionId": (try row.decode("session_id", as: UUID?.self)).map { .string($0.uuidString.lowercased()) } ?? .null,
-                "actor": try JSONValue.parse(try row.decode("actor", as: String.self)),
-                "ipAddress": (try row.decode("ip_address", as: String?.self)).map(JSONValue.string) ?? .null,
-                "userAgent": (try row.decode("user_agent", as: String?.self)).map(JSONValue.string) ?? .null,
-                "requestId": (try row.decode("request_id", as: String?.self)).map(JSONValue.string) ?? .null,
-                "data": try JSONValue.parse(try row.decode("data", as: String.self)),
-                "createdAt": .string(ISO8601.format(try row.decode("created_at"))),
-            ]
+            var out = try Self.common(row)
+            for (key, column) in [("eventId", "event_id"), ("userId", "user_id"), ("sessionId", "session_id")] {
+                out[key] = (try row.decode(column, as: UUID?.self)).map { .string($0.uuidString.lowercased()) } ?? .null
+            }
+            return out
         }
+    }
+
+    /// The columns both trails have, as the admin APIs answer them.
+    private static func common(_ row: PGRow) throws -> JSONObject {
+        [
+            "id": .int(Int(try row.decode("id", as: Int64.self))), "kind": .string(try row.decode("kind")),
+            "outcome": .string(try row.decode("outcome")), "actor": try JSONValue.parse(try row.decode("actor", as: String.self)),
+            "ipAddress": (try row.decode("ip_address", as: String?.self)).map(JSONValue.string) ?? .null,
+            "userAgent": (try row.decode("user_agent", as: String?.self)).map(JSONValue.string) ?? .null,
+            "requestId": (try row.decode("request_id", as: String?.self)).map(JSONValue.string) ?? .null,
+            "data": try JSONValue.parse(try row.decode("data", as: String.self)),
+            "createdAt": .string(ISO8601.format(try row.decode("created_at"))),
+        ]
     }
 }

@@ -146,8 +146,7 @@ struct AdminPageRoutes: Sendable {
         else { return nil }
         // The guard's rule for a tenant that requires MFA holds here too.
         if env.settings(for: principal.tenant).mfaRequired, !principal.user.isMfaEnabled { throw AuthError(.mfaSetupRequired) }
-        let permissions = principal.claims.permissions ?? (principal.session.data["permissions"]?.arrayOfStrings ?? [])
-        let scope = AdminScope(principal: principal, permissions: permissions)
+        let scope = AdminScope(principal: principal, permissions: principal.permissions)
         try scope.require(["auth.admin"])
         return Viewer(scope: scope, who: principal.user.email ?? principal.user.phone ?? "", platform: false, tenants: [principal.tenant])
     }
