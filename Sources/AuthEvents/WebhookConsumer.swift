@@ -16,14 +16,11 @@ import NIOCore
 public struct WebhookConsumer: Sendable {
     /// A Standard Webhooks secret: `whsec_` + base64 of at least 24 random bytes.
     public struct Secret: Sendable {
-        let key: SymmetricKey
+        let standard: StandardWebhooks.Secret
 
         public init(_ text: String) throws {
-            let body = text.hasPrefix("whsec_") ? String(text.dropFirst(6)) : text
-            guard let bytes = Base64.decode(body), bytes.count >= 24 else {
-                throw WebhookError.invalidSecret
-            }
-            key = SymmetricKey(data: bytes)
+            guard let standard = StandardWebhooks.Secret(text) else { throw WebhookError.invalidSecret }
+            self.standard = standard
         }
     }
 
@@ -59,8 +56,7 @@ public struct WebhookConsumer: Sendable {
 
     /// The signature header value for a message.
     public static func signature(id: String, timestamp: Int, body: String, secret: Secret) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(id).\(timestamp).\(body)".utf8), using: secret.key)
-        return "v1," + Base64.encode(Array(mac))
+        StandardWebhooks.signature(id: id, timestamp: timestamp, body: body, secret: secret.standard)
     }
 
     public func handler() -> EventConsumer.Handler {

@@ -162,6 +162,7 @@ struct AuthdConfiguration: Sendable {
                 problems.append("AUTH_SQL_HOOKS is invalid: \(error)")
             }
         }
+        readProviders(config, into: &settings, problems: &problems)
         guard problems.isEmpty, let environment else { throw ConfigurationProblems(problems: problems) }
         return AuthdConfiguration(
             database: PGPool.Configuration(conninfo: databaseURL, size: poolSize, preparedStatements: preparedStatements),
@@ -170,6 +171,33 @@ struct AuthdConfiguration: Sendable {
             migrationsDirectory: config.string(forKey: "auth.migrations.dir"),
             logLevel: config.string(forKey: "auth.log.level", default: "info"),
             settings: settings, argon2: argon2, hashQueueLimit: hashQueueLimit, sqlHooks: sqlHooks)
+    }
+
+    /// Login providers: `AUTH_PROVIDERS` (a JSON object keyed by provider name, see README) or
+    /// `AUTH_PROVIDERS_FILE` (the same in a file, for secrets kept out of the environment);
+    /// `AUTH_PROVIDER_SIGNUP` (a first provider login creates the account; default true).
+    private static func readProviders(_ config: ConfigReader, into settings: inout AuthSettings, problems: inout [String]) {
+        settings.providerSignup = config.bool(forKey: "auth.provider.signup", default: settings.providerSignup)
+        var text = config.string(forKey: "auth.providers", isSecret: true)
+        if let path = config.string(forKey: "auth.providers.file"), !path.isEmpty {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                problems.append("AUTH_PROVIDERS_FILE: cannot read \(path)")
+                return
+            }
+            text = String(decoding: data, as: UTF8.self)
+        }
+        guard let text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return }
+        do {
+            guard case .object(let object) = try JSONValue.parse(text) else {
+                problems.append("AUTH_PROVIDERS must be a JSON object keyed by provider name")
+                return
+            }
+            settings.providers = try ProviderRegistry(try ProviderCatalog.providers(from: object))
+        } catch let error as ProviderConfigurationError {
+            problems.append("AUTH_PROVIDERS: \(error)")
+        } catch {
+            problems.append("AUTH_PROVIDERS is not valid JSON")
+        }
     }
 
     /// One-time codes and passwordless login: `AUTH_OTP_LENGTH` (6–12), `AUTH_OTP_FORMAT`

@@ -432,6 +432,12 @@ import Testing
             (try? await call("http://127.0.0.1:\(portB)/health/ready"))?.0 == 200
         }
         #expect(upB)
+        // B's revocation listener is subscribed (and has read the table) before the logout, so
+        // the logout reaches it as a broadcast, not through its catch-up read.
+        let syncedB = try await eventually(timeout: .seconds(30), interval: .milliseconds(100)) {
+            (try? await call("http://127.0.0.1:\(portB)/metrics"))?.1.contains("authd_revocation_set_in_sync 1") == true
+        }
+        #expect(syncedB)
         let (_, signup) = try await call(
             "http://127.0.0.1:\(portA)/auth/signup", method: "POST", body: #"{"email":"ann@example.com","password":"correct horse battery"}"#)
         let token = try #require(try JSONValue.parse(signup)["accessToken"]?.stringValue)

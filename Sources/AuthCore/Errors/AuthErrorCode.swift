@@ -47,6 +47,15 @@ extension AuthErrorCode {
     public static let phoneAlreadyExists = AuthErrorCode("PHONE_ALREADY_EXISTS", 409, "An account with this phone number already exists")
     public static let invalidCredentials = AuthErrorCode("INVALID_CREDENTIALS", 401, "Invalid credentials")
     public static let invalidProvider = AuthErrorCode("INVALID_PROVIDER", 401, "Unknown provider")
+    public static let socialEmailNotVerified = AuthErrorCode(
+        "SOCIAL_EMAIL_NOT_VERIFIED", 401, "The provider has not verified this e-mail address; it cannot be linked to an account")
+    public static let providerUnavailable = AuthErrorCode("PROVIDER_UNAVAILABLE", 503, "The identity provider is unavailable; try again shortly")
+    public static let identityNotFound = AuthErrorCode("IDENTITY_NOT_FOUND", 404, "Identity not found")
+    public static let identityAlreadyLinked = AuthErrorCode("IDENTITY_ALREADY_LINKED", 409, "This identity is linked to another account")
+    public static let lastLoginMethod = AuthErrorCode(
+        "LAST_LOGIN_METHOD", 409, "This is the account's last way to log in; add another before removing it")
+    public static let identityNotUnlinkable = AuthErrorCode(
+        "IDENTITY_NOT_UNLINKABLE", 400, "E-mail and phone identities follow the account's addresses; change those instead")
     public static let accountInactive = AuthErrorCode("ACCOUNT_INACTIVE", 401, "Account is inactive")
     public static let userNotFound = AuthErrorCode("USER_NOT_FOUND", 404, "User not found")
 
@@ -162,6 +171,7 @@ extension AuthErrorCode {
         invalidInput, missingRequiredFields, emailOrPhoneRequired, invalidEmailFormat, invalidPhoneFormat, invalidSlugFormat,
         payloadTooLarge, unsupportedMediaType, notFound, methodNotAllowed, passwordTooShort, passwordTooLong, passwordTooCommon,
         passwordContainsIdentifier, registrationDisabled, emailAlreadyExists, phoneAlreadyExists, invalidCredentials, invalidProvider,
+        socialEmailNotVerified, providerUnavailable, identityNotFound, identityAlreadyLinked, lastLoginMethod, identityNotUnlinkable,
         accountInactive, userNotFound, noAuthProvided, invalidAuthType, invalidToken, tokenExpired, refreshTokenInvalid,
         refreshTokenExpired, sessionNotFound, accessDenied, accessForbidden, csrfTokenInvalid, csrfOriginRejected, tenantNotFound,
         tenantAlreadyExists, tenantProtected, invalidTenant, hookRejected, hookFailed, deliveryNotFound, groupNotFound,

@@ -63,6 +63,8 @@ public struct AuthEvent: Sendable, Equatable {
         public static let accessKeyCreated: Name = "auth.access_key.created"
         public static let accessKeyDeactivated: Name = "auth.access_key.deactivated"
         public static let userInvited: Name = "auth.user_invited"
+        public static let identityLinked: Name = "auth.identity.linked"
+        public static let identityUnlinked: Name = "auth.identity.unlinked"
     }
 
     public var id: UUID

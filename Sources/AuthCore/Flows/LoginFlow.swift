@@ -15,11 +15,14 @@ public struct LoginInput: Sendable {
     /// Passwordless: the address the code went to, and the code.
     public var identifier: String?
     public var code: String?
+    /// The whole `credentials` object, for identity providers (`AuthProvider.validate`).
+    public var credentials: JSONObject
 
     public init(
         providerName: String = "email", email: String? = nil, phone: String? = nil, password: String?, identifier: String? = nil,
-        code: String? = nil
+        code: String? = nil, credentials: JSONObject = [:]
     ) {
+        self.credentials = credentials
         self.providerName = providerName
         self.email = email
         self.phone = phone
@@ -67,7 +70,7 @@ public struct LoginFlow: Sendable {
             return try await PasswordlessFlow(env: env).login(input, tenantName: tenantName, request: request)
         }
         guard input.providerName == "email" || input.providerName == "phone" else {
-            throw AuthError(.invalidProvider)
+            return try await ExternalLoginFlow(env: env).login(input, tenantName: tenantName, request: request)
         }
         let identifier = input.providerName == "email" ? input.email : input.phone
         guard let identifier, !identifier.isEmpty, let password = input.password, !password.isEmpty else {
@@ -137,7 +140,7 @@ public struct LoginFlow: Sendable {
     /// session nor event).
     static func openSession(
         env: AuthEnvironment, user: User, stored known: (roles: [String], permissions: [String])?, tenant: Tenant, provider: String,
-        request: AuthRequest, tx: PGTransaction, firstFactor: MFAMethod? = nil
+        request: AuthRequest, tx: PGTransaction, firstFactor: MFAMethod? = nil, mfaSatisfied: Bool = false
     ) async throws -> LoginSession {
         let stored: (roles: [String], permissions: [String])
         if let known { stored = known } else { stored = try await env.roles.rolesAndPermissions(userID: user.id, on: tx) }
@@ -151,7 +154,10 @@ public struct LoginFlow: Sendable {
         let factors = MFAFactors(env: env)
         var pending: [MFAMethod]?
         var trusted = false
-        if factors.required(for: user) {
+        if mfaSatisfied {
+            // The way of logging in counts as both factors (a passkey with user verification, a
+            // provider configured with `skipMfa`).
+        } else if factors.required(for: user) {
             if let token = MFAFactors.trustToken(in: request),
                try await factors.store.useTrustedDevice(digest: MFAFactors.digest(token), userID: user.id, on: tx)
             {
@@ -162,7 +168,7 @@ public struct LoginFlow: Sendable {
             }
         }
         let opened = try await SessionOpener(env: env).open(
-            user: user, tenant: tenant, request: request, shape: shape, tx: tx, mfaVerified: trusted, firstFactor: firstFactor
+            user: user, tenant: tenant, request: request, shape: shape, tx: tx, mfaVerified: trusted || mfaSatisfied, firstFactor: firstFactor
         ) { sessionID in
             AuthEvent(
                 .loggedIn, tenantID: tenant.id, actor: AuthEvent.user(user.id), subject: AuthEvent.session(sessionID, user: user.id),

@@ -60,6 +60,15 @@ public struct AuthSettings: Sendable {
     public var lockout = LockoutPolicy()
     /// Proxies whose `X-Forwarded-For` names the client (`AUTH_TRUSTED_PROXIES`); none by default.
     public var trustedProxies = TrustedProxies()
+    /// The login providers besides email/phone/passwordless (`AUTH_PROVIDERS`, embedders'
+    /// `AuthProvider`s), selected by `providerName`.
+    public var providers = ProviderRegistry.empty
+    /// The names of `providers` enabled (a tenant's `providers` setting); nil: all of them.
+    public var enabledProviders: Set<String>?
+    /// A first login through a provider creates the account (nest-auth's
+    /// `createUserIfNotExists`) when registration is open; false: only existing accounts (found by
+    /// a linked identity or a provider-verified e-mail) may log in that way.
+    public var providerSignup = true
 
     public init() {}
 }

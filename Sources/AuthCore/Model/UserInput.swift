@@ -23,8 +23,13 @@ public struct NewUser: Sendable {
     public var metadata: JSONObject
     /// Role names to assign at creation.
     public var roles: [String]
+    /// The address is known to be its owner's (an identity provider vouched for it).
+    public var emailVerified: Bool
 
-    public init(email: String?, phone: String?, isActive: Bool = true, metadata: JSONObject = [:], roles: [String] = []) {
+    public init(
+        email: String?, phone: String?, isActive: Bool = true, metadata: JSONObject = [:], roles: [String] = [], emailVerified: Bool = false
+    ) {
+        self.emailVerified = emailVerified
         self.email = email
         self.phone = phone
         self.isActive = isActive

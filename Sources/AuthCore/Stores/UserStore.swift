@@ -18,8 +18,11 @@ public struct UserStore: Sendable {
         let rows: PGRows
         do {
             rows = try await db.query(
-                "INSERT INTO users (email, phone, is_active, metadata) VALUES ($1, $2, $3, $4) RETURNING \(User.columns)",
-                new.email, new.phone, new.isActive, PGBind.jsonb(JSONValue.object(new.metadata).jsonText))
+                """
+                INSERT INTO users (email, phone, is_active, metadata, email_verified_at)
+                VALUES ($1, $2, $3, $4, CASE WHEN $5 AND $1::text IS NOT NULL THEN now() END) RETURNING \(User.columns)
+                """,
+                new.email, new.phone, new.isActive, PGBind.jsonb(JSONValue.object(new.metadata).jsonText), new.emailVerified)
         } catch let error as PGError {
             throw Self.mapUnique(error)
         }
@@ -117,6 +120,13 @@ public struct UserStore: Sendable {
 
     private func addIdentity(_ provider: String, _ value: String, userID: UUID, on db: some PGQueryable) async throws {
         try await db.query("INSERT INTO identities (user_id, provider, provider_id) VALUES ($1, $2, $3)", userID, provider, value)
+    }
+
+    /// Stamps a login that proved itself without a password (provider, passkey) and locks the
+    /// row; nil when the user is gone.
+    public func stampLogin(id: UUID, on db: some PGQueryable) async throws -> User? {
+        try await db.query("UPDATE users SET last_login_at = now() WHERE id = $1 RETURNING \(User.columns)", id)
+            .first.map { try User(row: $0) }
     }
 
     public func delete(id: UUID, on db: some PGQueryable) async throws {

@@ -15,12 +15,16 @@ public struct TenantSettings: Sendable, Equatable {
     public var lockoutThreshold: Int?
     /// Every user of the tenant must turn MFA on (`AuthSettings.mfaRequired`).
     public var mfaRequired: Bool?
+    /// The deployment's login providers this tenant offers (nil: all of them).
+    public var providers: [String]?
+    /// A first login through a provider creates the account (`AuthSettings.providerSignup`).
+    public var providerSignup: Bool?
 
     public init() {}
 
     static let keys: Set<String> = [
         "registrationEnabled", "autoLoginAfterSignup", "passwordMinLength", "sessionIdleTimeout", "sessionLifetime", "lockoutThreshold",
-        "mfaRequired",
+        "mfaRequired", "providers", "providerSignup",
     ]
 
     /// Parses and checks settings; 400 `INVALID_INPUT` naming the first bad or unknown key.
@@ -48,6 +52,14 @@ public struct TenantSettings: Sendable, Equatable {
         sessionLifetime = try int("sessionLifetime", 300...(365 * 86_400))
         lockoutThreshold = try int("lockoutThreshold", 0...100)
         mfaRequired = try bool("mfaRequired")
+        providerSignup = try bool("providerSignup")
+        if let value = object["providers"], value != .null {
+            guard let list = value.arrayValue, list.count <= 64,
+                  let names = Optional(list.compactMap(\.stringValue)), names.count == list.count,
+                  names.allSatisfy(ProviderRegistry.isValidName)
+            else { throw AuthError.invalidInput("settings.providers", "must be a list of provider names") }
+            providers = Array(Set(names)).sorted()
+        }
         if let idle = sessionIdleTimeout, let life = sessionLifetime, life < idle {
             throw AuthError.invalidInput("settings.sessionLifetime", "must not be shorter than sessionIdleTimeout")
         }
@@ -63,6 +75,8 @@ public struct TenantSettings: Sendable, Equatable {
         if let sessionLifetime { o["sessionLifetime"] = .int(sessionLifetime) }
         if let lockoutThreshold { o["lockoutThreshold"] = .int(lockoutThreshold) }
         if let mfaRequired { o["mfaRequired"] = .bool(mfaRequired) }
+        if let providers { o["providers"] = .array(providers.map(JSONValue.string)) }
+        if let providerSignup { o["providerSignup"] = .bool(providerSignup) }
         return o
     }
 
@@ -77,6 +91,8 @@ public struct TenantSettings: Sendable, Equatable {
         if s.sessionAbsoluteLifetime < s.sessionIdleTimeout { s.sessionIdleTimeout = s.sessionAbsoluteLifetime }
         if let lockoutThreshold { s.lockout.threshold = lockoutThreshold }
         if let mfaRequired { s.mfaRequired = mfaRequired && s.mfa.enabled }
+        if let providers { s.enabledProviders = Set(providers).intersection(s.enabledProviders ?? Set(s.providers.names)) }
+        if let providerSignup { s.providerSignup = providerSignup }
         return s
     }
 }

@@ -82,9 +82,15 @@ struct PublicRoutes: Sendable {
         return JSONResponse.message("Logged out successfully", headers: transport.clearingCookies())
     }
 
+    /// The flags a login page needs; with `x-tenant-id` (or `?tenantId=`), that tenant's
+    /// choices (registration, providers) over the deployment's.
     @Sendable func clientConfig(_ request: Request, context: AuthRequestContext) async throws -> Response {
-        JSONResponse.make(.object([
-            "registration": .object(["enabled": .bool(env.settings.registrationEnabled)]),
+        let named = request.uri.queryParameters.get("tenantId") ?? (try? headerTenant(request)) ?? nil
+        let settings: AuthSettings
+        if let named, named.utf8.count <= 64, !TextInput.hasControlCharacters(named), let tenant = try? await env.tenants.resolve(named) { settings = env.settings(for: tenant) } else { settings = env.settings }
+        return JSONResponse.make(.object([
+            "providers": .array(settings.providers.clientConfig(settings: settings)),
+            "registration": .object(["enabled": .bool(settings.registrationEnabled)]),
             "emailAuth": .object(["enabled": .bool(true)]),
             "phoneAuth": .object(["enabled": .bool(true)]),
             "mfa": .object([

@@ -1,0 +1,144 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import PGKit
+
+/// `POST /auth/login` through an identity provider (nest-auth §6.2 steps 2–5, with v2.8's rule):
+/// the provider proves the caller with no connection held → tx { the identity's user, else link
+/// to the account with the provider-verified e-mail, else create the account through the user
+/// lifecycle (its hooks in this transaction) → the shared login transaction (`onLogin`,
+/// shaping, MFA unless the provider `skipMfa`, session, `auth.logged_in`) } → COMMIT.
+///
+/// Linking rules: an identity links to an existing account only by an address the provider
+/// verified (`SOCIAL_EMAIL_NOT_VERIFIED` otherwise), and creates one only with such an address.
+/// When the account it links to never verified its own address, the password on it was never
+/// proven to belong to the address's owner (someone may have signed up with another's e-mail
+/// first): linking then verifies the address, removes that password and ends the account's
+/// sessions, so the pre-registered password cannot be used to share the account.
+struct ExternalLoginFlow: Sendable {
+    let env: AuthEnvironment
+    let identities = IdentityStore()
+
+    func login(_ input: LoginInput, tenantName: String?, request: AuthRequest) async throws -> AuthResponse {
+        guard let tenant = try await LoginFlow.unlessUnknown({ try await env.tenants.resolve(tenantName) }) else {
+            throw AuthError.invalidCredentials
+        }
+        let settings = env.settings(for: tenant)
+        guard let provider = settings.providers.provider(named: input.providerName, settings: settings) else {
+            throw AuthError(.invalidProvider)
+        }
+        let missing = provider.requiredFields.filter { field in
+            switch input.credentials[field] {
+            case nil, .null?: true
+            case .string(let s)?: s.isEmpty
+            default: false
+            }
+        }
+        guard missing.isEmpty else {
+            throw AuthError(.missingRequiredFields, message: "\(provider.name) credentials need \(missing.joined(separator: ", "))")
+        }
+        try await env.rateLimiter.check(.login, ip: request.ipAddress, identifier: nil, scope: RateLimiter.scope(tenant, named: tenantName))
+        return try await LogMetadata.withTenant(tenant.slug) {
+            let identity: ExternalIdentity
+            do {
+                identity = try await provider.validate(input.credentials, context: ProviderContext(tenant: tenant, request: request, now: env.now()))
+            } catch let error as AuthError where error.entry == .invalidCredentials {
+                request.logger.debug("provider refused a login", metadata: ["provider": "\(provider.name)", "reason": "\(error.cause.map { "\($0)" } ?? "-")"])
+                try await recordFailure(provider: provider.name, reason: error.code, tenant: tenant, request: request)
+                throw error
+            }
+            let session: LoginSession
+            do {
+                session = try await env.db.inTenant(tenant) { tx in
+                    let user = try await resolveUser(identity, provider: provider.name, settings: settings, tenant: tenant, request: request, tx: tx)
+                    guard user.isActive else { throw AuthError.accountInactive }
+                    return try await LoginFlow.openSession(
+                        env: env, user: user, stored: nil, tenant: tenant, provider: provider.name, request: request, tx: tx,
+                        mfaSatisfied: provider.skipMFA)
+                }
+            } catch let error as AuthError where error.entry == .socialEmailNotVerified {
+                try await recordFailure(provider: provider.name, reason: error.code, tenant: tenant, request: request)
+                throw error
+            }
+            return try await session.response(env)
+        }
+    }
+
+    /// The user the identity logs in as (row locked, login stamped): found, linked or created.
+    private func resolveUser(
+        _ identity: ExternalIdentity, provider: String, settings: AuthSettings, tenant: Tenant, request: AuthRequest, tx: PGTransaction
+    ) async throws -> User {
+        if let userID = try await identities.use(provider: provider, subject: identity.subject, profile: identity.profile, on: tx) {
+            guard let user = try await env.users.stampLogin(id: userID, on: tx) else { throw AuthError.invalidCredentials }
+            return user
+        }
+        let email = identity.email.flatMap(Identifier.email)
+        var target: User?
+        if let named = identity.userID {
+            // A custom provider backed by the operator's directory names the account itself.
+            guard let user = try await env.users.find(id: named, forUpdate: true, on: tx) else { throw AuthError.invalidCredentials }
+            target = user
+        } else if let email, let existing = try await env.users.find(email: email, phone: nil, on: tx) {
+            guard identity.emailVerified else { throw AuthError(.socialEmailNotVerified) }
+            target = try await adopt(existing, tenant: tenant, request: request, tx: tx)
+        }
+        let created = target == nil
+        if target == nil {
+            guard settings.registrationEnabled, settings.providerSignup else { throw AuthError.registrationDisabled }
+            guard let email, identity.emailVerified else { throw AuthError(.socialEmailNotVerified) }
+            target = try await UserLifecycle(env: env).create(
+                NewUser(email: email, phone: nil, emailVerified: true), passwordHash: nil, tenant: tenant, tx: tx, logger: request.logger)
+        }
+        guard let user = target else { throw AuthError.invalidCredentials }
+        let identityID = try await identities.link(userID: user.id, provider: provider, subject: identity.subject, profile: identity.profile, on: tx)
+        if created {
+            try await env.outbox.append(
+                AuthEvent(
+                    .registered, tenantID: tenant.id, actor: AuthEvent.user(user.id), subject: AuthEvent.user(user.id),
+                    data: ["provider": .string(provider), "ip": request.ipAddress.map(JSONValue.string) ?? .null]),
+                in: tx)
+        }
+        try await env.outbox.append(
+            AuthEvent(
+                .identityLinked, tenantID: tenant.id, actor: AuthEvent.user(user.id), subject: AuthEvent.user(user.id),
+                data: [
+                    "identityId": .string(identityID.uuidString.lowercased()), "provider": .string(provider),
+                    "accountCreated": .bool(created),
+                ]),
+            in: tx)
+        guard let stamped = try await env.users.stampLogin(id: user.id, on: tx) else { throw AuthError.invalidCredentials }
+        return stamped
+    }
+
+    /// An existing account gaining its first external identity by its e-mail. When the account
+    /// never verified that address, the provider has now verified it for the real owner: the
+    /// address is marked verified, and the password and sessions someone else may have set up
+    /// before are removed.
+    private func adopt(_ existing: User, tenant: Tenant, request: AuthRequest, tx: PGTransaction) async throws -> User {
+        guard existing.emailVerifiedAt == nil else {
+            return try await env.users.find(id: existing.id, forUpdate: true, on: tx) ?? existing
+        }
+        let user = try await UserLifecycle(env: env).update(
+            userID: existing.id, UserChanges(emailVerified: true), tenant: tenant, tx: tx, logger: request.logger)
+        if try await env.credentials.delete(userID: user.id, on: tx) {
+            try await SessionOpener(env: env).revokeAll(userID: user.id, reason: "unverified_account_linked", tenant: tenant, tx: tx)
+            request.logger.notice("a provider-verified login removed the password of an account whose address was never verified")
+        }
+        return user
+    }
+
+    /// `auth.login_failed` for a refused provider login (no password counter: nothing was guessed).
+    private func recordFailure(provider: String, reason: String, tenant: Tenant, request: AuthRequest) async throws {
+        try await env.db.inTenant(tenant) { tx in
+            try await env.outbox.append(
+                AuthEvent(
+                    .loginFailed, tenantID: tenant.id,
+                    data: [
+                        "reasonCode": .string(reason), "provider": .string(provider), "ip": request.ipAddress.map(JSONValue.string) ?? .null,
+                    ]),
+                in: tx)
+        }
+    }
+}
