@@ -44,11 +44,14 @@ export AUTH_ENV=${AUTH_ENV:-development}
 export AUTH_SECRET_KEY=${AUTH_SECRET_KEY:-$(cat "$keyfile")}
 export AUTH_HTTP_HOST=${AUTH_HTTP_HOST:-127.0.0.1}
 export AUTH_HTTP_PORT=${AUTH_HTTP_PORT:-8080}
+# Passkeys on this machine: browsers treat http://localhost as a secure origin.
+export AUTH_PASSKEY_RP_ID=${AUTH_PASSKEY_RP_ID:-localhost}
+export AUTH_PASSKEY_ORIGINS=${AUTH_PASSKEY_ORIGINS:-http://localhost:$AUTH_HTTP_PORT}
 
 # The same settings for the CLI beside the server: `deploy/authd tenant create acme` loads them.
 envfile="$data/authd.env"
 (umask 077
- for name in AUTH_DATABASE_URL AUTH_ENV AUTH_SECRET_KEY AUTH_HTTP_HOST AUTH_HTTP_PORT; do
+ for name in AUTH_DATABASE_URL AUTH_ENV AUTH_SECRET_KEY AUTH_HTTP_HOST AUTH_HTTP_PORT AUTH_PASSKEY_RP_ID AUTH_PASSKEY_ORIGINS; do
    printf '%s=%q\n' "$name" "${!name}"
  done
  printf 'AUTHD_BIN=%q\n' "$bin") >"$envfile"

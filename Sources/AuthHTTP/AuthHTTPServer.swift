@@ -41,6 +41,7 @@ public enum AuthHTTPServer {
             AccountRoutes(env: env, transport: transport).register(on: guarded)
             APIKeyRoutes(env: env).register(on: guarded)
             IdentityRoutes(env: env).register(on: guarded)
+            PasskeyRoutes(env: env, transport: transport).register(public: router, guarded: guarded)
             // The tenant admin API: the token's tenant only, `auth.admin` plus each route's own.
             // Tenant admins by token, platform admins by console session (any tenant they name).
             let admin = router.group("auth/admin/api").add(middleware: AdminScopeMiddleware(env: env, transport: transport))

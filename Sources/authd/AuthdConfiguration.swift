@@ -177,6 +177,19 @@ struct AuthdConfiguration: Sendable {
     /// `AUTH_PROVIDERS_FILE` (the same in a file, for secrets kept out of the environment);
     /// `AUTH_PROVIDER_SIGNUP` (a first provider login creates the account; default true).
     private static func readProviders(_ config: ConfigReader, into settings: inout AuthSettings, problems: inout [String]) {
+        // Passkeys: AUTH_PASSKEY_RP_ID (off when unset), AUTH_PASSKEY_RP_NAME, AUTH_PASSKEY_ORIGINS.
+        if let rpID = config.string(forKey: "auth.passkey.rp.id"), !rpID.isEmpty {
+            if PasskeySettings.isValidRPID(rpID) { settings.passkeys.rpID = rpID } else {
+                problems.append("AUTH_PASSKEY_RP_ID must be a lower-case host name such as example.com (got \(rpID))")
+            }
+        }
+        settings.passkeys.rpName = config.string(forKey: "auth.passkey.rp.name", default: settings.passkeys.rpName)
+        let origins = config.string(forKey: "auth.passkey.origins", default: "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        if let bad = origins.first(where: { !PasskeySettings.isValidOrigin($0) }) {
+            problems.append("AUTH_PASSKEY_ORIGINS must list https://host[:port] origins (http only for localhost); got \(bad)")
+        }
+        settings.passkeys.origins = origins
         settings.providerSignup = config.bool(forKey: "auth.provider.signup", default: settings.providerSignup)
         var text = config.string(forKey: "auth.providers", isSecret: true)
         if let path = config.string(forKey: "auth.providers.file"), !path.isEmpty {

@@ -1,6 +1,7 @@
 import AuthCore
 import AuthCrypto
 import Crypto
+import _CryptoExtras
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #endif
@@ -21,7 +22,7 @@ final class FakeIdentityProvider: Sendable {
     struct State {
         var jwksFetches = 0
         /// The kids the JWKS publishes (a rotation adds one).
-        var published: [String] = ["k1"]
+        var published: [String] = ["k1", "rs"]
         var githubUsers: [String: (id: Int, login: String, emails: [(String, primary: Bool, verified: Bool)])] = [:]
         var githubAppTokens: Set<String> = []
         var facebookUsers: [String: (id: String, email: String?, app: String)] = [:]
@@ -37,6 +38,8 @@ final class FakeIdentityProvider: Sendable {
     static let appleTeam = (team: "TEAM123", key: "APPLEKEY1")
 
     let keys: [String: ES256PrivateKey] = ["k1": ES256PrivateKey(), "k2": ES256PrivateKey(), "rogue": ES256PrivateKey()]
+    /// An RSA issuer key (kid "rs"), as Google's are.
+    let rsaKey: JWTKit.Insecure.RSA.PrivateKey
     /// The key of the Apple developer account (signs client secrets).
     let appleKey = ES256PrivateKey()
     let customSecretBytes: [UInt8]
@@ -45,8 +48,9 @@ final class FakeIdentityProvider: Sendable {
     let port = Mutex(0)
     var baseURL: String { "http://127.0.0.1:\(port.withLock { $0 })" }
 
-    private init(customSecretBytes: [UInt8]) {
+    private init(customSecretBytes: [UInt8]) throws {
         self.customSecretBytes = customSecretBytes
+        rsaKey = try JWTKit.Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
     }
 
     var customSecret: String { "whsec_" + Base64.encode(customSecretBytes) }
@@ -106,7 +110,9 @@ final class FakeIdentityProvider: Sendable {
         expiresIn: Int = 300, nonce: String? = nil, kid: String = "k1"
     ) async throws -> String {
         let now = Int(Date().timeIntervalSince1970)
-        let collection = await JWTKeyCollection().add(ecdsa: keys[kid]!, kid: JWKIdentifier(string: kid))
+        let collection = kid == "rs"
+            ? await JWTKeyCollection().add(rsa: rsaKey, digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid))
+            : await JWTKeyCollection().add(ecdsa: keys[kid]!, kid: JWKIdentifier(string: kid))
         return try await collection.sign(
             IDClaims(
                 iss: issuer, sub: sub, aud: [audience], exp: now + expiresIn, iat: now, nonce: nonce, email: email, email_verified: verified,
@@ -120,6 +126,9 @@ final class FakeIdentityProvider: Sendable {
             return s.published
         }
         let entries = kids.map { kid -> String in
+            if kid == "rs", let (n, e) = try? rsaKey.publicKey.getKeyPrimitives() {
+                return #"{"kty":"RSA","alg":"RS256","use":"sig","kid":"rs","n":"\#(Base64URL.encode(Array(n)))","e":"\#(Base64URL.encode(Array(e)))"}"#
+            }
             let p = keys[kid]!.publicKey.parameters!
             return #"{"kty":"EC","crv":"P-256","alg":"ES256","use":"sig","kid":"\#(kid)","x":"\#(p.x)","y":"\#(p.y)"}"#
         }
@@ -236,7 +245,7 @@ final class FakeIdentityProvider: Sendable {
     /// Runs the fake on a loopback port for `body`.
     static func with<T: Sendable>(_ body: @escaping @Sendable (FakeIdentityProvider) async throws -> T) async throws -> T {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let fake = FakeIdentityProvider(customSecretBytes: try SecureRandom.bytes(32))
+        let fake = try FakeIdentityProvider(customSecretBytes: try SecureRandom.bytes(32))
         let app = Application(
             router: fake.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: Logger(label: "fake-idp"))

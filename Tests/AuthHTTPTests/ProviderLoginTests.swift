@@ -37,6 +37,9 @@ import Testing
                 #expect(types.filter { $0 == "auth.user.created" }.count == 1)
                 #expect(types.filter { $0 == "auth.identity.linked" }.count == 1)
                 #expect(types.filter { $0 == "auth.logged_in" }.count == 2)
+                // RS256, as Google and most issuers sign.
+                let rsa = try await Self.login(client, "oidc:test", ["idToken": .string(try await idp.idToken(sub: "u1", kid: "rs"))])
+                #expect(rsa.status == .ok && Self.userID(rsa) == id, "\(rsa.raw)")
 
                 // Each wrong claim is refused as invalid credentials, and changes nothing.
                 let wrong: [(String, String)] = [
@@ -277,6 +280,59 @@ import Testing
                 // Someone else's identity is not found, not removed.
                 let other = try #require(try await client.signup("zed@example.com").accessToken)
                 #expect(try await client.call(.delete, "/auth/identities/\(emailID)", bearer: other).code == "IDENTITY_NOT_FOUND")
+            }
+        }
+    }
+
+    /// A provider's first login creates the account through the user lifecycle: `beforeCreate`
+    /// and `afterCreate` run in the login's transaction, and a throw leaves nothing behind.
+    @Test func providerSignupRunsTheLifecycleHooksInItsTransaction() async throws {
+        try await FakeIdentityProvider.with { idp in
+            let registry = try idp.registry()
+            let seen = Locked<[String]>([])
+            var hooks = AuthHooks()
+            hooks.user.beforeCreate = { new, _ in
+                var changed = new
+                changed.metadata["source"] = .string("social")
+                return changed
+            }
+            hooks.user.afterCreate = { user, _, tx in
+                // The identity is linked after this hook, in the same transaction: not there yet.
+                let linked = try await tx.query("SELECT count(*)::int8 AS n FROM identities WHERE user_id = $1 AND provider <> 'email'", user.id)
+                let n = try linked.first?.decode("n", as: Int.self) ?? -1
+                seen.withLock { $0.append("\(user.email ?? "-"):\(user.metadata["source"]?.stringValue ?? "-"):\(n)") }
+                if user.email?.hasPrefix("blocked") == true { throw AuthError.rejection(code: "DOMAIN_BLOCKED", message: "not here") }
+            }
+            try await TestApp.with(hooks: hooks, configure: { $0.providers = registry }) { app, client in
+                let tenant = try await app.defaultTenant()
+                #expect(try await Self.login(client, "google", ["idToken": .string(try await idp.idToken(sub: "h1", email: "hana@example.com"))]).status == .ok)
+                let blocked = try await Self.login(client, "google", ["idToken": .string(try await idp.idToken(sub: "h2", email: "blocked@example.com"))])
+                #expect(blocked.status == .forbidden && blocked.code == "DOMAIN_BLOCKED")
+                #expect(seen.withLock { $0 } == ["hana@example.com:social:0", "blocked@example.com:social:0"])
+                #expect(try await app.scalar(tenant, "SELECT count(*)::int8 FROM users WHERE email = 'blocked@example.com'") == 0)
+                #expect(try await app.scalar(tenant, "SELECT count(*)::int8 FROM identities WHERE provider_id = 'h2'") == 0)
+                #expect(try await app.events(tenant, type: "auth.user.created").count == 1)
+            }
+        }
+    }
+
+    /// `skipMfa`: Google (by default) completes the login; GitHub (by default) asks for the
+    /// second factor like a password login.
+    @Test func skipMfaFollowsTheProvider() async throws {
+        try await FakeIdentityProvider.with { idp in
+            let registry = try idp.registry()
+            try await TestApp.with(configure: { $0.providers = registry }) { app, client in
+                let tenant = try await app.defaultTenant()
+                idp.state.withLock {
+                    $0.githubUsers["gh-mfa"] = (id: 77, login: "mo", emails: [("mo@example.com", primary: true, verified: true)])
+                    $0.githubAppTokens = ["gh-mfa"]
+                }
+                #expect(try await Self.login(client, "github", ["accessToken": .string("gh-mfa")]).object["isRequiresMfa"] == .bool(false))
+                #expect(try await app.scalar(tenant, "WITH v AS (UPDATE users SET is_mfa_enabled = true RETURNING 1) SELECT count(*)::int8 FROM v") == 1)
+                let github = try await Self.login(client, "github", ["accessToken": .string("gh-mfa")])
+                #expect(github.status == .ok && github.object["isRequiresMfa"] == .bool(true))
+                let google = try await Self.login(client, "google", ["idToken": .string(try await idp.idToken(sub: "mo-g", email: "mo@example.com"))])
+                #expect(google.status == .ok && google.object["isRequiresMfa"] == .bool(false))
             }
         }
     }

@@ -56,6 +56,10 @@ extension AuthErrorCode {
         "LAST_LOGIN_METHOD", 409, "This is the account's last way to log in; add another before removing it")
     public static let identityNotUnlinkable = AuthErrorCode(
         "IDENTITY_NOT_UNLINKABLE", 400, "E-mail and phone identities follow the account's addresses; change those instead")
+    public static let passkeysNotConfigured = AuthErrorCode("PASSKEYS_NOT_CONFIGURED", 400, "Passkeys are not set up for this service")
+    public static let passkeyVerificationFailed = AuthErrorCode("PASSKEY_VERIFICATION_FAILED", 400, "The passkey could not be verified")
+    public static let passkeyAlreadyRegistered = AuthErrorCode("PASSKEY_ALREADY_REGISTERED", 409, "This passkey is registered already")
+    public static let passkeyNotFound = AuthErrorCode("PASSKEY_NOT_FOUND", 404, "Passkey not found")
     public static let accountInactive = AuthErrorCode("ACCOUNT_INACTIVE", 401, "Account is inactive")
     public static let userNotFound = AuthErrorCode("USER_NOT_FOUND", 404, "User not found")
 
@@ -172,6 +176,7 @@ extension AuthErrorCode {
         payloadTooLarge, unsupportedMediaType, notFound, methodNotAllowed, passwordTooShort, passwordTooLong, passwordTooCommon,
         passwordContainsIdentifier, registrationDisabled, emailAlreadyExists, phoneAlreadyExists, invalidCredentials, invalidProvider,
         socialEmailNotVerified, providerUnavailable, identityNotFound, identityAlreadyLinked, lastLoginMethod, identityNotUnlinkable,
+        passkeysNotConfigured, passkeyVerificationFailed, passkeyAlreadyRegistered, passkeyNotFound,
         accountInactive, userNotFound, noAuthProvided, invalidAuthType, invalidToken, tokenExpired, refreshTokenInvalid,
         refreshTokenExpired, sessionNotFound, accessDenied, accessForbidden, csrfTokenInvalid, csrfOriginRejected, tenantNotFound,
         tenantAlreadyExists, tenantProtected, invalidTenant, hookRejected, hookFailed, deliveryNotFound, groupNotFound,

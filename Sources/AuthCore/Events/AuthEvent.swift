@@ -65,6 +65,8 @@ public struct AuthEvent: Sendable, Equatable {
         public static let userInvited: Name = "auth.user_invited"
         public static let identityLinked: Name = "auth.identity.linked"
         public static let identityUnlinked: Name = "auth.identity.unlinked"
+        public static let passkeyAdded: Name = "auth.passkey.added"
+        public static let passkeyRemoved: Name = "auth.passkey.removed"
     }
 
     public var id: UUID

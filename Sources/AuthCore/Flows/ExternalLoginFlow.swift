@@ -46,7 +46,7 @@ struct ExternalLoginFlow: Sendable {
                 identity = try await provider.validate(input.credentials, context: ProviderContext(tenant: tenant, request: request, now: env.now()))
             } catch let error as AuthError where error.entry == .invalidCredentials {
                 request.logger.debug("provider refused a login", metadata: ["provider": "\(provider.name)", "reason": "\(error.cause.map { "\($0)" } ?? "-")"])
-                try await recordFailure(provider: provider.name, reason: error.code, tenant: tenant, request: request)
+                try await Self.recordFailure(env: env, provider: provider.name, reason: error.code, tenant: tenant, request: request)
                 throw error
             }
             let session: LoginSession
@@ -59,7 +59,7 @@ struct ExternalLoginFlow: Sendable {
                         mfaSatisfied: provider.skipMFA)
                 }
             } catch let error as AuthError where error.entry == .socialEmailNotVerified {
-                try await recordFailure(provider: provider.name, reason: error.code, tenant: tenant, request: request)
+                try await Self.recordFailure(env: env, provider: provider.name, reason: error.code, tenant: tenant, request: request)
                 throw error
             }
             return try await session.response(env)
@@ -129,8 +129,9 @@ struct ExternalLoginFlow: Sendable {
         return user
     }
 
-    /// `auth.login_failed` for a refused provider login (no password counter: nothing was guessed).
-    private func recordFailure(provider: String, reason: String, tenant: Tenant, request: AuthRequest) async throws {
+    /// `auth.login_failed` for a refused provider or passkey login (no password counter: nothing
+    /// was guessed).
+    static func recordFailure(env: AuthEnvironment, provider: String, reason: String, tenant: Tenant, request: AuthRequest) async throws {
         try await env.db.inTenant(tenant) { tx in
             try await env.outbox.append(
                 AuthEvent(

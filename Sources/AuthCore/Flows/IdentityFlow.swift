@@ -21,6 +21,14 @@ public struct IdentityFlow: Sendable {
         try await env.db.tenantStatements(principal.tenant) { try await store.list(userID: principal.user.id, on: $0) }.map(\.json)
     }
 
+    /// 409 `LAST_LOGIN_METHOD` unless the user (row locked by the caller) has a way to log in
+    /// besides the one about to go: a password, a provider, a passkey, or a passwordless code to
+    /// an address on the account.
+    func requireAnotherWayIn(_ user: User, tenant: Tenant, tx: PGTransaction) async throws {
+        let passwordless = env.settings(for: tenant).passwordlessEnabled && (user.email != nil || user.phone != nil) ? 1 : 0
+        guard try await store.loginMethods(userID: user.id, on: tx) + passwordless > 1 else { throw AuthError(.lastLoginMethod) }
+    }
+
     /// 404 `IDENTITY_NOT_FOUND` for an identity that is not the caller's.
     public func unlink(_ principal: Principal, id: UUID) async throws {
         try await env.db.inTenant(principal.tenant) { tx in
@@ -31,9 +39,7 @@ public struct IdentityFlow: Sendable {
                 throw AuthError(.identityNotFound)
             }
             guard identity.provider != "email", identity.provider != "phone" else { throw AuthError(.identityNotUnlinkable) }
-            let settings = env.settings(for: principal.tenant)
-            let passwordless = settings.passwordlessEnabled && (user.email != nil || user.phone != nil) ? 1 : 0
-            guard try await store.loginMethods(userID: user.id, on: tx) + passwordless > 1 else { throw AuthError(.lastLoginMethod) }
+            try await requireAnotherWayIn(user, tenant: principal.tenant, tx: tx)
             _ = try await store.delete(id: id, userID: user.id, on: tx)
             try await env.outbox.append(
                 AuthEvent(

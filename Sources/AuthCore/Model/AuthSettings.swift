@@ -69,6 +69,8 @@ public struct AuthSettings: Sendable {
     /// `createUserIfNotExists`) when registration is open; false: only existing accounts (found by
     /// a linked identity or a provider-verified e-mail) may log in that way.
     public var providerSignup = true
+    /// WebAuthn passkeys: the relying party (off without an RP ID).
+    public var passkeys = PasskeySettings()
 
     public init() {}
 }

@@ -83,7 +83,8 @@ public struct IdentityStore: Sendable {
         let row = try await db.query(
             """
             SELECT (SELECT count(*) FROM credentials WHERE user_id = $1)
-                 + (SELECT count(*) FROM identities WHERE user_id = $1 AND provider NOT IN ('email', 'phone')) AS n
+                 + (SELECT count(*) FROM identities WHERE user_id = $1 AND provider NOT IN ('email', 'phone'))
+                 + (SELECT count(*) FROM passkeys WHERE user_id = $1) AS n
             """, userID
         ).first
         return try row?.decode("n", as: Int.self) ?? 0

@@ -19,12 +19,15 @@ public struct TenantSettings: Sendable, Equatable {
     public var providers: [String]?
     /// A first login through a provider creates the account (`AuthSettings.providerSignup`).
     public var providerSignup: Bool?
+    /// The tenant's own WebAuthn relying party (its login pages live on its own domain).
+    public var passkeyRpId: String?
+    public var passkeyOrigins: [String]?
 
     public init() {}
 
     static let keys: Set<String> = [
         "registrationEnabled", "autoLoginAfterSignup", "passwordMinLength", "sessionIdleTimeout", "sessionLifetime", "lockoutThreshold",
-        "mfaRequired", "providers", "providerSignup",
+        "mfaRequired", "providers", "providerSignup", "passkeyRpId", "passkeyOrigins",
     ]
 
     /// Parses and checks settings; 400 `INVALID_INPUT` naming the first bad or unknown key.
@@ -60,6 +63,19 @@ public struct TenantSettings: Sendable, Equatable {
             else { throw AuthError.invalidInput("settings.providers", "must be a list of provider names") }
             providers = Array(Set(names)).sorted()
         }
+        if let value = object["passkeyRpId"], value != .null {
+            guard let id = value.stringValue, PasskeySettings.isValidRPID(id) else {
+                throw AuthError.invalidInput("settings.passkeyRpId", "must be a lower-case host name such as example.com")
+            }
+            passkeyRpId = id
+        }
+        if let value = object["passkeyOrigins"], value != .null {
+            guard let list = value.arrayValue, (1...16).contains(list.count),
+                  let origins = Optional(list.compactMap(\.stringValue)), origins.count == list.count,
+                  origins.allSatisfy(PasskeySettings.isValidOrigin)
+            else { throw AuthError.invalidInput("settings.passkeyOrigins", "must list 1–16 origins such as https://login.example.com") }
+            passkeyOrigins = origins
+        }
         if let idle = sessionIdleTimeout, let life = sessionLifetime, life < idle {
             throw AuthError.invalidInput("settings.sessionLifetime", "must not be shorter than sessionIdleTimeout")
         }
@@ -77,6 +93,8 @@ public struct TenantSettings: Sendable, Equatable {
         if let mfaRequired { o["mfaRequired"] = .bool(mfaRequired) }
         if let providers { o["providers"] = .array(providers.map(JSONValue.string)) }
         if let providerSignup { o["providerSignup"] = .bool(providerSignup) }
+        if let passkeyRpId { o["passkeyRpId"] = .string(passkeyRpId) }
+        if let passkeyOrigins { o["passkeyOrigins"] = .array(passkeyOrigins.map(JSONValue.string)) }
         return o
     }
 
@@ -93,6 +111,13 @@ public struct TenantSettings: Sendable, Equatable {
         if let mfaRequired { s.mfaRequired = mfaRequired && s.mfa.enabled }
         if let providers { s.enabledProviders = Set(providers).intersection(s.enabledProviders ?? Set(s.providers.names)) }
         if let providerSignup { s.providerSignup = providerSignup }
+        if let passkeyRpId {
+            // A tenant's own RP ID comes with its own origins (the deployment's belong to its RP ID).
+            s.passkeys.rpID = passkeyRpId
+            s.passkeys.origins = passkeyOrigins ?? []
+        } else if let passkeyOrigins {
+            s.passkeys.origins = passkeyOrigins
+        }
         return s
     }
 }

@@ -34,7 +34,7 @@ struct PublicRoutes: Sendable {
         let auth = context.authRequest(request, proxies: env.settings.trustedProxies)
         let mode = try await transport.mode(for: request, auth: auth)
         if mode == .cookie { try transport.csrf.checkOrigin(request) }
-        let tenant = try await env.tenants.resolve(try body.tenantID.flatMap { $0.isEmpty ? nil : $0 } ?? headerTenant(request))
+        let tenant = try await env.tenants.resolve(try body.tenantID.flatMap { $0.isEmpty ? nil : $0 } ?? TenantHeader.value(request))
         let input = SignupInput(email: body.email, phone: body.phone, password: body.password, profile: body.profile)
         let response = try await LogMetadata.withTenant(tenant.slug) { try await SignupFlow(env: env).run(input, tenant: tenant, request: auth) }
         return transport.respond(response, mode: mode)
@@ -45,7 +45,7 @@ struct PublicRoutes: Sendable {
         let auth = context.authRequest(request, proxies: env.settings.trustedProxies)
         let mode = try await transport.mode(for: request, auth: auth)
         if mode == .cookie { try transport.csrf.checkOrigin(request) }
-        let tenantName = try body.tenantID.flatMap { $0.isEmpty ? nil : $0 } ?? headerTenant(request)
+        let tenantName = try body.tenantID.flatMap { $0.isEmpty ? nil : $0 } ?? TenantHeader.value(request)
         let response = try await LoginFlow(env: env).run(body.input, tenantName: tenantName, request: auth)
         return transport.respond(response, mode: mode, persistent: body.rememberMe)
     }
@@ -85,7 +85,7 @@ struct PublicRoutes: Sendable {
     /// The flags a login page needs; with `x-tenant-id` (or `?tenantId=`), that tenant's
     /// choices (registration, providers) over the deployment's.
     @Sendable func clientConfig(_ request: Request, context: AuthRequestContext) async throws -> Response {
-        let named = request.uri.queryParameters.get("tenantId") ?? (try? headerTenant(request)) ?? nil
+        let named = request.uri.queryParameters.get("tenantId") ?? (try? TenantHeader.value(request)) ?? nil
         let settings: AuthSettings
         if let named, named.utf8.count <= 64, !TextInput.hasControlCharacters(named), let tenant = try? await env.tenants.resolve(named) { settings = env.settings(for: tenant) } else { settings = env.settings }
         return JSONResponse.make(.object([
@@ -98,6 +98,9 @@ struct PublicRoutes: Sendable {
                 "allowUserToggle": .bool(env.settings.mfa.allowUserToggle),
             ]),
             "passwordless": .object(["enabled": .bool(env.settings.passwordlessEnabled)]),
+            "passkeys": .object([
+                "enabled": .bool(settings.passkeys.relyingParty != nil), "rpId": settings.passkeys.rpID.map(JSONValue.string) ?? .null,
+            ]),
             "accessTokenType": .string(env.settings.accessTokenType.rawValue),
             "csrf": .object([
                 "enabled": .bool(env.settings.csrfProtection), "headerName": .string(CSRFGuard.headerName),
@@ -142,12 +145,5 @@ struct PublicRoutes: Sendable {
         return JSONResponse.make(.object([
             "id": .string(tenant.id.uuidString.lowercased()), "slug": .string(tenant.slug), "name": .string(tenant.name),
         ]))
-    }
-
-    /// The header `x-tenant-id` (API.md: after the body's `tenantId`).
-    func headerTenant(_ request: Request) throws -> String? {
-        guard let named = request.headers[HTTPField.Name("x-tenant-id")!], !named.isEmpty else { return nil }
-        guard named.utf8.count <= 64, !TextInput.hasControlCharacters(named) else { throw AuthError.invalidInput("x-tenant-id", "is not a tenant id or slug") }
-        return named
     }
 }
