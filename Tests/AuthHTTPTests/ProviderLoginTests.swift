@@ -316,6 +316,24 @@ import Testing
         }
     }
 
+    /// Two first logins through one identity at once (a double click) both log in, as one user.
+    @Test func concurrentFirstLoginsMakeOneAccount() async throws {
+        try await FakeIdentityProvider.with { idp in
+            let registry = try idp.registry()
+            try await TestApp.with(configure: { $0.providers = registry }) { app, client in
+                for round in 0..<5 {
+                    let token = try await idp.idToken(sub: "dc-\(round)", email: "dc\(round)@example.com")
+                    async let a = Self.login(client, "oidc:test", ["idToken": .string(token)])
+                    async let b = Self.login(client, "oidc:test", ["idToken": .string(token)])
+                    let (ra, rb) = try await (a, b)
+                    #expect(ra.status == .ok && rb.status == .ok, "\(ra.raw) \(rb.raw)")
+                    #expect(Self.userID(ra) == Self.userID(rb))
+                }
+                #expect(try await app.scalar(try await app.defaultTenant(), "SELECT count(*)::int8 FROM users") == 5)
+            }
+        }
+    }
+
     /// `skipMfa`: Google (by default) completes the login; GitHub (by default) asks for the
     /// second factor like a password login.
     @Test func skipMfaFollowsTheProvider() async throws {

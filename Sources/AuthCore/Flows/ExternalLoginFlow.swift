@@ -51,18 +51,29 @@ struct ExternalLoginFlow: Sendable {
             }
             let session: LoginSession
             do {
-                session = try await env.db.inTenant(tenant) { tx in
-                    let user = try await resolveUser(identity, provider: provider.name, settings: settings, tenant: tenant, request: request, tx: tx)
-                    guard user.isActive else { throw AuthError.accountInactive }
-                    return try await LoginFlow.openSession(
-                        env: env, user: user, stored: nil, tenant: tenant, provider: provider.name, request: request, tx: tx,
-                        mfaSatisfied: provider.skipMFA)
-                }
+                session = try await loginTransaction(identity, provider: provider, settings: settings, tenant: tenant, request: request)
+            } catch let error as AuthError where error.entry == .identityAlreadyLinked || error.entry == .emailAlreadyExists {
+                // A first login through the same identity committed while this one ran (a double
+                // click): once more, it now finds the identity that one linked.
+                session = try await loginTransaction(identity, provider: provider, settings: settings, tenant: tenant, request: request)
             } catch let error as AuthError where error.entry == .socialEmailNotVerified {
                 try await Self.recordFailure(env: env, provider: provider.name, reason: error.code, tenant: tenant, request: request)
                 throw error
             }
             return try await session.response(env)
+        }
+    }
+
+    /// The login's transaction: the user (found, linked or created), then the shared login steps.
+    private func loginTransaction(
+        _ identity: ExternalIdentity, provider: any AuthProvider, settings: AuthSettings, tenant: Tenant, request: AuthRequest
+    ) async throws -> LoginSession {
+        try await env.db.inTenant(tenant) { tx in
+            let user = try await resolveUser(identity, provider: provider.name, settings: settings, tenant: tenant, request: request, tx: tx)
+            guard user.isActive else { throw AuthError.accountInactive }
+            return try await LoginFlow.openSession(
+                env: env, user: user, stored: nil, tenant: tenant, provider: provider.name, request: request, tx: tx,
+                mfaSatisfied: provider.skipMFA)
         }
     }
 
