@@ -190,6 +190,9 @@ struct AuthdConfiguration: Sendable {
             problems.append("AUTH_PASSKEY_ORIGINS must list https://host[:port] origins (http only for localhost); got \(bad)")
         }
         settings.passkeys.origins = origins
+        if let rpID = settings.passkeys.rpID, let bad = origins.first(where: { PasskeySettings.isValidOrigin($0) && !PasskeySettings.origin($0, fits: rpID) }) {
+            problems.append("AUTH_PASSKEY_ORIGINS: \(bad) is not on AUTH_PASSKEY_RP_ID (\(rpID)) or a subdomain of it")
+        }
         settings.providerSignup = config.bool(forKey: "auth.provider.signup", default: settings.providerSignup)
         var text = config.string(forKey: "auth.providers", isSecret: true)
         if let path = config.string(forKey: "auth.providers.file"), !path.isEmpty {

@@ -89,12 +89,29 @@ import Testing
         for bytes in refused {
             #expect(throws: CBORDecoder.CBORError.self, "\(bytes)") { try CBORDecoder.decode(bytes) }
         }
-        // Random input never crashes the decoder or the authenticator-data parser.
+        // Random input never crashes the decoder; mutations of a real authenticator data (so the
+        // COSE key and its lengths are reached) never crash its parser, and a truncation of it
+        // is always refused.
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<3000 {
             let bytes = (0..<Int.random(in: 0..<80, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
             _ = try? CBORDecoder.decode(bytes)
-            _ = try? AuthenticatorData(Array(repeating: 0, count: 32) + [0xc5, 0, 0, 0, 1] + bytes)
+        }
+        guard case .bytes(let authData)? = try CBORDecoder.decode(hex(WebAuthnVectors.noneES256.attestationObject))["authData"] else {
+            Issue.record("the vector has no authData")
+            return
+        }
+        var parsed = 0
+        for _ in 0..<5000 {
+            var mutated = authData
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                mutated[Int.random(in: 32..<mutated.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            }
+            if (try? AuthenticatorData(mutated)) != nil { parsed += 1 }
+        }
+        #expect(parsed < 5000, "mutations reach the checks")
+        for cut in 0..<authData.count {
+            #expect(throws: (any Error).self) { try AuthenticatorData(Array(authData.prefix(cut))) }
         }
         // A truncated attestation object is refused, not crashed on.
         let attestation = hex(WebAuthnVectors.noneES256.attestationObject)

@@ -134,6 +134,59 @@ import Testing
         }
     }
 
+    /// Challenges are bound to their ceremony, tenant and time; malformed answers are 4xx.
+    @Test func ceremonyMismatchesAndMalformedAnswers() async throws {
+        try await TestApp.with(configure: Self.configured) { app, client in
+            let tenant = try await app.defaultTenant()
+            let other = try await app.tenant("other")
+            let token = try #require(try await client.signup("ann@example.com").accessToken)
+            var authenticator = try await Self.register(client, token)
+
+            // A registration challenge does not log in.
+            let registration = try await client.call(.post, "/auth/passkeys/register/options", bearer: token).object
+            var asLogin = registration
+            asLogin["rpId"] = registration["rp"]?.objectValue["id"]
+            let crossed = try authenticator.get(asLogin)
+            #expect(try await client.call(.post, "/auth/passkeys/login/verify", json: .object(["credential": .object(crossed)])).code == "INVALID_CREDENTIALS")
+            // Another tenant's login challenge does not either.
+            let foreign = try await client.call(.post, "/auth/passkeys/login/options", json: .object(["tenantId": .string(other.slug)])).object
+            let answer = try authenticator.get(foreign)
+            #expect(try await client.call(.post, "/auth/passkeys/login/verify", json: .object(["credential": .object(answer)])).code == "INVALID_CREDENTIALS")
+            // An expired challenge.
+            let stale = try await client.call(.post, "/auth/passkeys/login/options").object
+            #expect(try await app.scalar(tenant, "WITH v AS (UPDATE webauthn_challenges SET expires_at = now() - interval '1 second' RETURNING 1) SELECT count(*)::int8 FROM v") >= 1)
+            #expect(try await client.call(.post, "/auth/passkeys/login/verify", json: .object(["credential": .object(try authenticator.get(stale))])).code
+                == "INVALID_CREDENTIALS")
+            // No user handle, or attested credential data in an assertion.
+            var anonymous = authenticator
+            anonymous.userHandle = nil
+            #expect(try await Self.login(client, &anonymous).code == "INVALID_CREDENTIALS")
+            #expect(try await Self.login(client, &authenticator, flags: 0x45).code == "INVALID_CREDENTIALS")
+            // Still fine after all that.
+            #expect(try await Self.login(client, &authenticator).status == .ok)
+
+            // Registration answers: an unregistered format (with a NUL, once made a 500), a none
+            // statement that is not empty, a rawId that is not the authenticator's, broken CBOR.
+            func verify(_ credential: JSONObject) async throws -> Reply {
+                try await client.call(.post, "/auth/passkeys/register/verify", json: .object(["credential": .object(credential)]), bearer: token)
+            }
+            func options() async throws -> JSONObject { try await client.call(.post, "/auth/passkeys/register/options", bearer: token).object }
+            var fresh = try SoftAuthenticator()
+            #expect(try await verify(try fresh.create(try await options(), fmt: "x\u{0}y")).code == "PASSKEY_VERIFICATION_FAILED")
+            #expect(try await verify(try fresh.create(try await options(), statement: [(.text("alg"), .int(-7))])).code == "PASSKEY_VERIFICATION_FAILED")
+            var renamed = try fresh.create(try await options())
+            renamed["rawId"] = .string(WebAuthnBase64.encode(try SecureRandom.bytes(20)))
+            #expect(try await verify(renamed).code == "PASSKEY_VERIFICATION_FAILED")
+            var broken = try fresh.create(try await options())
+            var response = broken["response"]?.objectValue ?? [:]
+            response["attestationObject"] = .string(WebAuthnBase64.encode([0xa3, 0x63, 0x66, 0x6d]))
+            broken["response"] = .object(response)
+            let malformed = try await verify(broken)
+            #expect(malformed.status == .badRequest && malformed.code == "PASSKEY_VERIFICATION_FAILED")
+            #expect(try await app.scalar(tenant, "SELECT count(*)::int8 FROM passkeys") == 1)
+        }
+    }
+
     @Test func aTenantHasItsOwnRelyingPartyAndPasskeys() async throws {
         try await TestApp.with(configure: Self.configured) { app, client in
             let acme = try await app.tenant("acme")
@@ -146,8 +199,11 @@ import Testing
                 .post, "/auth/passkeys/register/verify", json: .object(["credential": .object(try authenticator.create(options.object))]), bearer: token)
             #expect(made.status == .created, "\(made.raw)")
             #expect(try await Self.login(client, &authenticator, tenant: acme.slug).status == .ok)
-            // The default tenant knows nothing of that credential.
-            #expect(try await Self.login(client, &authenticator).code == "INVALID_CREDENTIALS")
+            // The default tenant knows nothing of that credential: an assertion that passes every
+            // other check there (its origin, its RP ID) is refused.
+            let before = try await app.scalar(acme, "SELECT sign_count::int8 FROM passkeys")
+            #expect(try await Self.login(client, &authenticator, origin: "http://localhost:8080").code == "INVALID_CREDENTIALS")
+            #expect(try await app.scalar(acme, "SELECT sign_count::int8 FROM passkeys") == before)
             await #expect(throws: AuthError.self) { _ = try await app.env.registry.updateSettings(id: acme.id, ["passkeyOrigins": ["ftp://x"]]) }
             await #expect(throws: AuthError.self) { _ = try await app.env.registry.updateSettings(id: acme.id, ["passkeyRpId": "https://x"]) }
         }

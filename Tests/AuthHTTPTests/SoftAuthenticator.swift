@@ -28,7 +28,9 @@ struct SoftAuthenticator {
     }
 
     /// `navigator.credentials.create` for `options` (the creation options authd gave).
-    mutating func create(_ options: JSONObject, flags: UInt8 = 0x45, type: String = "webauthn.create") throws -> JSONObject {
+    mutating func create(
+        _ options: JSONObject, flags: UInt8 = 0x45, type: String = "webauthn.create", fmt: String = "none", statement: [(CBORValue, CBORValue)] = []
+    ) throws -> JSONObject {
         let rpID = options["rp"]?.objectValue["id"]?.stringValue ?? ""
         userHandle = options["user"]?.objectValue["id"]?.stringValue
         let clientData = Self.clientData(type: type, challenge: options["challenge"]?.stringValue ?? "", origin: origin)
@@ -43,7 +45,7 @@ struct SoftAuthenticator {
         var authData = Array(SHA256.hash(data: Array(rpID.utf8))) + [flags] + Self.be32(counter)
         authData += [UInt8](repeating: 0, count: 16) + [UInt8(credentialID.count >> 8), UInt8(credentialID.count & 0xff)] + credentialID
         authData += cose.encoded
-        let attestation = CBORValue.map([(.text("fmt"), .text("none")), (.text("attStmt"), .map([])), (.text("authData"), .bytes(authData))])
+        let attestation = CBORValue.map([(.text("fmt"), .text(fmt)), (.text("attStmt"), .map(statement)), (.text("authData"), .bytes(authData))])
         let id = WebAuthnBase64.encode(credentialID)
         return [
             "id": .string(id), "rawId": .string(id), "type": .string("public-key"),

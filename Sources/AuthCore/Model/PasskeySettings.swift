@@ -27,18 +27,21 @@ public struct PasskeySettings: Sendable, Equatable {
     }
 
     /// An origin: `https://host[:port]` (or `http://localhost[:port]` for development).
-    public static func isValidOrigin(_ text: String) -> Bool {
-        let rest: Substring
-        if text.hasPrefix("https://") {
-            rest = text.dropFirst(8)
-        } else if text.hasPrefix("http://localhost") {
-            rest = text.dropFirst(7)
-        } else {
-            return false
-        }
-        let parts = rest.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let host = parts.first, isValidRPID(String(host)) else { return false }
-        if parts.count == 2 { return Int(parts[1]).map { (1...65535).contains($0) } ?? false }
-        return true
+    public static func isValidOrigin(_ text: String) -> Bool { host(of: text) != nil }
+
+    /// An origin's host, when the origin is well formed.
+    static func host(of origin: String) -> String? {
+        let secure = origin.hasPrefix("https://")
+        guard secure || origin.hasPrefix("http://") else { return nil }
+        let parts = origin.dropFirst(secure ? 8 : 7).split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let host = parts.first.map(String.init), isValidRPID(host), secure || host == "localhost" else { return nil }
+        if parts.count == 2, !(Int(parts[1]).map { (1...65535).contains($0) } ?? false) { return nil }
+        return host
+    }
+
+    /// Whether `origin` may serve ceremonies for `rpID`: its host is the RP ID or a subdomain.
+    public static func origin(_ origin: String, fits rpID: String) -> Bool {
+        guard let host = host(of: origin) else { return false }
+        return host == rpID || host.hasSuffix("." + rpID)
     }
 }

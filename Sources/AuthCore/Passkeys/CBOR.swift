@@ -57,6 +57,7 @@ public struct CBORDecoder {
     private let bytes: [UInt8]
     private(set) var offset: Int
     static let maxDepth = 16
+    static let maxItems = 64
 
     public init(_ bytes: [UInt8], offset: Int = 0) {
         self.bytes = bytes
@@ -104,12 +105,15 @@ public struct CBORDecoder {
             return .text(text)
         case 4:
             let count = try bounded(argument)
+            guard count <= Self.maxItems else { throw CBORError(description: "array of more than \(Self.maxItems) items") }
             var items: [CBOR] = []
             items.reserveCapacity(count)
             for _ in 0..<count { items.append(try next(depth: depth + 1)) }
             return .array(items)
         case 5:
             let count = try bounded(argument)
+            // WebAuthn's maps are small; a cap also bounds the duplicate-key scan.
+            guard count <= Self.maxItems else { throw CBORError(description: "map of more than \(Self.maxItems) entries") }
             var pairs: [(CBOR, CBOR)] = []
             pairs.reserveCapacity(count)
             for _ in 0..<count {

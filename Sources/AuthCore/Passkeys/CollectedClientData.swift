@@ -23,7 +23,11 @@ public struct CollectedClientData: Sendable {
         self.type = type
         self.challenge = challenge
         self.origin = origin
-        crossOrigin = o["crossOrigin"]?.boolValue ?? false
+        switch o["crossOrigin"] {
+        case nil, .null?: crossOrigin = false
+        case .bool(let b)?: crossOrigin = b
+        default: throw Malformed(description: "crossOrigin is not a boolean")
+        }
         topOrigin = o["topOrigin"]?.stringValue
     }
 }

@@ -47,7 +47,7 @@ public struct PasskeyFlow: Sendable {
             "challenge": .string(WebAuthnBase64.encode(challenge)),
             "rp": .object(["id": .string(rp.id), "name": .string(rp.name)]),
             "user": .object(["id": .string(WebAuthnBase64.encode(Self.userHandle(principal.user.id))), "name": .string(name), "displayName": .string(name)]),
-            "pubKeyCredParams": .array([COSEKey.algEdDSA, COSEKey.algES256].map { .object(["type": .string("public-key"), "alg": .int($0)]) }),
+            "pubKeyCredParams": .array([COSEKey.algEdDSA, COSEKey.algES256, COSEKey.algEd25519].map { .object(["type": .string("public-key"), "alg": .int($0)]) }),
             "timeout": .int(ttl.wholeSeconds * 1000),
             "attestation": .string("none"),
             "authenticatorSelection": .object([
@@ -160,7 +160,8 @@ public struct PasskeyFlow: Sendable {
                     guard let passkey = try await store.find(credentialID: credentialID, on: tx) else {
                         throw AuthError(.invalidCredentials, cause: WebAuthnVerifier.Refusal("unknown credential"))
                     }
-                    if let userHandle, userHandle != Self.userHandle(passkey.userID) {
+                    // A usernameless login learns its user from the authenticator (§7.2 step 6).
+                    guard let userHandle, userHandle == Self.userHandle(passkey.userID) else {
                         throw AuthError(.invalidCredentials, cause: WebAuthnVerifier.Refusal("user handle does not match the credential"))
                     }
                     let data: AuthenticatorData

@@ -41,6 +41,9 @@ public struct WebAuthnVerifier: Sendable {
 
     let rp: WebAuthnRelyingParty
 
+    /// IANA's registered attestation statement formats.
+    static let attestationFormats: Set<String> = ["none", "packed", "tpm", "android-key", "android-safetynet", "fido-u2f", "apple", "compound"]
+
     public init(_ rp: WebAuthnRelyingParty) {
         self.rp = rp
     }
@@ -53,6 +56,9 @@ public struct WebAuthnVerifier: Sendable {
         guard case .text(let fmt)? = attestation["fmt"], case .map(let statement)? = attestation["attStmt"],
               case .bytes(let authBytes)? = attestation["authData"]
         else { throw Refusal("attestationObject lacks fmt, attStmt or authData") }
+        // The registered formats only (IANA "WebAuthn Attestation Statement Format Identifiers"):
+        // the value is recorded, and nothing else from a client reaches the audit trail.
+        guard Self.attestationFormats.contains(fmt) else { throw Refusal("unknown attestation format") }
         if fmt == "none", !statement.isEmpty { throw Refusal("a none attestation carries a statement") }
         let data: AuthenticatorData
         do { data = try AuthenticatorData(authBytes) } catch { throw Refusal("authenticator data: \(error)") }
@@ -92,7 +98,7 @@ public struct WebAuthnVerifier: Sendable {
         guard ConstantTime.equals(client.challenge, challenge) else { throw Refusal("challenge mismatch") }
         guard rp.origins.contains(client.origin) else { throw Refusal("origin \(client.origin) is not one of the relying party's") }
         // authd's pages are not framed by other sites.
-        guard !client.crossOrigin else { throw Refusal("cross-origin ceremony") }
+        guard !client.crossOrigin, client.topOrigin == nil else { throw Refusal("cross-origin ceremony") }
     }
 
     private func checkFlags(_ data: AuthenticatorData) throws {

@@ -76,6 +76,16 @@ public struct TenantSettings: Sendable, Equatable {
             else { throw AuthError.invalidInput("settings.passkeyOrigins", "must list 1–16 origins such as https://login.example.com") }
             passkeyOrigins = origins
         }
+        // A tenant's origins belong to its own RP ID (the deployment's origins go with the
+        // deployment's RP ID), and must be under it.
+        if let origins = passkeyOrigins {
+            guard let rpID = passkeyRpId else {
+                throw AuthError.invalidInput("settings.passkeyOrigins", "needs settings.passkeyRpId, the domain they belong to")
+            }
+            if let bad = origins.first(where: { !PasskeySettings.origin($0, fits: rpID) }) {
+                throw AuthError.invalidInput("settings.passkeyOrigins", "\(bad) is not on \(rpID) or a subdomain of it")
+            }
+        }
         if let idle = sessionIdleTimeout, let life = sessionLifetime, life < idle {
             throw AuthError.invalidInput("settings.sessionLifetime", "must not be shorter than sessionIdleTimeout")
         }
@@ -115,8 +125,6 @@ public struct TenantSettings: Sendable, Equatable {
             // A tenant's own RP ID comes with its own origins (the deployment's belong to its RP ID).
             s.passkeys.rpID = passkeyRpId
             s.passkeys.origins = passkeyOrigins ?? []
-        } else if let passkeyOrigins {
-            s.passkeys.origins = passkeyOrigins
         }
         return s
     }

@@ -56,8 +56,9 @@ struct PasskeyRoutes: Sendable {
         let mode = try await transport.mode(for: request, auth: auth)
         if mode == .cookie { try transport.csrf.checkOrigin(request) }
         let tenant = try body.string("tenantId", maxLength: 64).flatMap { $0.isEmpty ? nil : $0 } ?? TenantHeader.value(request)
+        let persistent = try body.bool("rememberMe") ?? true
         let response = try await PasskeyFlow(env: env).login(credential: try Self.credential(object), tenantName: tenant, request: auth)
-        return transport.respond(response, mode: mode, persistent: try body.bool("rememberMe") ?? true)
+        return transport.respond(response, mode: mode, persistent: persistent)
     }
 
     /// The `credential` object: strings (base64url) and string arrays only, bounded.
