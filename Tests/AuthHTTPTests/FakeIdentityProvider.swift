@@ -107,11 +107,11 @@ final class FakeIdentityProvider: Sendable {
     /// An id token as the issuer would sign it; each argument can be made wrong.
     func idToken(
         sub: String, email: String? = nil, verified: Bool? = true, audience: String = clientID, issuer: String = issuer,
-        expiresIn: Int = 300, nonce: String? = nil, kid: String = "k1"
+        expiresIn: Int = 300, nonce: String? = nil, kid: String = "k1", rsaDigest: DigestAlgorithm = .sha256
     ) async throws -> String {
         let now = Int(Date().timeIntervalSince1970)
         let collection = kid == "rs"
-            ? await JWTKeyCollection().add(rsa: rsaKey, digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid))
+            ? await JWTKeyCollection().add(rsa: rsaKey, digestAlgorithm: rsaDigest, kid: JWKIdentifier(string: kid))
             : await JWTKeyCollection().add(ecdsa: keys[kid]!, kid: JWKIdentifier(string: kid))
         return try await collection.sign(
             IDClaims(
@@ -127,7 +127,7 @@ final class FakeIdentityProvider: Sendable {
         }
         let entries = kids.map { kid -> String in
             if kid == "rs", let (n, e) = try? rsaKey.publicKey.getKeyPrimitives() {
-                return #"{"kty":"RSA","alg":"RS256","use":"sig","kid":"rs","n":"\#(Base64URL.encode(Array(n)))","e":"\#(Base64URL.encode(Array(e)))"}"#
+                return #"{"kty":"RSA","use":"sig","kid":"rs","n":"\#(Base64URL.encode(Array(n)))","e":"\#(Base64URL.encode(Array(e)))"}"#
             }
             let p = keys[kid]!.publicKey.parameters!
             return #"{"kty":"EC","crv":"P-256","alg":"ES256","use":"sig","kid":"\#(kid)","x":"\#(p.x)","y":"\#(p.y)"}"#

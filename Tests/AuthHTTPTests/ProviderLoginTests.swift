@@ -68,6 +68,13 @@ import Testing
                 #expect(try await Self.login(client, "oidc:test", [
                     "idToken": .string(try await idp.idToken(sub: "u1", nonce: nonce)), "nonce": .string("other"),
                 ]).code == "INVALID_CREDENTIALS")
+                #expect(try await Self.login(client, "oidc:test", ["idToken": .string(try await idp.idToken(sub: "u1", nonce: nonce))]).code
+                    == "INVALID_CREDENTIALS", "a token bound to a nonce needs it")
+                // The RSA key is published without `alg` (as Entra ID does): a token whose header
+                // names another algorithm for it is refused, and does not spoil the key for others.
+                let rs512 = try await idp.idToken(sub: "u1", kid: "rs", rsaDigest: .sha512)
+                #expect(try await Self.login(client, "oidc:test", ["idToken": .string(rs512)]).code == "INVALID_CREDENTIALS")
+                #expect(try await Self.login(client, "oidc:test", ["idToken": .string(try await idp.idToken(sub: "u1", kid: "rs"))]).status == .ok)
 
                 // The provider table: unknown names, missing fields.
                 let unknown = try await Self.login(client, "myspace", ["idToken": .string("x")])
@@ -119,15 +126,15 @@ import Testing
                 ])
                 #expect(unverified.status == .unauthorized && unverified.code == "SOCIAL_EMAIL_NOT_VERIFIED")
                 #expect(try await app.scalar(tenant, "SELECT count(*)::int8 FROM identities WHERE provider = 'oidc:test'") == 0)
-                // The provider vouches for the address: the account is ann's now, and the
-                // password set up before her is gone with its sessions.
+                // The provider vouches for the address, but the account never proved it owns it:
+                // no link (it would share the account with whoever set it up).
                 let verified = try await Self.login(client, "oidc:test", [
                     "idToken": .string(try await idp.idToken(sub: "ann", email: "ann@example.com")),
                 ])
-                #expect(verified.status == .ok && Self.userID(verified) == squatterID)
-                #expect(try await client.login("ann@example.com").code == "INVALID_CREDENTIALS")
-                let old = try await client.call(.post, "/auth/refresh-token", json: .object(["refreshToken": .string(squatter.refreshToken ?? "")]))
-                #expect(old.status == .unauthorized, "the pre-registered session ended")
+                #expect(verified.status == .conflict && verified.code == "ACCOUNT_NOT_VERIFIED")
+                #expect(try await app.scalar(tenant, "SELECT count(*)::int8 FROM identities WHERE provider = 'oidc:test'") == 0)
+                #expect(try await client.login("ann@example.com").status == .ok, "the account itself is untouched")
+                _ = squatterID
 
                 // An account that verified its own address keeps its password when linked.
                 let bob = try await client.signup("bob@example.com")
@@ -153,9 +160,11 @@ import Testing
                 let config = try await client.call(.get, "/auth/client-config", headers: ["x-tenant-id": tenant.slug])
                 let names = config.object["providers"]?.arrayValue?.compactMap { $0.objectValue["name"]?.stringValue }
                 #expect(names == ["google"])
-                #expect(!config.raw.contains("secret"), "no provider secret reaches client-config")
                 let all = try await client.call(.get, "/auth/client-config")
                 #expect(all.object["providers"]?.arrayValue?.count == 6)
+                for secret in [FakeIdentityProvider.githubClient.secret, FakeIdentityProvider.facebookApp.secret, idp.customSecret, "PRIVATE KEY"] {
+                    #expect(!all.raw.contains(secret), "no provider secret reaches client-config")
+                }
 
                 let token = try await idp.idToken(sub: "t1", email: "t1@example.com")
                 #expect(try await Self.login(client, "oidc:test", ["idToken": .string(token)], tenant: tenant.slug).code == "INVALID_PROVIDER")
@@ -249,7 +258,9 @@ import Testing
         let skipMFA = true
         func validate(_ credentials: JSONObject, context: ProviderContext) async throws -> ExternalIdentity {
             guard let badge = credentials["badge"]?.stringValue, badge.hasPrefix("B-") else { throw AuthError.invalidCredentials }
-            return ExternalIdentity(subject: badge, email: "\(badge.lowercased())@badges.test", emailVerified: true)
+            return ExternalIdentity(
+                subject: badge, email: "\(badge.lowercased())@badges.test", emailVerified: true,
+                profile: ["name": .string("Badge \(badge)"), "note": .string("nul \u{0} inside"), "nested": .object([:])])
         }
     }
 
@@ -266,6 +277,9 @@ import Testing
                 let listed = try await client.call(.get, "/auth/identities", bearer: token)
                 let providers = listed.body.arrayValue?.compactMap { $0.objectValue["provider"]?.stringValue }.sorted()
                 #expect(providers == ["badge", "email"])
+                // Only short plain text of a provider's profile is kept (a NUL would not fit in jsonb).
+                let kept = listed.body.arrayValue?.first { $0.objectValue["provider"]?.stringValue == "badge" }?.objectValue["profile"]
+                #expect(kept == .object(["name": .string("Badge B-7")]))
                 let badgeID = try #require(listed.body.arrayValue?.first { $0.objectValue["provider"]?.stringValue == "badge" }?.objectValue["id"]?.stringValue)
                 let emailID = try #require(listed.body.arrayValue?.first { $0.objectValue["provider"]?.stringValue == "email" }?.objectValue["id"]?.stringValue)
                 // The only way in (no password, passwordless off) stays.
@@ -349,7 +363,12 @@ import Testing
                 #expect(try await app.scalar(tenant, "WITH v AS (UPDATE users SET is_mfa_enabled = true RETURNING 1) SELECT count(*)::int8 FROM v") == 1)
                 let github = try await Self.login(client, "github", ["accessToken": .string("gh-mfa")])
                 #expect(github.status == .ok && github.object["isRequiresMfa"] == .bool(true))
-                let google = try await Self.login(client, "google", ["idToken": .string(try await idp.idToken(sub: "mo-g", email: "mo@example.com"))])
+                // Google links to the account by its verified address: that first login passes
+                // the account's MFA; later ones are Google's to vouch for (skipMfa).
+                let token = try await idp.idToken(sub: "mo-g", email: "mo@example.com")
+                let linking = try await Self.login(client, "google", ["idToken": .string(token)])
+                #expect(linking.status == .ok && linking.object["isRequiresMfa"] == .bool(true))
+                let google = try await Self.login(client, "google", ["idToken": .string(token)])
                 #expect(google.status == .ok && google.object["isRequiresMfa"] == .bool(false))
             }
         }
@@ -363,6 +382,13 @@ import Testing
             try ProviderCatalog.providers(from: ["p": .object(["kind": "http", "url": "http://x", "secret": "whsec_c2hvcnQ="])])
         }
         #expect(throws: ProviderConfigurationError.self) { try ProviderRegistry([BadgeProvider(), BadgeProvider()]) }
+        #expect(throws: ProviderConfigurationError.self, "GitHub needs its app's credentials") {
+            try ProviderCatalog.providers(from: ["github": .object([:])])
+        }
+        #expect(throws: ProviderConfigurationError.self, "provider URLs are https") {
+            try ProviderCatalog.providers(from: ["oidc:x": .object(["issuer": "https://i", "clientIds": "c", "jwksUrl": "http://idp.example.com/jwks"])])
+        }
+        #expect(throws: ProviderConfigurationError.self) { try ProviderCatalog.providers(from: ["google": .object(["clientIds": ""])]) }
         #expect(throws: ProviderConfigurationError.self) {
             try ProviderCatalog.providers(from: ["email": .object(["kind": "github"])]).map { try ProviderRegistry([$0]) }
         }

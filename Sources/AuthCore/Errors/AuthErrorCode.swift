@@ -49,6 +49,9 @@ extension AuthErrorCode {
     public static let invalidProvider = AuthErrorCode("INVALID_PROVIDER", 401, "Unknown provider")
     public static let socialEmailNotVerified = AuthErrorCode(
         "SOCIAL_EMAIL_NOT_VERIFIED", 401, "The provider has not verified this e-mail address; it cannot be linked to an account")
+    public static let accountNotVerified = AuthErrorCode(
+        "ACCOUNT_NOT_VERIFIED", 409,
+        "An account with this e-mail exists but has not verified it; verify it there first (or reset its password)")
     public static let providerUnavailable = AuthErrorCode("PROVIDER_UNAVAILABLE", 503, "The identity provider is unavailable; try again shortly")
     public static let identityNotFound = AuthErrorCode("IDENTITY_NOT_FOUND", 404, "Identity not found")
     public static let identityAlreadyLinked = AuthErrorCode("IDENTITY_ALREADY_LINKED", 409, "This identity is linked to another account")
@@ -175,7 +178,7 @@ extension AuthErrorCode {
         invalidInput, missingRequiredFields, emailOrPhoneRequired, invalidEmailFormat, invalidPhoneFormat, invalidSlugFormat,
         payloadTooLarge, unsupportedMediaType, notFound, methodNotAllowed, passwordTooShort, passwordTooLong, passwordTooCommon,
         passwordContainsIdentifier, registrationDisabled, emailAlreadyExists, phoneAlreadyExists, invalidCredentials, invalidProvider,
-        socialEmailNotVerified, providerUnavailable, identityNotFound, identityAlreadyLinked, lastLoginMethod, identityNotUnlinkable,
+        socialEmailNotVerified, accountNotVerified, providerUnavailable, identityNotFound, identityAlreadyLinked, lastLoginMethod, identityNotUnlinkable,
         passkeysNotConfigured, passkeyVerificationFailed, passkeyAlreadyRegistered, passkeyNotFound,
         accountInactive, userNotFound, noAuthProvided, invalidAuthType, invalidToken, tokenExpired, refreshTokenInvalid,
         refreshTokenExpired, sessionNotFound, accessDenied, accessForbidden, csrfTokenInvalid, csrfOriginRejected, tenantNotFound,

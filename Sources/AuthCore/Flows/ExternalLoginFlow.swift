@@ -12,11 +12,10 @@ import PGKit
 /// shaping, MFA unless the provider `skipMfa`, session, `auth.logged_in`) } → COMMIT.
 ///
 /// Linking rules: an identity links to an existing account only by an address the provider
-/// verified (`SOCIAL_EMAIL_NOT_VERIFIED` otherwise), and creates one only with such an address.
-/// When the account it links to never verified its own address, the password on it was never
-/// proven to belong to the address's owner (someone may have signed up with another's e-mail
-/// first): linking then verifies the address, removes that password and ends the account's
-/// sessions, so the pre-registered password cannot be used to share the account.
+/// verified (`SOCIAL_EMAIL_NOT_VERIFIED` otherwise) and the account verified too
+/// (`ACCOUNT_NOT_VERIFIED` otherwise: someone may have signed up with another's address first),
+/// and creates one only with such an address. The login that links an existing account passes
+/// its MFA even through a `skipMfa` provider.
 struct ExternalLoginFlow: Sendable {
     let env: AuthEnvironment
     let identities = IdentityStore()
@@ -39,11 +38,15 @@ struct ExternalLoginFlow: Sendable {
         guard missing.isEmpty else {
             throw AuthError(.missingRequiredFields, message: "\(provider.name) credentials need \(missing.joined(separator: ", "))")
         }
-        try await env.rateLimiter.check(.login, ip: request.ipAddress, identifier: nil, scope: RateLimiter.scope(tenant, named: tenantName))
+        // Per address, and per the account a provider is asked about (a custom provider that
+        // checks passwords is guessed at like a password login).
+        let named = provider.requiredFields.first.flatMap { input.credentials[$0]?.stringValue }.map { "\(provider.name):\($0)" }
+        try await env.rateLimiter.check(.login, ip: request.ipAddress, identifier: named, scope: RateLimiter.scope(tenant, named: tenantName))
         return try await LogMetadata.withTenant(tenant.slug) {
             let identity: ExternalIdentity
             do {
                 identity = try await provider.validate(input.credentials, context: ProviderContext(tenant: tenant, request: request, now: env.now()))
+                    .sanitized(provider: provider.name)
             } catch let error as AuthError where error.entry == .invalidCredentials {
                 request.logger.debug("provider refused a login", metadata: ["provider": "\(provider.name)", "reason": "\(error.cause.map { "\($0)" } ?? "-")"])
                 try await Self.recordFailure(env: env, provider: provider.name, reason: error.code, tenant: tenant, request: request)
@@ -69,23 +72,28 @@ struct ExternalLoginFlow: Sendable {
         _ identity: ExternalIdentity, provider: any AuthProvider, settings: AuthSettings, tenant: Tenant, request: AuthRequest
     ) async throws -> LoginSession {
         try await env.db.inTenant(tenant) { tx in
-            let user = try await resolveUser(identity, provider: provider.name, settings: settings, tenant: tenant, request: request, tx: tx)
+            let (user, linkedNow) = try await resolveUser(
+                identity, provider: provider.name, settings: settings, tenant: tenant, request: request, tx: tx)
             guard user.isActive else { throw AuthError.accountInactive }
+            // `skipMfa` trusts the provider's own second factor — but not on the login that first
+            // links it to an existing account: that one passes the account's MFA, so whoever
+            // controls the address alone cannot bypass a factor the owner enrolled.
             return try await LoginFlow.openSession(
                 env: env, user: user, stored: nil, tenant: tenant, provider: provider.name, request: request, tx: tx,
-                mfaSatisfied: provider.skipMFA)
+                mfaSatisfied: provider.skipMFA && !linkedNow)
         }
     }
 
-    /// The user the identity logs in as (row locked, login stamped): found, linked or created.
+    /// The user the identity logs in as (row locked, login stamped): found, linked or created;
+    /// and whether the identity was linked to an existing account just now.
     private func resolveUser(
         _ identity: ExternalIdentity, provider: String, settings: AuthSettings, tenant: Tenant, request: AuthRequest, tx: PGTransaction
-    ) async throws -> User {
+    ) async throws -> (User, linkedNow: Bool) {
         if let userID = try await identities.use(provider: provider, subject: identity.subject, profile: identity.profile, on: tx) {
             guard let user = try await env.users.stampLogin(id: userID, on: tx) else { throw AuthError.invalidCredentials }
-            return user
+            return (user, false)
         }
-        let email = identity.email.flatMap(Identifier.email)
+        let email = identity.email
         var target: User?
         if let named = identity.userID {
             // A custom provider backed by the operator's directory names the account itself.
@@ -93,7 +101,12 @@ struct ExternalLoginFlow: Sendable {
             target = user
         } else if let email, let existing = try await env.users.find(email: email, phone: nil, on: tx) {
             guard identity.emailVerified else { throw AuthError(.socialEmailNotVerified) }
-            target = try await adopt(existing, tenant: tenant, request: request, tx: tx)
+            // An account that never proved its own address may have been set up by someone else
+            // with this address (and given a password, passkey, API key or phone of theirs):
+            // linking would hand the owner an account shared with them. Its holder verifies the
+            // address first; the owner can take it back with a password reset.
+            guard existing.emailVerifiedAt != nil else { throw AuthError(.accountNotVerified) }
+            target = try await env.users.find(id: existing.id, forUpdate: true, on: tx)
         }
         let created = target == nil
         if target == nil {
@@ -120,24 +133,7 @@ struct ExternalLoginFlow: Sendable {
                 ]),
             in: tx)
         guard let stamped = try await env.users.stampLogin(id: user.id, on: tx) else { throw AuthError.invalidCredentials }
-        return stamped
-    }
-
-    /// An existing account gaining its first external identity by its e-mail. When the account
-    /// never verified that address, the provider has now verified it for the real owner: the
-    /// address is marked verified, and the password and sessions someone else may have set up
-    /// before are removed.
-    private func adopt(_ existing: User, tenant: Tenant, request: AuthRequest, tx: PGTransaction) async throws -> User {
-        guard existing.emailVerifiedAt == nil else {
-            return try await env.users.find(id: existing.id, forUpdate: true, on: tx) ?? existing
-        }
-        let user = try await UserLifecycle(env: env).update(
-            userID: existing.id, UserChanges(emailVerified: true), tenant: tenant, tx: tx, logger: request.logger)
-        if try await env.credentials.delete(userID: user.id, on: tx) {
-            try await SessionOpener(env: env).revokeAll(userID: user.id, reason: "unverified_account_linked", tenant: tenant, tx: tx)
-            request.logger.notice("a provider-verified login removed the password of an account whose address was never verified")
-        }
-        return user
+        return (stamped, !created)
     }
 
     /// `auth.login_failed` for a refused provider or passkey login (no password counter: nothing

@@ -72,3 +72,25 @@ public struct ExternalIdentity: Sendable, Equatable {
         self.profile = profile
     }
 }
+
+extension ExternalIdentity {
+    /// What authd keeps of a provider's answer: a subject without control characters (else the
+    /// login is refused), an address only when it is plausible, and at most 16 profile fields of
+    /// short text (a provider's answer is not ours to store whole, and a NUL would not even fit
+    /// in PostgreSQL's jsonb).
+    func sanitized(provider: String) throws -> ExternalIdentity {
+        guard !subject.isEmpty, subject.utf8.count <= 255, !TextInput.hasControlCharacters(subject) else {
+            throw AuthError(.invalidCredentials, cause: ProviderRefusal(provider: provider, reason: "unusable subject"))
+        }
+        var out = self
+        out.email = email.flatMap { TextInput.hasControlCharacters($0) ? nil : Identifier.email($0) }
+        var profile: JSONObject = [:]
+        for key in self.profile.keys.sorted().prefix(16) where key.utf8.count <= 64 && !TextInput.hasControlCharacters(key) {
+            if case .string(let text)? = self.profile[key], text.utf8.count <= 1024, !TextInput.hasControlCharacters(text) {
+                profile[key] = .string(text)
+            }
+        }
+        out.profile = profile
+        return out
+    }
+}

@@ -9,9 +9,9 @@ import Foundation
 /// `{provider, tenant: {id, slug}, credentials, ip, userAgent}` signed as Standard Webhooks
 /// define it, and the endpoint answers 200 `{userId? | providerUserId?, email?, emailVerified?,
 /// profile?}` to accept (the endpoint is the operator's own directory, so its `email` counts as
-/// verified unless it says `emailVerified: false`), or 401/403 to refuse
-/// (`INVALID_CREDENTIALS`). Anything else, or no answer within the timeout, is 503
-/// `PROVIDER_UNAVAILABLE`.
+/// verified unless it says `emailVerified: false`), or 400/401/403 to refuse
+/// (`INVALID_CREDENTIALS`). Anything else (a 404: a wrong URL), or no answer within the timeout,
+/// is 503 `PROVIDER_UNAVAILABLE`.
 public struct HTTPAuthProvider: AuthProvider {
     public let name: String
     public let requiredFields: [String]
@@ -48,7 +48,7 @@ public struct HTTPAuthProvider: AuthProvider {
         switch reply.status {
         case 200:
             break
-        case 400, 401, 403, 404:
+        case 400, 401, 403:
             throw AuthError(.invalidCredentials, cause: ProviderRefusal(provider: name, reason: "endpoint refused (\(reply.status))"))
         default:
             throw AuthError(.providerUnavailable, message: "The login provider answered \(reply.status)", retryAfter: 5)

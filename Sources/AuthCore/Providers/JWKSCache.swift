@@ -1,21 +1,34 @@
+import AuthCrypto
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import AuthCrypto
 import JWTKit
 
 /// An issuer's signing keys, fetched from its JWKS URL and kept for `maxAge`. A token naming an
 /// unknown `kid` (the issuer rotated its keys) causes one refetch, at most once per
 /// `minRefetchInterval`, so a flood of tokens with made-up `kid`s costs the issuer one request
-/// per interval, not one per login.
+/// per interval, not one per login. A failed or empty fetch keeps the keys already known.
+///
+/// Each key has one algorithm — the JWK's `alg`, else the one its type implies (RSA → RS256,
+/// P-256 → ES256, Ed25519 → EdDSA) — and a token is verified only when its header names that
+/// algorithm: jwt-kit would otherwise build (and keep) a verifier for whatever a token's header
+/// says when a JWK has no `alg`, and one forged header could then break every honest login.
 actor JWKSCache {
+    struct Keys {
+        let collection: JWTKeyCollection
+        /// kid → algorithm.
+        let algorithms: [String: String]
+    }
+
+    static let algorithms: Set<String> = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
+
     let url: String
     let http: ProviderHTTP
     let maxAge: Duration
     let minRefetchInterval: Duration
-    private var keys: (keys: JWTKeyCollection, kids: Set<String>)?
+    private var keys: Keys?
     private var fetchedAt: ContinuousClock.Instant?
     private var lastAttempt: ContinuousClock.Instant?
     /// When an unknown `kid` last caused a fetch (the scheduled ones do not count: a rotation
@@ -30,68 +43,97 @@ actor JWKSCache {
     }
 
     /// The verified claims of `token`; 401 `INVALID_CREDENTIALS` for a bad signature, a
-    /// malformed token or a `kid` the issuer does not (or no longer) publish.
+    /// malformed token, an algorithm that is not its key's, or a `kid` the issuer does not (or
+    /// no longer) publish.
     func verify<Payload: JWTPayload>(_ token: String, as type: Payload.Type) async throws -> Payload {
-        // jwt-kit falls back to a default key for an unknown `kid`: the kid is checked here, so
-        // a token is only ever verified with the key it names.
-        guard let kid = Self.kid(of: token) else { throw AuthError(.invalidCredentials, cause: ProviderRefusal(provider: url, reason: "no kid")) }
-        let now = ContinuousClock.now
-        var current: (keys: JWTKeyCollection, kids: Set<String>)
-        if let keys, let fetchedAt, fetchedAt.duration(to: now) < maxAge {
-            current = keys
-        } else if let keys, let lastAttempt, lastAttempt.duration(to: now) < minRefetchInterval {
-            // Stale, but the issuer was asked moments ago (and failed): keep what we have.
-            current = keys
-        } else {
-            current = try await fetch()
+        guard let (kid, algorithm) = Self.header(of: token), Self.algorithms.contains(algorithm) else {
+            throw refused("no kid, or an algorithm not accepted")
         }
-        if !current.kids.contains(kid) {
-            guard let fresh = try await refetchIfAllowed(), fresh.kids.contains(kid) else {
-                throw AuthError(.invalidCredentials, cause: ProviderRefusal(provider: url, reason: "unknown kid"))
-            }
+        var current = try await currentKeys()
+        if current.algorithms[kid] == nil {
+            guard let fresh = try await refetchIfAllowed(), fresh.algorithms[kid] != nil else { throw refused("unknown kid") }
             current = fresh
         }
+        guard current.algorithms[kid] == algorithm else { throw refused("the header's algorithm is not the key's") }
         do {
-            return try await current.keys.verify(token, as: Payload.self)
+            return try await current.collection.verify(token, as: Payload.self)
         } catch {
             throw AuthError(.invalidCredentials, cause: error)
         }
     }
 
-    /// The `kid` of a compact JWS's header, if it has one.
-    static func kid(of token: String) -> String? {
-        guard let header = token.split(separator: ".", omittingEmptySubsequences: false).first,
-              let bytes = Base64URL.decode(String(header)), let json = try? JSONValue.parse(bytes: bytes)
-        else { return nil }
-        return json.objectValue["kid"]?.stringValue
+    private func refused(_ reason: String) -> AuthError {
+        AuthError(.invalidCredentials, cause: ProviderRefusal(provider: url, reason: reason))
     }
 
-    private func refetchIfAllowed() async throws -> (keys: JWTKeyCollection, kids: Set<String>)? {
+    /// The cached keys while fresh; else a fetch, or the stale keys when that fails.
+    private func currentKeys() async throws -> Keys {
+        let now = ContinuousClock.now
+        if let keys, let fetchedAt, fetchedAt.duration(to: now) < maxAge { return keys }
+        if let keys, let lastAttempt, lastAttempt.duration(to: now) < minRefetchInterval { return keys }
+        do {
+            return try await fetch()
+        } catch {
+            guard let keys else { throw error }
+            return keys
+        }
+    }
+
+    private func refetchIfAllowed() async throws -> Keys? {
         if let lastRefetch, lastRefetch.duration(to: .now) < minRefetchInterval { return nil }
         lastRefetch = .now
-        return try await fetch()
+        return try? await fetch()
     }
 
-    private func fetch() async throws -> (keys: JWTKeyCollection, kids: Set<String>) {
+    /// The `kid` and `alg` of a compact JWS's header.
+    static func header(of token: String) -> (kid: String, alg: String)? {
+        guard let header = token.split(separator: ".", omittingEmptySubsequences: false).first,
+              let bytes = Base64URL.decode(String(header)), let json = try? JSONValue.parse(bytes: bytes),
+              let kid = json.objectValue["kid"]?.stringValue, let alg = json.objectValue["alg"]?.stringValue
+        else { return nil }
+        return (kid, alg)
+    }
+
+    /// The algorithm a JWK is for: its `alg`, else what its key type implies.
+    static func algorithm(of key: JSONObject) -> String? {
+        if let alg = key["alg"]?.stringValue { return alg }
+        switch (key["kty"]?.stringValue, key["crv"]?.stringValue) {
+        case ("RSA", _): return "RS256"
+        case ("EC", "P-256"): return "ES256"
+        case ("EC", "P-384"): return "ES384"
+        case ("EC", "P-521"): return "ES512"
+        case ("OKP", "Ed25519"): return "EdDSA"
+        default: return nil
+        }
+    }
+
+    private func fetch() async throws -> Keys {
         lastAttempt = .now
         let reply = try await http.get(url)
         guard reply.status == 200 else {
             throw AuthError(.providerUnavailable, message: "The identity provider's keys could not be read (\(reply.status))", retryAfter: 5)
         }
         let collection = JWTKeyCollection()
-        var kids: Set<String> = []
+        var algorithms: [String: String] = [:]
         // Keys authd cannot use (another kty, no kid, for encryption) are skipped, not fatal:
         // issuers publish encryption keys beside signing keys.
         for key in reply.body.objectValue["keys"]?.arrayValue ?? [] {
-            let o = key.objectValue
-            guard let kid = o["kid"]?.stringValue, o["use"]?.stringValue ?? "sig" == "sig",
-                  let jwk = try? JSONDecoder().decode(JWK.self, from: Data(key.jsonText.utf8)),
+            var o = key.objectValue
+            guard let kid = o["kid"]?.stringValue, o["use"]?.stringValue ?? "sig" == "sig", let alg = Self.algorithm(of: o),
+                  Self.algorithms.contains(alg)
+            else { continue }
+            o["alg"] = .string(alg)
+            guard let jwk = try? JSONDecoder().decode(JWK.self, from: Data(JSONValue.object(o).jsonText.utf8)),
                   (try? await collection.add(jwk: jwk)) != nil
             else { continue }
-            kids.insert(kid)
+            algorithms[kid] = alg
         }
-        keys = (collection, kids)
+        guard !algorithms.isEmpty else {
+            throw AuthError(.providerUnavailable, message: "The identity provider published no usable keys", retryAfter: 5)
+        }
+        let keys = Keys(collection: collection, algorithms: algorithms)
+        self.keys = keys
         fetchedAt = .now
-        return (collection, kids)
+        return keys
     }
 }

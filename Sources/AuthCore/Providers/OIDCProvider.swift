@@ -107,6 +107,11 @@ public struct OIDCProvider: AuthProvider {
         if claims.aud.value.count > 1, let azp = claims.azp, !audiences.contains(azp) { throw refused("wrong authorized party") }
         guard claims.exp + Self.leeway > t else { throw refused("expired") }
         if let nbf = claims.nbf, nbf - Self.leeway > t { throw refused("not yet valid") }
+        if claims.nonce != nil, nonce == nil {
+            // A token bound to a nonce is accepted only with it: a leaked token cannot be replayed
+            // by leaving the nonce out.
+            throw refused("the token carries a nonce the caller did not give")
+        }
         if let nonce {
             // The raw nonce, or its SHA-256 in hex (Apple's and Firebase's clients send the hash).
             let hashed = Hex.encode(Array(SHA256.hash(data: Array(nonce.utf8))))
@@ -140,7 +145,10 @@ public struct OIDCProvider: AuthProvider {
         if let redirect = exchange.redirectURI { fields.append(("redirect_uri", redirect)) }
         let reply = try await http.post(exchange.tokenURL, contentType: "application/x-www-form-urlencoded", body: ProviderHTTP.form(fields))
         guard reply.status == 200, let idToken = reply.body.objectValue["id_token"]?.stringValue else {
-            throw refused("code exchange answered \(reply.status)")
+            // RFC 6749 §5.2: `invalid_grant` is the user's (a used, expired or foreign code);
+            // the other errors are the configuration's (client id, secret, redirect URI).
+            if reply.status == 400, reply.body.objectValue["error"]?.stringValue == "invalid_grant" { throw refused("code refused") }
+            throw AuthError(.providerUnavailable, message: "The code exchange failed (\(reply.status)); check the provider's configuration", retryAfter: 60)
         }
         return idToken
     }

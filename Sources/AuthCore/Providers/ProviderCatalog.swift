@@ -22,10 +22,10 @@ public enum ProviderCatalog {
             return OIDCProvider(
                 name: name, issuers: issuer.map { [$0] } ?? ["https://accounts.google.com", "accounts.google.com"],
                 audiences: try o.required(o.strings("clientIds"), "clientIds"),
-                jwksURL: try o.string("jwksUrl") ?? "https://www.googleapis.com/oauth2/v3/certs", skipMFA: try o.bool("skipMfa") ?? true,
+                jwksURL: try o.url("jwksUrl") ?? "https://www.googleapis.com/oauth2/v3/certs", skipMFA: try o.bool("skipMfa") ?? true,
                 accessTokens: .init(
-                    tokenInfoURL: try o.string("tokenInfoUrl") ?? "https://oauth2.googleapis.com/tokeninfo",
-                    userInfoURL: try o.string("userInfoUrl") ?? "https://openidconnect.googleapis.com/v1/userinfo"),
+                    tokenInfoURL: try o.url("tokenInfoUrl") ?? "https://oauth2.googleapis.com/tokeninfo",
+                    userInfoURL: try o.url("userInfoUrl") ?? "https://openidconnect.googleapis.com/v1/userinfo"),
                 http: http)
         case "apple":
             try o.allow(["kind", "clientIds", "issuer", "jwksUrl", "tokenUrl", "teamId", "keyId", "privateKey", "redirectUri", "skipMfa"])
@@ -37,36 +37,37 @@ public enum ProviderCatalog {
                 let key: ES256PrivateKey
                 do { key = try ES256PrivateKey(pem: pem) } catch { throw ProviderConfigurationError("\(name).privateKey: not a P-256 PEM key") }
                 exchange = .init(
-                    tokenURL: try o.string("tokenUrl") ?? "https://appleid.apple.com/auth/token", clientID: audiences[0],
+                    tokenURL: try o.url("tokenUrl") ?? "https://appleid.apple.com/auth/token", clientID: audiences[0],
                     clientSecret: .apple(teamID: teamID, keyID: keyID, key: key), redirectURI: try o.string("redirectUri"))
             }
             return OIDCProvider(
                 name: name, issuers: [try o.string("issuer") ?? "https://appleid.apple.com"], audiences: audiences,
-                jwksURL: try o.string("jwksUrl") ?? "https://appleid.apple.com/auth/keys", skipMFA: try o.bool("skipMfa") ?? true,
+                jwksURL: try o.url("jwksUrl") ?? "https://appleid.apple.com/auth/keys", skipMFA: try o.bool("skipMfa") ?? true,
                 exchange: exchange, http: http)
         case "oidc":
             try o.allow(["kind", "issuer", "clientIds", "jwksUrl", "tokenUrl", "clientSecret", "redirectUri", "skipMfa"])
             let audiences = try o.required(o.strings("clientIds"), "clientIds")
             var exchange: OIDCProvider.CodeExchange?
-            if let tokenURL = try o.string("tokenUrl") {
+            if let tokenURL = try o.url("tokenUrl") {
                 exchange = .init(
                     tokenURL: tokenURL, clientID: audiences[0], clientSecret: .fixed(try o.required(o.string("clientSecret"), "clientSecret")),
                     redirectURI: try o.string("redirectUri"))
             }
             return OIDCProvider(
                 name: name, issuers: [try o.required(o.string("issuer"), "issuer")], audiences: audiences,
-                jwksURL: try o.required(o.string("jwksUrl"), "jwksUrl"), skipMFA: try o.bool("skipMfa") ?? false, exchange: exchange, http: http)
+                jwksURL: try o.required(o.url("jwksUrl"), "jwksUrl"), skipMFA: try o.bool("skipMfa") ?? false, exchange: exchange, http: http)
         case "github":
             try o.allow(["kind", "clientId", "clientSecret", "apiUrl", "skipMfa"])
-            let id = try o.string("clientId"), secret = try o.string("clientSecret")
-            guard (id == nil) == (secret == nil) else { throw ProviderConfigurationError("\(name): set clientId and clientSecret together") }
+            // The app's credentials are required: without them a token any other app obtained
+            // would log its user in here.
             return GitHubProvider(
-                name: name, apiURL: try o.string("apiUrl") ?? "https://api.github.com", app: id.flatMap { id in secret.map { (id, $0) } },
+                name: name, apiURL: try o.url("apiUrl") ?? "https://api.github.com",
+                app: (try o.required(o.string("clientId"), "clientId"), try o.required(o.string("clientSecret"), "clientSecret")),
                 skipMFA: try o.bool("skipMfa") ?? false, http: http)
         case "facebook":
             try o.allow(["kind", "appId", "appSecret", "graphUrl", "skipMfa"])
             return FacebookProvider(
-                name: name, graphURL: try o.string("graphUrl") ?? "https://graph.facebook.com/v19.0",
+                name: name, graphURL: try o.url("graphUrl") ?? "https://graph.facebook.com/v19.0",
                 appID: try o.required(o.string("appId"), "appId"), appSecret: try o.required(o.string("appSecret"), "appSecret"),
                 skipMFA: try o.bool("skipMfa") ?? true, http: http)
         case "http":
@@ -75,7 +76,7 @@ public enum ProviderCatalog {
                 throw ProviderConfigurationError("\(name).secret: must be whsec_ + base64 of at least 24 bytes")
             }
             return HTTPAuthProvider(
-                name: name, url: try o.required(o.string("url"), "url"), secret: secret, requiredFields: try o.strings("requiredFields") ?? [],
+                name: name, url: try o.required(o.url("url"), "url"), secret: secret, requiredFields: try o.strings("requiredFields") ?? [],
                 skipMFA: try o.bool("skipMfa") ?? false, http: http)
         default:
             throw ProviderConfigurationError("\(name): unknown kind \(kind) (google, apple, github, facebook, oidc, http)")
@@ -103,9 +104,22 @@ public enum ProviderCatalog {
             return s
         }
 
+        /// A URL authd calls: https, or http to this machine (tests, sidecars).
+        func url(_ key: String) throws -> String? {
+            guard let text = try string(key) else { return nil }
+            let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"].contains { text.hasPrefix($0 + ":") || text.hasPrefix($0 + "/") }
+            guard text.hasPrefix("https://") || loopback else {
+                throw ProviderConfigurationError("\(name).\(key): must be an https URL (http only to this machine)")
+            }
+            return text
+        }
+
         func strings(_ key: String) throws -> [String]? {
             guard let v = o[key], v != .null else { return nil }
-            if let s = v.stringValue { return [s] }
+            if let s = v.stringValue {
+                guard !s.isEmpty else { throw ProviderConfigurationError("\(name).\(key): must not be empty") }
+                return [s]
+            }
             guard let a = v.arrayValue, !a.isEmpty, a.allSatisfy({ $0.stringValue?.isEmpty == false }) else {
                 throw ProviderConfigurationError("\(name).\(key): must be a list of non-empty strings")
             }

@@ -13,11 +13,6 @@ public struct CredentialStore: Sendable {
         try await db.query("INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)", userID, passwordHash)
     }
 
-    /// Removes the user's password; whether there was one.
-    public func delete(userID: UUID, on db: some PGQueryable) async throws -> Bool {
-        !(try await db.query("DELETE FROM credentials WHERE user_id = $1 RETURNING user_id", userID)).isEmpty
-    }
-
     /// A verified login, in one statement: confirms the credential row is still the hash that
     /// was verified outside the transaction (nil when a password change raced the login), clears
     /// the counter, stores a rehash, stamps `last_login_at`, locks the user row (so concurrent
