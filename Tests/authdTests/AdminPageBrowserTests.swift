@@ -78,19 +78,21 @@ import Testing
         try await TwoServersTests().call(url, method: method, body: json, bearer: bearer)
     }
 
-    @Test func aPlatformAdminFindsAUserAndRevokesTheirSession() async throws {
+    /// Runs `authd serve` (with `env` added) and a headless Chromium session through
+    /// chromedriver for `body`, which gets the driver, authd's base URL and port; both stop
+    /// after it, whatever happens.
+    static func withBrowser(_ env: [String: String], _ body: (WebDriver, _ base: String, _ port: Int) async throws -> Void) async throws {
         // make test installs both (deploy/ensure-deps.sh); their absence is a failure, not a skip.
         let chromium = try #require(Self.tool("chromium"), "chromium is not installed: run `make test`, which installs it")
         let chromedriver = try #require(Self.tool("chromedriver"), "chromium-driver is not installed: run `make test`, which installs it")
         let db = try await TestDatabases.shared.migrated()
-        let port = Int.random(in: 50_000..<52_000), driverPort = Int.random(in: 52_000..<54_000)
-        let secret = "a bootstrap secret for the browser test"
+        let port = Int.random(in: 50_000..<54_000), driverPort = Int.random(in: 54_000..<58_000)
         let server = Process()
         server.executableURL = URL(fileURLWithPath: try AuthdProcessTests.binary())
         server.arguments = ["serve"]
         server.environment = AuthdProcessTests.environment(
-            db, ["AUTH_ENV": "development", "AUTH_HTTP_PORT": String(port), "AUTH_ADMIN_SECRET": secret,
-                 "AUTH_ARGON2_MEMORY_KIB": "1024", "AUTH_ARGON2_ITERATIONS": "1"])
+            db, ["AUTH_ENV": "development", "AUTH_HTTP_PORT": String(port), "AUTH_ARGON2_MEMORY_KIB": "1024", "AUTH_ARGON2_ITERATIONS": "1"]
+                .merging(env.map { ($0.key, $0.value.replacingOccurrences(of: "{port}", with: String(port))) }) { $1 })
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
@@ -106,14 +108,6 @@ import Testing
         let base = "http://127.0.0.1:\(port)"
         let up = try await eventually(timeout: .seconds(30), interval: .milliseconds(100)) { (try? await Self.call(base + "/health/ready"))?.0 == 200 }
         try #require(up)
-        let (made, madeBody) = try await Self.call(
-            base + "/auth/admin/signup", method: "POST", json: #"{"email":"op@example.com","password":"operator password 1","secretKey":"\#(secret)"}"#)
-        try #require(made == 201, "\(madeBody)")
-        let (_, signup) = try await Self.call(base + "/auth/signup", method: "POST", json: #"{"email":"ann@example.com","password":"correct horse battery"}"#)
-        let token = try #require(try JSONValue.parse(signup)["accessToken"]?.stringValue)
-        for i in 0..<3 { _ = try await Self.call(base + "/auth/signup", method: "POST", json: #"{"email":"user\#(i)@example.com","password":"correct horse battery"}"#) }
-        #expect(try await Self.call(base + "/auth/me", bearer: token).0 == 200)
-
         var web = WebDriver(base: "http://127.0.0.1:\(driverPort)")
         let driverUp = try await eventually(timeout: .seconds(20), interval: .milliseconds(100)) { (try? await web.send("GET", "/status")) != nil }
         try #require(driverUp)
@@ -126,7 +120,7 @@ import Testing
             .object(["capabilities": .object(["alwaysMatch": .object(["browserName": .string("chrome"), "goog:chromeOptions": options])])]))
         web.session = try #require(created["sessionId"]?.stringValue)
         do {
-            try await drive(web, base: base, token: token)
+            try await body(web, base, port)
         } catch {
             _ = try? await web.send("DELETE", "/session/\(web.session)")  // the browser goes with its session
             throw error
@@ -134,6 +128,20 @@ import Testing
         _ = try await web.send("DELETE", "/session/\(web.session)")
         kill(server.processIdentifier, SIGTERM)
         _ = try await eventually(timeout: .seconds(15)) { !server.isRunning }
+    }
+
+    @Test func aPlatformAdminFindsAUserAndRevokesTheirSession() async throws {
+        let secret = "a bootstrap secret for the browser test"
+        try await Self.withBrowser(["AUTH_ADMIN_SECRET": secret]) { web, base, _ in
+            let (made, madeBody) = try await Self.call(
+                base + "/auth/admin/signup", method: "POST", json: #"{"email":"op@example.com","password":"operator password 1","secretKey":"\#(secret)"}"#)
+            try #require(made == 201, "\(madeBody)")
+            let (_, signup) = try await Self.call(base + "/auth/signup", method: "POST", json: #"{"email":"ann@example.com","password":"correct horse battery"}"#)
+            let token = try #require(try JSONValue.parse(signup)["accessToken"]?.stringValue)
+            for i in 0..<3 { _ = try await Self.call(base + "/auth/signup", method: "POST", json: #"{"email":"user\#(i)@example.com","password":"correct horse battery"}"#) }
+            #expect(try await Self.call(base + "/auth/me", bearer: token).0 == 200)
+            try await drive(web, base: base, token: token)
+        }
     }
 
     /// Sign in, search, open the user, revoke, screenshot.

@@ -51,57 +51,12 @@ import Testing
         """
 
     @Test func registerLogInAndDeleteInChromium() async throws {
-        let chromium = try #require(AdminPageBrowserTests.tool("chromium"), "chromium is not installed: run `make test`, which installs it")
-        let chromedriver = try #require(AdminPageBrowserTests.tool("chromedriver"), "chromium-driver is not installed: run `make test`")
-        let db = try await TestDatabases.shared.migrated()
-        let port = Int.random(in: 54_000..<56_000), driverPort = Int.random(in: 56_000..<58_000)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: try AuthdProcessTests.binary())
-        server.arguments = ["serve"]
-        server.environment = AuthdProcessTests.environment(
-            db, ["AUTH_ENV": "development", "AUTH_HTTP_PORT": String(port), "AUTH_PASSKEY_RP_ID": "localhost",
-                 "AUTH_PASSKEY_ORIGINS": "http://localhost:\(port)", "AUTH_ARGON2_MEMORY_KIB": "1024", "AUTH_ARGON2_ITERATIONS": "1"])
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { if server.isRunning { server.terminate() } }
-        let driver = Process()
-        driver.executableURL = URL(fileURLWithPath: chromedriver)
-        driver.arguments = ["--port=\(driverPort)"]
-        driver.standardOutput = FileHandle.nullDevice
-        driver.standardError = FileHandle.nullDevice
-        try driver.run()
-        defer { if driver.isRunning { driver.terminate() } }
-
-        let base = "http://127.0.0.1:\(port)"
-        let up = try await eventually(timeout: .seconds(30), interval: .milliseconds(100)) {
-            (try? await AdminPageBrowserTests.call(base + "/health/ready"))?.0 == 200
-        }
-        try #require(up)
-        let (_, signup) = try await AdminPageBrowserTests.call(
-            base + "/auth/signup", method: "POST", json: #"{"email":"ann@example.com","password":"correct horse battery"}"#)
-        let token = try #require(try JSONValue.parse(signup)["accessToken"]?.stringValue)
-
-        var web = WebDriver(base: "http://127.0.0.1:\(driverPort)")
-        let driverUp = try await eventually(timeout: .seconds(20), interval: .milliseconds(100)) { (try? await web.send("GET", "/status")) != nil }
-        try #require(driverUp)
-        let options: JSONValue = .object([
-            "binary": .string(chromium),
-            "args": .array(["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"].map(JSONValue.string)),
-        ])
-        let created = try await web.send(
-            "POST", "/session",
-            .object(["capabilities": .object(["alwaysMatch": .object(["browserName": .string("chrome"), "goog:chromeOptions": options])])]))
-        web.session = try #require(created["sessionId"]?.stringValue)
-        do {
+        try await AdminPageBrowserTests.withBrowser(["AUTH_PASSKEY_RP_ID": "localhost", "AUTH_PASSKEY_ORIGINS": "http://localhost:{port}"]) { web, base, port in
+            let (_, signup) = try await AdminPageBrowserTests.call(
+                base + "/auth/signup", method: "POST", json: #"{"email":"ann@example.com","password":"correct horse battery"}"#)
+            let token = try #require(try JSONValue.parse(signup)["accessToken"]?.stringValue)
             try await drive(web, base: base, port: port, token: token)
-        } catch {
-            _ = try? await web.send("DELETE", "/session/\(web.session)")
-            throw error
         }
-        _ = try await web.send("DELETE", "/session/\(web.session)")
-        kill(server.processIdentifier, SIGTERM)
-        _ = try await eventually(timeout: .seconds(15)) { !server.isRunning }
     }
 
     func drive(_ web: WebDriver, base: String, port: Int, token: String) async throws {
