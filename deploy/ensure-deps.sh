@@ -17,6 +17,8 @@ pg_bin >/dev/null || need+=(postgresql)
 if [ "${1:-}" = "--browser" ]; then
   command -v chromium >/dev/null || need+=(chromium)
   command -v chromedriver >/dev/null || need+=(chromium-driver)
+  # The token-interoperability test verifies access tokens with PyJWT (Debian's, not pip's).
+  /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null || need+=(python3 python3-jwt python3-cryptography)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

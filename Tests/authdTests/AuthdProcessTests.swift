@@ -42,9 +42,9 @@ import Testing
     /// reading a pipe to EOF blocked a cooperative thread until every holder of the pipe's write
     /// end exited — and an `authd serve` another test spawned at the same moment inherited it, so
     /// two such reads stalled the whole (2-thread) pool and the run hung.
-    static func run(_ args: [String], env: [String: String], stdin: String? = nil) async throws -> Result {
+    static func run(_ args: [String], env: [String: String], stdin: String? = nil, executable: String? = nil) async throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary())
+        process.executableURL = URL(fileURLWithPath: try executable ?? binary())
         process.arguments = args
         process.environment = env
         let base = NSTemporaryDirectory() + "authd-run-\(UUID().uuidString)"
@@ -68,7 +68,7 @@ import Testing
         while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning {
             process.terminate()
-            throw TestSetupError("authd \(args.joined(separator: " ")) did not exit within 120 s")
+            throw TestSetupError("\(executable ?? "authd") \(args.joined(separator: " ")) did not exit within 120 s")
         }
         let stdout = FileManager.default.contents(atPath: base + ".out") ?? Data()
         let stderr = FileManager.default.contents(atPath: base + ".err") ?? Data()
