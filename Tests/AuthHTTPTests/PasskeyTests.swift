@@ -71,6 +71,13 @@ import Testing
             #expect(event.data["provider"] == .string("passkey"))
             #expect(try await app.scalar(tenant, "SELECT sign_count::int8 FROM passkeys") == 1)
 
+            // A tenant admin sees the user's passkeys among their login methods (never the key).
+            let admin = try await AdminAPITests.holder(app, client, "admin-\(ed25519)@example.com", ["auth.admin", "auth.users.read"])
+            let userID = try #require(signup.object["user"]?.objectValue["id"]?.stringValue)
+            let detail = try await client.call(.get, "/auth/admin/api/users/\(userID)", bearer: admin.token)
+            #expect(detail.object["loginMethods"]?["passkeys"]?.arrayValue?.first?["name"] == .string("laptop"), "\(detail.raw)")
+            #expect(detail.object["loginMethods"]?["identities"] == .array([]))
+
             // Rename, then delete (the password remains a way in).
             let id = try #require(passkey["id"]?.stringValue)
             #expect(try await client.call(.patch, "/auth/passkeys/\(id)", json: .object(["name": "work key"]), bearer: token).status == .ok)

@@ -54,7 +54,8 @@ public struct AdminUserFlow: Sendable {
         ]
     }
 
-    /// `GET users/:id`: the user with roles, login methods, MFA state and live sessions.
+    /// `GET users/:id`: the user with roles, login methods (password, linked providers, passkeys),
+    /// MFA state and live sessions.
     public func get(_ scope: AdminScope, id: UUID) async throws -> JSONObject {
         try await env.db.inTenant(scope.tenant, readOnly: true) { tx in
             guard let user = try await env.users.find(id: id, on: tx) else { throw AuthError.userNotFound }
@@ -63,11 +64,14 @@ public struct AdminUserFlow: Sendable {
             let devices = try await MFAStore().devices(userID: id, on: tx)
             let recovery = try await MFAStore().recoveryCodesLeft(userID: id, on: tx)
             let sessions = try await env.sessions.list(userID: id, on: tx)
+            let identities = try await IdentityStore().list(userID: id, on: tx).filter { $0.provider != "email" && $0.provider != "phone" }
+            let passkeys = try await PasskeyStore().list(userID: id, on: tx)
             return [
                 "user": .object(Self.json(user, roles: roles)),
                 "permissions": .array(permissions.map(JSONValue.string)),
                 "loginMethods": .object([
                     "emailEnabled": .bool(user.email != nil), "phoneEnabled": .bool(user.phone != nil), "hasPassword": .bool(hasPassword),
+                    "identities": .array(identities.map { .object($0.json) }), "passkeys": .array(passkeys.map { .object($0.json) }),
                 ]),
                 "mfa": .object([
                     "isEnabled": .bool(user.isMfaEnabled), "totpDevices": .int(devices.count), "recoveryCodesLeft": .int(recovery),
