@@ -95,13 +95,21 @@ import Testing
                 let first = try await idp.idToken(sub: "r1", email: "r@example.com")
                 let rotated = try await idp.idToken(sub: "r1", kid: "k2")
                 let rogue = try await idp.idToken(sub: "r1", kid: "rogue")
-                let ok = try await Self.login(client, "oidc:test", ["idToken": .string(first)])
-                #expect(ok.status == .ok)
-                #expect(idp.state.withLock { $0.jwksFetches } == 1, "the keys are cached")
-                // The issuer rotates: a token under its new key makes authd look again, once.
+                // Concurrent logins on a cold cache share one fetch.
+                let cold = try await withThrowingTaskGroup(of: Reply.self) { group in
+                    for _ in 0..<6 { group.addTask { try await Self.login(client, "oidc:test", ["idToken": .string(first)]) } }
+                    return try await group.reduce(into: [Reply]()) { $0.append($1) }
+                }
+                #expect(cold.allSatisfy { $0.status == .ok }, "\(cold.map(\.raw))")
+                #expect(idp.state.withLock { $0.jwksFetches } == 1, "one fetch, then the keys are cached")
+                // The issuer rotates: tokens under its new key make authd look again, once,
+                // and none of the concurrent ones is refused while that refetch runs.
                 idp.state.withLock { $0.published.append("k2") }
-                let next = try await Self.login(client, "oidc:test", ["idToken": .string(rotated)])
-                #expect(next.status == .ok)
+                let next = try await withThrowingTaskGroup(of: Reply.self) { group in
+                    for _ in 0..<4 { group.addTask { try await Self.login(client, "oidc:test", ["idToken": .string(rotated)]) } }
+                    return try await group.reduce(into: [Reply]()) { $0.append($1) }
+                }
+                #expect(next.allSatisfy { $0.status == .ok }, "\(next.map(\.raw))")
                 #expect(idp.state.withLock { $0.jwksFetches } == 2)
                 // A flood of made-up kids right after costs the issuer nothing more.
                 for _ in 0..<5 {

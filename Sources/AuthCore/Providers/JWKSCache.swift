@@ -34,6 +34,10 @@ actor JWKSCache {
     /// When an unknown `kid` last caused a fetch (the scheduled ones do not count: a rotation
     /// right after one must still be followed).
     private var lastRefetch: ContinuousClock.Instant?
+    /// Callers waiting for the fetch in flight (nil: none running). Concurrent logins on a cold
+    /// cache, or with a just-rotated kid, share one request instead of each making one (or, for
+    /// the rotation, being refused while another's refetch runs).
+    private var waiters: [CheckedContinuation<Keys, any Error>]?
 
     init(url: String, http: ProviderHTTP, maxAge: Duration = .seconds(3600), minRefetchInterval: Duration = .seconds(30)) {
         self.url = url
@@ -80,9 +84,24 @@ actor JWKSCache {
     }
 
     private func refetchIfAllowed() async throws -> Keys? {
+        if waiters != nil { return try? await fetch() }  // joins the fetch in flight
         if let lastRefetch, lastRefetch.duration(to: .now) < minRefetchInterval { return nil }
         lastRefetch = .now
         return try? await fetch()
+    }
+
+    /// One fetch at a time: a caller arriving while one runs waits for its result.
+    private func fetch() async throws -> Keys {
+        if waiters != nil {
+            return try await withCheckedThrowingContinuation { waiters?.append($0) }
+        }
+        waiters = []
+        let result: Result<Keys, any Error>
+        do { result = .success(try await download()) } catch { result = .failure(error) }
+        let waiting = waiters ?? []
+        waiters = nil
+        for waiter in waiting { waiter.resume(with: result) }
+        return try result.get()
     }
 
     /// The `kid` and `alg` of a compact JWS's header.
@@ -107,7 +126,7 @@ actor JWKSCache {
         }
     }
 
-    private func fetch() async throws -> Keys {
+    private func download() async throws -> Keys {
         lastAttempt = .now
         let reply = try await http.get(url)
         guard reply.status == 200 else {
