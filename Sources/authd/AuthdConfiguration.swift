@@ -40,6 +40,8 @@ struct AuthdConfiguration: Sendable {
     /// Hashes waiting or running at most (`AUTH_ARGON2_QUEUE`; nil: 8 per hashing thread).
     var hashQueueLimit: Int?
     var sqlHooks: SQLHookBindings
+    /// `AUTH_HTTP_HOOKS` with `AUTH_HTTP_HOOK_SECRET`; nil when none are bound.
+    var httpHooks: HTTPHooks? = nil
 
     /// Reads and validates; throws `ConfigurationProblems` listing every problem at once.
     static func load(environment env: [String: String] = ProcessInfo.processInfo.environment, needsKeyring: Bool) async throws
@@ -163,14 +165,30 @@ struct AuthdConfiguration: Sendable {
             }
         }
         readProviders(config, into: &settings, problems: &problems)
+        var httpHooks: HTTPHooks?
+        if let text = config.string(forKey: "auth.http.hooks"), !text.isEmpty {
+            let secretText = config.string(forKey: "auth.http.hook.secret", isSecret: true) ?? ""
+            if let secret = StandardWebhooks.Secret(secretText) {
+                do {
+                    guard case .object(let object) = try JSONValue.parse(text) else { throw HTTPHookConfigurationError("must be a JSON object") }
+                    httpHooks = try HTTPHooks.parse(object, secret: secret)
+                } catch {
+                    problems.append("AUTH_HTTP_HOOKS is invalid: \(error)")
+                }
+            } else {
+                problems.append("AUTH_HTTP_HOOKS needs AUTH_HTTP_HOOK_SECRET (whsec_ + base64 of at least 24 random bytes) to sign its calls")
+            }
+        }
         guard problems.isEmpty, let environment else { throw ConfigurationProblems(problems: problems) }
-        return AuthdConfiguration(
+        var configuration = AuthdConfiguration(
             database: PGPool.Configuration(conninfo: databaseURL, size: poolSize, preparedStatements: preparedStatements),
             listenURL: listenURL, httpHost: host, httpPort: port, metricsPort: metricsPort, environment: environment,
             keyring: keyring, keyringIsEphemeral: ephemeral,
             migrationsDirectory: config.string(forKey: "auth.migrations.dir"),
             logLevel: config.string(forKey: "auth.log.level", default: "info"),
             settings: settings, argon2: argon2, hashQueueLimit: hashQueueLimit, sqlHooks: sqlHooks)
+        configuration.httpHooks = httpHooks
+        return configuration
     }
 
     /// Login providers: `AUTH_PROVIDERS` (a JSON object keyed by provider name, see README) or
@@ -331,7 +349,7 @@ extension AuthdConfiguration {
     func runtime(keyring: Keyring, hooks: AuthHooks) -> AuthRuntime.Configuration {
         AuthRuntime.Configuration(
             database: database, listenConninfo: listenURL, settings: settings, keyring: keyring, argon2: argon2,
-            hashQueueLimit: hashQueueLimit, hooks: hooks,
+            hashQueueLimit: hashQueueLimit, hooks: httpHooks?.installed(into: hooks) ?? hooks,
             sqlHooks: sqlHooks, migrationsRoot: migrationsDirectory, logger: logger)
     }
 }

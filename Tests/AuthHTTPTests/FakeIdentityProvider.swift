@@ -244,29 +244,10 @@ final class FakeIdentityProvider: Sendable {
 
     /// Runs the fake on a loopback port for `body`.
     static func with<T: Sendable>(_ body: @escaping @Sendable (FakeIdentityProvider) async throws -> T) async throws -> T {
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
         let fake = try FakeIdentityProvider(customSecretBytes: try SecureRandom.bytes(32))
-        let app = Application(
-            router: fake.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: Logger(label: "fake-idp"))
-        let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "fake-idp")))
-        return try await withThrowingTaskGroup(of: T?.self) { tasks in
-            tasks.addTask {
-                try await group.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            let port = await iterator.next() ?? 0
+        return try await LoopbackServer.with(fake.router(), label: "fake-idp") { port in
             fake.port.withLock { $0 = port }
-            do {
-                let value = try await body(fake)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return value
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
+            return try await body(fake)
         }
     }
 }

@@ -93,6 +93,8 @@ extension AuthErrorCode {
     /// A SQL hook rejected without a usable code of its own.
     public static let hookRejected = AuthErrorCode("HOOK_REJECTED", 403, "Rejected")
     /// A configured hook is broken: the operator's fault, not the client's (detail in the log).
+    /// An HTTP decision hook could not be asked (down, timed out, unreadable): fail closed.
+    public static let hookUnavailable = AuthErrorCode("HOOK_UNAVAILABLE", 503, "A configured hook is unavailable; try again shortly")
     public static let hookFailed = AuthErrorCode("HOOK_FAILED", 500, "A configured hook failed")
 
     // MARK: operations (CLI)
@@ -182,7 +184,7 @@ extension AuthErrorCode {
         passkeysNotConfigured, passkeyVerificationFailed, passkeyAlreadyRegistered, passkeyNotFound,
         accountInactive, userNotFound, noAuthProvided, invalidAuthType, invalidToken, tokenExpired, refreshTokenInvalid,
         refreshTokenExpired, sessionNotFound, accessDenied, accessForbidden, csrfTokenInvalid, csrfOriginRejected, tenantNotFound,
-        tenantAlreadyExists, tenantProtected, invalidTenant, hookRejected, hookFailed, deliveryNotFound, groupNotFound,
+        tenantAlreadyExists, tenantProtected, invalidTenant, hookRejected, hookUnavailable, hookFailed, deliveryNotFound, groupNotFound,
         snapshotsNeedReset, emailAlreadyVerified, phoneAlreadyVerified, noEmailAddress, noPhoneNumber, verificationCodeInvalid,
         verificationCodeExpired, otpInvalid, otpExpired, passwordlessDisabled, currentPasswordIncorrect, newPasswordSameAsCurrent,
         passwordResetTokenInvalid, passwordResetTokenExpired, mfaRequired, mfaNotEnabled, mfaTogglingNotAllowed,
