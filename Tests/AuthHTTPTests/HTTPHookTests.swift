@@ -86,7 +86,7 @@ import Testing
                 #expect(denied.status == .unprocessableContent && denied.code == "DOMAIN_NOT_ALLOWED" && denied.object["message"] == .string("Use your work address"))
                 #expect(try await client.call(.get, "/auth/me", bearer: token).code == "DOMAIN_NOT_ALLOWED")
                 // Fail closed: a 500, an unreadable answer, a timeout — 503 with Retry-After.
-                for (status, body) in [(500, "{}"), (200, "[1]"), (404, "{}")] {
+                for (status, body) in [(500, "{}"), (200, "[1]"), (200, "OK"), (200, "{}"), (404, "{}")] {
                     receiver.answer.withLock { $0 = (status, body) }
                     let closed = try await client.signup("cy@example.com")
                     #expect(closed.status == .serviceUnavailable && closed.code == "HOOK_UNAVAILABLE" && closed.headers[.retryAfter] != nil, "\(status) \(body)")

@@ -10,7 +10,7 @@ import Logging
 /// Webhooks define it; no call ever holds a database connection or transaction.
 ///
 /// - Decisions (`beforeSignup`, `guards.beforeAuth`) fail closed: the endpoint answers 2xx with
-///   `{"allow": true}` (or an empty body) to let the request through, or
+///   `{"allow": true}` (or no body at all) to let the request through, or
 ///   `{"allow": false, "code": "…", "message": "…", "status": 4xx}` to refuse it with that code
 ///   and status (403 when none or out of range); a timeout (default 2 s), a refused connection,
 ///   another status or an unreadable answer is 503 `HOOK_UNAVAILABLE` with `Retry-After`.
@@ -145,8 +145,10 @@ public struct HTTPHooks: Sendable {
             logger.error("HTTP hook answered \(reply.status): the request is refused", metadata: ["hook": "\(point.rawValue)"])
             throw AuthError(.hookUnavailable, retryAfter: 5)
         }
+        // Allowed only when said so (or by an empty answer): a proxy's "200 OK" page must not
+        // let everything through.
+        if reply.isEmpty { return }
         switch reply.body {
-        case .null, .object([:]): return
         case .object(let o):
             guard let allow = o["allow"]?.boolValue else {
                 logger.error("HTTP hook answer has no allow: the request is refused", metadata: ["hook": "\(point.rawValue)"])

@@ -15,7 +15,10 @@ public struct ProviderHTTP: Sendable {
     /// A decoded answer.
     public struct Reply: Sendable {
         public var status: Int
+        /// The body as JSON; `null` when it is empty or not JSON (see `isEmpty`).
         public var body: JSONValue
+        /// The body had no bytes at all.
+        public var isEmpty: Bool = false
     }
 
     let client: HTTPClient
@@ -57,7 +60,7 @@ public struct ProviderHTTP: Sendable {
             throw AuthError(.providerUnavailable, message: "The identity provider is unavailable (\(status))", retryAfter: 5)
         }
         let json = (try? JSONValue.parse(bytes: Array(buffer: bytes))) ?? .null
-        return Reply(status: status, body: json)
+        return Reply(status: status, body: json, isEmpty: bytes.readableBytes == 0)
     }
 
     /// `application/x-www-form-urlencoded` of `fields`.
