@@ -16,6 +16,11 @@ import Testing
         s.passkeys.origins = ["http://localhost:8080"]
     }
 
+    /// Marks every account of the tenant's as having verified its e-mail (passkeys need it).
+    static func verifyAll(_ app: TestApp, _ tenant: Tenant) async throws {
+        _ = try await app.scalar(tenant, "WITH v AS (UPDATE users SET email_verified_at = now() RETURNING 1) SELECT count(*)::int8 FROM v")
+    }
+
     /// Registers a passkey for the signed-in `token`; returns the authenticator.
     static func register(_ client: some TestClientProtocol, _ token: String, ed25519: Bool = false) async throws -> SoftAuthenticator {
         var authenticator = try SoftAuthenticator(ed25519: ed25519)
@@ -53,6 +58,8 @@ import Testing
             let tenant = try await app.defaultTenant()
             let signup = try await client.signup("ann@example.com")
             let token = try #require(signup.accessToken)
+            #expect(try await client.call(.post, "/auth/passkeys/register/options", bearer: token).code == "PASSKEY_NEEDS_VERIFIED_ADDRESS")
+            try await Self.verifyAll(app, tenant)
             var authenticator = try await Self.register(client, token, ed25519: ed25519)
             let listed = try await client.call(.get, "/auth/passkeys", bearer: token)
             let passkey = try #require(listed.body.arrayValue?.first?.objectValue)
@@ -93,6 +100,8 @@ import Testing
         try await TestApp.with(configure: Self.configured) { app, client in
             let tenant = try await app.defaultTenant()
             let token = try #require(try await client.signup("ann@example.com").accessToken)
+            let bob = try #require(try await client.signup("bob@example.com").accessToken)
+            try await Self.verifyAll(app, tenant)
             var authenticator = try await Self.register(client, token)
             #expect(try await Self.login(client, &authenticator).status == .ok)
 
@@ -115,7 +124,6 @@ import Testing
             #expect(try await app.events(tenant, type: "auth.login_failed").count == 7)
 
             // Registration: a challenge is the caller's and single use; a credential once per tenant.
-            let bob = try #require(try await client.signup("bob@example.com").accessToken)
             let annOptions = try await client.call(.post, "/auth/passkeys/register/options", bearer: token)
             var other = try SoftAuthenticator()
             let forBob = try other.create(annOptions.object)
@@ -147,6 +155,7 @@ import Testing
             let tenant = try await app.defaultTenant()
             let other = try await app.tenant("other")
             let token = try #require(try await client.signup("ann@example.com").accessToken)
+            try await Self.verifyAll(app, tenant)
             var authenticator = try await Self.register(client, token)
 
             // A registration challenge does not log in.
@@ -199,6 +208,7 @@ import Testing
             let acme = try await app.tenant("acme")
             _ = try await app.env.registry.updateSettings(id: acme.id, ["passkeyRpId": "login.acme.test", "passkeyOrigins": ["https://login.acme.test"]])
             let token = try #require(try await client.signup("ann@example.com", tenant: acme.slug).accessToken)
+            try await Self.verifyAll(app, acme)
             let options = try await client.call(.post, "/auth/passkeys/register/options", bearer: token)
             #expect(options.object["rp"]?.objectValue["id"] == .string("login.acme.test"))
             var authenticator = try SoftAuthenticator(origin: "https://login.acme.test")

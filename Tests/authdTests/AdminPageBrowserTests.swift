@@ -79,9 +79,11 @@ import Testing
     }
 
     /// Runs `authd serve` (with `env` added) and a headless Chromium session through
-    /// chromedriver for `body`, which gets the driver, authd's base URL and port; both stop
-    /// after it, whatever happens.
-    static func withBrowser(_ env: [String: String], _ body: (WebDriver, _ base: String, _ port: Int) async throws -> Void) async throws {
+    /// chromedriver for `body`, which gets the driver, authd's base URL and port, and its
+    /// database; both stop after it, whatever happens.
+    static func withBrowser(
+        _ env: [String: String], _ body: (WebDriver, _ base: String, _ port: Int, _ db: TestDatabase) async throws -> Void
+    ) async throws {
         // make test installs both (deploy/ensure-deps.sh); their absence is a failure, not a skip.
         let chromium = try #require(Self.tool("chromium"), "chromium is not installed: run `make test`, which installs it")
         let chromedriver = try #require(Self.tool("chromedriver"), "chromium-driver is not installed: run `make test`, which installs it")
@@ -120,7 +122,7 @@ import Testing
             .object(["capabilities": .object(["alwaysMatch": .object(["browserName": .string("chrome"), "goog:chromeOptions": options])])]))
         web.session = try #require(created["sessionId"]?.stringValue)
         do {
-            try await body(web, base, port)
+            try await body(web, base, port, db)
         } catch {
             _ = try? await web.send("DELETE", "/session/\(web.session)")  // the browser goes with its session
             throw error
@@ -132,7 +134,7 @@ import Testing
 
     @Test func aPlatformAdminFindsAUserAndRevokesTheirSession() async throws {
         let secret = "a bootstrap secret for the browser test"
-        try await Self.withBrowser(["AUTH_ADMIN_SECRET": secret]) { web, base, _ in
+        try await Self.withBrowser(["AUTH_ADMIN_SECRET": secret]) { web, base, _, _ in
             let (made, madeBody) = try await Self.call(
                 base + "/auth/admin/signup", method: "POST", json: #"{"email":"op@example.com","password":"operator password 1","secretKey":"\#(secret)"}"#)
             try #require(made == 201, "\(madeBody)")

@@ -63,6 +63,8 @@ extension AuthErrorCode {
     public static let passkeyVerificationFailed = AuthErrorCode("PASSKEY_VERIFICATION_FAILED", 400, "The passkey could not be verified")
     public static let passkeyAlreadyRegistered = AuthErrorCode("PASSKEY_ALREADY_REGISTERED", 409, "This passkey is registered already")
     public static let passkeyNotFound = AuthErrorCode("PASSKEY_NOT_FOUND", 404, "Passkey not found")
+    public static let passkeyNeedsVerifiedAddress = AuthErrorCode(
+        "PASSKEY_NEEDS_VERIFIED_ADDRESS", 403, "Verify your e-mail address or phone number before adding a passkey")
     public static let accountInactive = AuthErrorCode("ACCOUNT_INACTIVE", 401, "Account is inactive")
     public static let userNotFound = AuthErrorCode("USER_NOT_FOUND", 404, "User not found")
 
@@ -181,7 +183,7 @@ extension AuthErrorCode {
         payloadTooLarge, unsupportedMediaType, notFound, methodNotAllowed, passwordTooShort, passwordTooLong, passwordTooCommon,
         passwordContainsIdentifier, registrationDisabled, emailAlreadyExists, phoneAlreadyExists, invalidCredentials, invalidProvider,
         socialEmailNotVerified, accountNotVerified, providerUnavailable, identityNotFound, identityAlreadyLinked, lastLoginMethod, identityNotUnlinkable,
-        passkeysNotConfigured, passkeyVerificationFailed, passkeyAlreadyRegistered, passkeyNotFound,
+        passkeysNotConfigured, passkeyVerificationFailed, passkeyAlreadyRegistered, passkeyNotFound, passkeyNeedsVerifiedAddress,
         accountInactive, userNotFound, noAuthProvided, invalidAuthType, invalidToken, tokenExpired, refreshTokenInvalid,
         refreshTokenExpired, sessionNotFound, accessDenied, accessForbidden, csrfTokenInvalid, csrfOriginRejected, tenantNotFound,
         tenantAlreadyExists, tenantProtected, invalidTenant, hookRejected, hookUnavailable, hookFailed, deliveryNotFound, groupNotFound,

@@ -38,6 +38,12 @@ public struct PasskeyFlow: Sendable {
         let challenge = try SecureRandom.bytes(32)
         let ttl = env.settings(for: principal.tenant).passkeys.challengeTTL
         let existing = try await env.db.inTenant(principal.tenant) { tx in
+            // Someone who signed up first with another's address must not plant a passkey that
+            // outlives the owner's password reset: an account adds passkeys once it proved an
+            // address (read now, not from the request's cached principal).
+            guard let user = try await env.users.find(id: principal.user.id, on: tx),
+                  user.emailVerifiedAt != nil || user.phoneVerifiedAt != nil
+            else { throw AuthError(.passkeyNeedsVerifiedAddress) }
             try await ReauthenticationFlow(env: env).requireRecent(principal, tx: tx)
             try await store.createChallenge(digest: Self.digest(challenge), purpose: "register", userID: principal.user.id, ttl: ttl, on: tx)
             return try await store.list(userID: principal.user.id, on: tx)
