@@ -41,9 +41,13 @@ import Testing
                         #expect(recovered)
                     }
                 }
-                try await Task.sleep(for: .milliseconds(500))
+                // Counted, not timed: refreshes succeed before the restart and again after it,
+                // however slowly a loaded machine runs them.
+                let successes = { outcomes.withLock { $0.filter { $0.status == 200 }.count } }
+                _ = try await eventually(timeout: .seconds(30)) { successes() >= 6 }
                 try await cluster.restart()
-                try await Task.sleep(for: .milliseconds(1500))
+                let before = successes()
+                _ = try await eventually(timeout: .seconds(30)) { successes() >= before + 6 }
                 stop.withLock { $0 = true }
                 try await group.waitForAll()
             }

@@ -84,6 +84,21 @@ import Testing
     static func withBrowser(
         _ env: [String: String], _ body: (WebDriver, _ base: String, _ port: Int, _ db: TestDatabase) async throws -> Void
     ) async throws {
+        // One Chromium at a time: two starting at once on two cores starved the suite's
+        // timing-sensitive tests.
+        await BrowserTurn.shared.acquire()
+        do {
+            try await browse(env, body)
+        } catch {
+            await BrowserTurn.shared.release()
+            throw error
+        }
+        await BrowserTurn.shared.release()
+    }
+
+    private static func browse(
+        _ env: [String: String], _ body: (WebDriver, _ base: String, _ port: Int, _ db: TestDatabase) async throws -> Void
+    ) async throws {
         // make test installs both (deploy/ensure-deps.sh); their absence is a failure, not a skip.
         let chromium = try #require(Self.tool("chromium"), "chromium is not installed: run `make test`, which installs it")
         let chromedriver = try #require(Self.tool("chromedriver"), "chromium-driver is not installed: run `make test`, which installs it")
@@ -186,5 +201,24 @@ import Testing
         let file = URL(fileURLWithPath: dir).appendingPathComponent("admin-page.png")
         try png.write(to: file)
         print("admin page screenshot: \(file.path)")
+    }
+}
+
+/// Lets one browser test run at a time.
+actor BrowserTurn {
+    static let shared = BrowserTurn()
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if busy {
+            await withCheckedContinuation { waiters.append($0) }
+        } else {
+            busy = true
+        }
+    }
+
+    func release() {
+        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
     }
 }
