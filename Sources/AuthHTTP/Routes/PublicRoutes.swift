@@ -86,27 +86,31 @@ struct PublicRoutes: Sendable {
     /// choices (registration, providers) over the deployment's.
     @Sendable func clientConfig(_ request: Request, context: AuthRequestContext) async throws -> Response {
         let named = request.uri.queryParameters.get("tenantId") ?? (try? TenantHeader.value(request)) ?? nil
-        let settings: AuthSettings
-        if let named, named.utf8.count <= 64, !TextInput.hasControlCharacters(named), let tenant = try? await env.tenants.resolve(named) { settings = env.settings(for: tenant) } else { settings = env.settings }
+        // Every field from one settings value: the tenant's when it names a known tenant (an
+        // unknown one, or one the database cannot look up now, gets the deployment's).
+        var settings = env.settings
+        if let named, named.utf8.count <= 64, !TextInput.hasControlCharacters(named), let tenant = try? await env.tenants.resolve(named) {
+            settings = env.settings(for: tenant)
+        }
         return JSONResponse.make(.object([
             "providers": .array(settings.providers.clientConfig(settings: settings)),
             "registration": .object(["enabled": .bool(settings.registrationEnabled)]),
             "emailAuth": .object(["enabled": .bool(true)]),
             "phoneAuth": .object(["enabled": .bool(true)]),
             "mfa": .object([
-                "enabled": .bool(env.settings.mfa.enabled), "methods": .array(env.settings.mfa.methods.sorted().map { .string($0.rawValue) }),
-                "allowUserToggle": .bool(env.settings.mfa.allowUserToggle),
+                "enabled": .bool(settings.mfa.enabled), "methods": .array(settings.mfa.methods.sorted().map { .string($0.rawValue) }),
+                "allowUserToggle": .bool(settings.mfa.allowUserToggle),
             ]),
-            "passwordless": .object(["enabled": .bool(env.settings.passwordlessEnabled)]),
+            "passwordless": .object(["enabled": .bool(settings.passwordlessEnabled)]),
             "passkeys": .object([
                 "enabled": .bool(settings.passkeys.relyingParty != nil), "rpId": settings.passkeys.rpID.map(JSONValue.string) ?? .null,
             ]),
-            "accessTokenType": .string(env.settings.accessTokenType.rawValue),
+            "accessTokenType": .string(settings.accessTokenType.rawValue),
             "csrf": .object([
-                "enabled": .bool(env.settings.csrfProtection), "headerName": .string(CSRFGuard.headerName),
+                "enabled": .bool(settings.csrfProtection), "headerName": .string(CSRFGuard.headerName),
                 "cookieName": .string(CSRFGuard.cookieName),
             ]),
-            "password": .object(["minLength": .int(env.settings.passwordPolicy.minLength), "maxLength": .int(env.settings.passwordPolicy.maxLength)]),
+            "password": .object(["minLength": .int(settings.passwordPolicy.minLength), "maxLength": .int(settings.passwordPolicy.maxLength)]),
         ]))
     }
 
