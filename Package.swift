@@ -12,6 +12,9 @@ let package = Package(
         .library(name: "PGKit", targets: ["PGKit"]),
         .library(name: "AuthCore", targets: ["AuthCore"]),
         .library(name: "AuthEvents", targets: ["AuthEvents"]),
+        // For backends: verifies authd's access tokens locally and follows revocations.
+        .library(name: "AuthClient", targets: ["AuthClient"]),
+        .executable(name: "notes-api", targets: ["notes-api"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -111,6 +114,35 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // Backends link this, not AuthCore: no stores, no pool, no argon2 — a LISTEN connection
+        // and one reading connection of its own (PGKit), jwt-kit, and a Hummingbird middleware.
+        .target(
+            name: "AuthClient",
+            dependencies: [
+                "PGKit",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Examples/notes-api: a tiny backend protected by AuthClient (library + executable).
+        .target(
+            name: "NotesAPI",
+            dependencies: ["AuthClient", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Examples/notes-api/Sources/NotesAPI"
+        ),
+        .executableTarget(
+            name: "notes-api",
+            dependencies: [
+                "AuthClient", "NotesAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/notes-api/Sources/notes-api"
+        ),
         .executableTarget(
             name: "authd-bench",
             dependencies: [
@@ -142,7 +174,11 @@ let package = Package(
         ),
         .testTarget(
             name: "authdTests",
-            dependencies: ["TestSupport", "AuthCore", "PGKit", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+            dependencies: [
+                "TestSupport", "AuthCore", "AuthCrypto", "PGKit", "AuthClient", "NotesAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(
             name: "AuthEventsTests",
             dependencies: [

@@ -1,0 +1,188 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Logging
+import PGKit
+import ServiceLifecycle
+import Synchronization
+
+/// Follows authd's revocation broadcast (`NOTIFY auth_revocations`) on a LISTEN connection of
+/// its own, so a backend refuses a logged-out session within milliseconds without asking authd.
+///
+/// The rules are authd's own (its `RevocationSet`): after a resync (first subscription,
+/// reconnect, overflow — broadcasts may have been missed) nothing is trusted until a full read
+/// of `auth.revocations` has succeeded; besides, the table is re-read every `rereadInterval`
+/// from a database-side watermark (a NOTIFY lost between COMMIT and send costs seconds), and
+/// the tenant list every `tenantInterval` (a deleted or disabled tenant's tokens stop).
+/// While not in sync the verifier refuses with 503 (or accepts, if so configured).
+public final class RevocationFollower: Service, Sendable {
+    /// What the follower says about one token.
+    enum Verdict: Equatable {
+        case allowed
+        case revoked
+        case outOfSync
+    }
+
+    struct Sync {
+        var needsFullReload = true
+        var epoch = 0
+        /// The database's clock at the last successful read.
+        var watermark: Date?
+        var lastRead: ContinuousClock.Instant?
+        /// Tenant id → active, as of `tenantsReadAt` (the database's clock).
+        var tenants: [UUID: Bool] = [:]
+        var tenantsReadAt: Date?
+    }
+
+    /// The channel and payloads authd sends (comma-separated session ids, or `tenant:<id>`).
+    static let channel = "auth_revocations"
+    static let tenantPrefix = "tenant:"
+    /// A token naming a tenant missing from a read is refused only when issued this long before
+    /// the read (its clock is authd's, the read's the database's).
+    static let tenantMargin: TimeInterval = 30
+    static let watermarkMargin: TimeInterval = 60
+
+    let listener: PGListener
+    let reader: RevocationReader
+    let rereadInterval: Duration
+    let tenantInterval: Duration
+    let freshness: Duration
+    let logger: Logger
+    private let revoked = Mutex<[UUID: Date]>([:])
+    private let deletedTenants = Mutex<Set<UUID>>([])
+    private let sync = Mutex(Sync())
+    private let counters = Mutex((broadcast: 0, reads: 0))
+
+    init(conninfo: String, rereadInterval: Duration, freshness: Duration, logger: Logger) throws {
+        listener = try PGListener(conninfo: conninfo, logger: logger)
+        reader = RevocationReader(conninfo: conninfo)
+        self.rereadInterval = rereadInterval
+        self.tenantInterval = .seconds(30)
+        self.freshness = freshness
+        self.logger = logger
+    }
+
+    /// True while nothing can have been missed: a full read succeeded after the last resync and
+    /// the table was read within `freshness`.
+    public var isSynced: Bool {
+        sync.withLock { s in !s.needsFullReload && s.lastRead.map { ContinuousClock.now - $0 < freshness } == true }
+    }
+
+    /// Session ids received by broadcast so far (each id counts once per NOTIFY).
+    public var broadcastsReceived: Int { counters.withLock { $0.broadcast } }
+
+    func verdict(sessionID: UUID, tenantID: UUID, issuedAt: Date?) -> Verdict {
+        if revoked.withLock({ $0[sessionID] != nil }) || deletedTenants.withLock({ $0.contains(tenantID) }) { return .revoked }
+        let (synced, active, readAt) = sync.withLock { s in
+            (!s.needsFullReload && s.lastRead.map { ContinuousClock.now - $0 < freshness } == true, s.tenants[tenantID], s.tenantsReadAt)
+        }
+        if active == false { return .revoked }
+        if active == nil, let readAt, let issuedAt, issuedAt < readAt.addingTimeInterval(-Self.tenantMargin) { return .revoked }
+        return synced ? .allowed : .outOfSync
+    }
+
+    public func run() async throws {
+        let subscription = listener.subscribe(to: [Self.channel], bufferSize: 4096)
+        defer { subscription.cancel() }
+        listener.start()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await event in subscription {
+                    switch event {
+                    case .notification(_, let payload, _):
+                        self.apply(payload)
+                    case .resync:
+                        self.sync.withLock { s in
+                            s.needsFullReload = true
+                            s.epoch += 1
+                        }
+                        await self.refreshLogging()
+                    }
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.rereadInterval)
+                    if Task.isCancelled { break }
+                    await self.refreshLogging()
+                    self.expire()
+                }
+            }
+            // Until graceful shutdown (or cancellation): stopping the listener ends the
+            // subscription's loop, cancelling ends the re-read loop's sleep.
+            try? await gracefulShutdown()
+            await self.listener.shutdown()
+            group.cancelAll()
+        }
+    }
+
+    func apply(_ payload: String) {
+        if payload.hasPrefix(Self.tenantPrefix) {
+            guard let id = UUID(uuidString: String(payload.dropFirst(Self.tenantPrefix.count))) else { return }
+            deletedTenants.withLock { _ = $0.insert(id) }
+            return
+        }
+        let ids = payload.split(separator: ",").compactMap { UUID(uuidString: String($0)) }
+        // Kept until the next full read says when it may go (a token lives minutes at most).
+        let until = Date().addingTimeInterval(24 * 3600)
+        revoked.withLock { set in for id in ids { set[id] = set[id] ?? until } }
+        counters.withLock { $0.broadcast += ids.count }
+    }
+
+    private func refreshLogging() async {
+        do { try await refresh() } catch {
+            logger.warning("could not read revocations", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A full read after a resync (or the first), else what was recorded since the watermark;
+    /// the tenant list on a full read and every `tenantInterval`.
+    func refresh() async throws {
+        let (full, epoch, watermark, tenantsReadAt) = sync.withLock { s in
+            (s.needsFullReload || s.watermark == nil, s.epoch, s.watermark, s.tenantsReadAt)
+        }
+        let readTenants = full || tenantsReadAt == nil || watermark.map { w in
+            tenantsReadAt.map { w.timeIntervalSince($0) >= tenantInterval.seconds } ?? true
+        } ?? true
+        let since = full ? nil : watermark.map { $0.addingTimeInterval(-Self.watermarkMargin) }
+        let read = try await reader.read(since: since, tenants: readTenants)
+        // Expiry times onto this process's clock (by the database's at the read).
+        let offset = read.readAt.timeIntervalSinceNow
+        let expiries = read.revoked.mapValues { $0.addingTimeInterval(-offset) }
+        revoked.withLock { set in
+            if full {
+                // A full read knows every expiry: broadcast entries it lists get the real one.
+                for (id, until) in expiries { set[id] = until }
+            } else {
+                set.merge(expiries) { max($0, $1) }
+            }
+        }
+        sync.withLock { s in
+            if full, s.epoch == epoch { s.needsFullReload = false }
+            s.watermark = read.readAt
+            s.lastRead = .now
+            if let tenants = read.tenants {
+                s.tenants = tenants
+                s.tenantsReadAt = read.readAt
+            }
+        }
+        counters.withLock { $0.reads += 1 }
+    }
+
+    private func expire() {
+        let now = Date()
+        revoked.withLock { set in
+            if set.count > 1024 { set = set.filter { $0.value > now } }
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in (fractional) seconds.
+    var seconds: TimeInterval {
+        let (s, atto) = components
+        return TimeInterval(s) + TimeInterval(atto) / 1e18
+    }
+}
