@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "AuthHTTP",
             dependencies: [
-                "AuthCore",
+                "AuthCore", "AuthMigrations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -98,7 +98,9 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Mustache", package: "swift-mustache"),
-            ]
+            ],
+            // The OpenAPI 3.1 document served at /auth/openapi.json.
+            resources: [.copy("Resources/openapi.json")]
         ),
         .executableTarget(
             name: "authd",
@@ -146,7 +148,7 @@ let package = Package(
         .executableTarget(
             name: "authd-bench",
             dependencies: [
-                "PGKit", "AuthCrypto", "AuthCore", "AuthEvents", "CArgon2", "CSodium",
+                "PGKit", "AuthCrypto", "AuthCore", "AuthEvents", "CArgon2", "CSodium", "AuthClient", "NotesAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -178,6 +180,7 @@ let package = Package(
                 "TestSupport", "AuthCore", "AuthCrypto", "PGKit", "AuthClient", "NotesAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(
             name: "AuthEventsTests",

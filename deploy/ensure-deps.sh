@@ -20,6 +20,11 @@ if [ "${1:-}" = "--browser" ]; then
   # The token-interoperability test verifies access tokens with PyJWT (Debian's, not pip's).
   /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null || need+=(python3 python3-jwt python3-cryptography)
 fi
+# --fuzz (make fuzz): schemathesis and openapi-spec-validator come from PyPI into a venv.
+if [ "${1:-}" = "--fuzz" ]; then
+  /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3 python3-venv)
+  command -v curl >/dev/null || need+=(curl)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then

@@ -17,6 +17,10 @@ struct AuthdBench {
             return
         }
         let env = ProcessInfo.processInfo.environment
+        if let i = args.firstIndex(of: "--serve-notes"), i + 2 < args.count, let port = Int(args[i + 1]) {
+            do { try await BareServer.runNotes(port: port, authd: args[i + 2], databaseURL: env["AUTH_DATABASE_URL"] ?? "") } catch { exit(1) }
+            return
+        }
         guard let conninfo = env["AUTH_DATABASE_URL"], !conninfo.isEmpty else {
             FileHandle.standardError.write(Data("AUTH_DATABASE_URL is not set (run `make bench`)\n".utf8))
             exit(2)

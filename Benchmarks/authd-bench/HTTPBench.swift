@@ -149,6 +149,29 @@ struct HTTPBench: Sendable {
                     name: "GET /auth/me (wrk, 2 threads, 32 conns)", value: "\(Int(me.rps))/s",
                     note: "× \(BenchTable.f(me.rps / bareResult.rps, 2)) bare route; p50 \(me.p50), p99 \(me.p99)"))
                 rows.append(BenchRow(name: "GET bare Hummingbird route (same load)", value: "\(Int(bareResult.rps))/s", note: "p50 \(bareResult.p50), p99 \(bareResult.p99)"))
+                // The example backend: the token verified in its own process (signature, claims,
+                // revocation set), no request to authd or the database per call.
+                let notesPort = ServerProcess.freePort()
+                let notes = try ServerProcess(
+                    executable: selfPath, arguments: ["--serve-notes", String(notesPort), "http://127.0.0.1:\(port)"], environment: env,
+                    port: notesPort)
+                defer { notes.stop() }
+                try await notes.waitReady(client, path: "/health")
+                // Ready once its revocation list is in sync: 503 until then.
+                var synced = false
+                for _ in 0..<200 where !synced {
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(notesPort)/notes")
+                    request.headers.add(name: "authorization", value: "Bearer \(access)")
+                    synced = (try? await client.execute(request, timeout: .seconds(2)))?.status == .ok
+                    if !synced { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                if synced, let verified = try await wrk(url: "http://127.0.0.1:\(notesPort)/notes", bearer: access, sample: {}) {
+                    rows.append(BenchRow(
+                        name: "GET /notes through AuthClient's middleware (Examples/notes-api)", value: "\(Int(verified.rps))/s",
+                        note: "× \(BenchTable.f(verified.rps / bareResult.rps, 2)) bare route; p50 \(verified.p50), p99 \(verified.p99)"))
+                } else {
+                    rows.append(BenchRow(name: "GET /notes through AuthClient's middleware", value: "n/a", note: "the example backend never answered 200"))
+                }
             } else {
                 rows.append(BenchRow(name: "GET /auth/me", value: "n/a", note: "wrk not installed"))
             }

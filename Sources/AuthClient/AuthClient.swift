@@ -17,6 +17,7 @@ public struct AuthClient: Sendable {
     public let verifier: AccessTokenVerifier
     /// Nil when `databaseURL` is nil.
     public let revocations: RevocationFollower?
+    let refresher: JWKSRefresher
 
     public init(_ configuration: AuthClientConfiguration, http: HTTPClient = .shared, logger: Logger = Logger(label: "authclient")) throws {
         self.configuration = configuration
@@ -29,10 +30,12 @@ public struct AuthClient: Sendable {
                 logger: logger)
         }
         verifier = AccessTokenVerifier(configuration: configuration, keyring: keyring, revocations: revocations)
+        refresher = JWKSRefresher(keyring: keyring, interval: configuration.jwksMaxAge / 2)
     }
 
-    /// The long-running parts, for the application's `ServiceGroup`.
-    public var services: [any Service] { revocations.map { [$0] } ?? [] }
+    /// The long-running parts, for the application's `ServiceGroup`: the JWKS refresher, and
+    /// the revocation follower when a database is configured.
+    public var services: [any Service] { [refresher] + (revocations.map { [$0] } ?? []) }
 
     /// Authenticates every request of the routes it is added to.
     public func middleware<Context: AuthClientRequestContext>(context: Context.Type = Context.self) -> AuthClientMiddleware<Context> {

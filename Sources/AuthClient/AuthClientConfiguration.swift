@@ -35,6 +35,9 @@ public struct AuthClientConfiguration: Sendable {
     public var revocationFreshness: Duration
     /// Tolerated clock difference for `nbf` and `iat`.
     public var leeway: Duration
+    /// authd's `AUTH_MFA_ENABLED`: when on (its default), a token issued before the user's
+    /// second factor was verified is refused (401 `MFA_REQUIRED`).
+    public var mfaEnabled: Bool
 
     public init(
         jwksURL: String, issuer: String = "authd", audience: String = "authd", databaseURL: String?,
@@ -50,5 +53,6 @@ public struct AuthClientConfiguration: Sendable {
         revocationRereadInterval = .seconds(2)
         revocationFreshness = .seconds(10)
         leeway = .seconds(5)
+        mfaEnabled = true
     }
 }

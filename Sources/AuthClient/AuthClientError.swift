@@ -22,7 +22,9 @@ public struct AuthClientError: HTTPResponseError, Sendable, Equatable, CustomStr
     }
 
     /// No bearer token on the request.
-    public static let noAuthProvided = AuthClientError(statusCode: 401, code: "NO_AUTH_PROVIDED", message: "Authentication required")
+    public static let noAuthProvided = AuthClientError(statusCode: 401, code: "NO_AUTH_PROVIDED", message: "No authentication provided")
+    /// An `Authorization` scheme other than `Bearer`.
+    public static let invalidAuthType = AuthClientError(statusCode: 401, code: "INVALID_AUTH_TYPE", message: "Unsupported authorization scheme")
     /// Malformed, forged, signed by an unknown key, for another issuer or audience, or not an access token.
     public static let invalidToken = AuthClientError(statusCode: 401, code: "INVALID_TOKEN", message: "Invalid token")
     public static let tokenExpired = AuthClientError(statusCode: 401, code: "TOKEN_EXPIRED", message: "Token expired")

@@ -16,11 +16,16 @@ public struct AuthClientMiddleware<Context: AuthClientRequestContext>: RouterMid
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.utf8.count > 7,
-              header.prefix(7).lowercased() == "bearer "
-        else { throw AuthClientError.noAuthProvided }
+        // authd's rules (TokenTransport): no header or an empty token → NO_AUTH_PROVIDED,
+        // another scheme → INVALID_AUTH_TYPE.
+        guard let header = request.headers[.authorization] else { throw AuthClientError.noAuthProvided }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard let scheme = parts.first else { throw AuthClientError.noAuthProvided }
+        guard scheme.lowercased() == "bearer" else { throw AuthClientError.invalidAuthType }
+        let token = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        guard !token.isEmpty else { throw AuthClientError.noAuthProvided }
         var context = context
-        context.identity = try await verifier.verify(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        context.identity = try await verifier.verify(token)
         return try await next(request, context)
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 #endif
 import JWTKit
 import NIOCore
+import Synchronization
 
 /// authd's access-token keys, fetched from its JWKS and kept for `maxAge`. authd publishes the
 /// next key long before it signs, so a rotation is normally followed without a fetch; a token
@@ -32,6 +33,12 @@ actor JWKSKeyring {
     private var waiters: [CheckedContinuation<Keys, any Error>]?
     /// Documents downloaded so far (for tests and metrics).
     private(set) var fetches = 0
+    /// The kids of the last document, readable without a hop onto the actor: the verifier's
+    /// cache of checked tokens honours a token only while its key is still published.
+    nonisolated let published = Mutex<Set<String>>([])
+    /// Set while `AuthClient.services` refresh the document in the background: requests then
+    /// never wait for a scheduled fetch, only for one an unknown `kid` causes.
+    nonisolated let refreshedInBackground = Mutex(false)
 
     init(url: String, http: HTTPClient, maxAge: Duration, minRefetchInterval: Duration) {
         self.url = url
@@ -60,6 +67,7 @@ actor JWKSKeyring {
     /// The cached keys while fresh; else a fetch, or the stale keys when that fails.
     private func currentKeys() async throws -> Keys {
         let now = ContinuousClock.now
+        if let keys, refreshedInBackground.withLock({ $0 }) { return keys }
         if let keys, let fetchedAt, fetchedAt.duration(to: now) < maxAge { return keys }
         if let keys, let lastAttempt, lastAttempt.duration(to: now) < minRefetchInterval { return keys }
         do {
@@ -68,6 +76,11 @@ actor JWKSKeyring {
             guard let keys else { throw AuthClientError.unavailable }
             return keys
         }
+    }
+
+    /// A scheduled fetch (the background refresher): failures keep the known keys.
+    func refresh() async {
+        _ = try? await fetch()
     }
 
     private func refetchIfAllowed() async -> Keys? {
@@ -92,7 +105,7 @@ actor JWKSKeyring {
     }
 
     /// The `kid` of a compact JWS whose header says `alg: EdDSA`.
-    static func kid(of token: String) -> String? {
+    nonisolated static func kid(of token: String) -> String? {
         struct Header: Decodable {
             var alg: String
             var kid: String
@@ -122,11 +135,25 @@ actor JWKSKeyring {
         lastAttempt = .now
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "accept", value: "application/json")
-        let response = try await http.execute(request, timeout: .seconds(5))
-        let body = try await response.body.collect(upTo: 256 * 1024)
-        guard response.status == .ok else { throw AuthClientError.unavailable }
+        let (http, prepared) = (http, request)
+        // One deadline for head and body: AsyncHTTPClient's timeout covers the head only.
+        let (status, body) = try await withThrowingTaskGroup(of: (UInt, ByteBuffer)?.self) { group in
+            group.addTask {
+                let response = try await http.execute(prepared, timeout: .seconds(5))
+                return (response.status.code, try await response.body.collect(upTo: 256 * 1024))
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(5))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let result = first else { throw AuthClientError.unavailable }
+            return result
+        }
+        guard status == 200 else { throw AuthClientError.unavailable }
         let document = try JSONDecoder().decode(Document.self, from: Data(body.readableBytesView))
         let collection = JWTKeyCollection()
+        // No default key: a token naming an unknown kid must find nothing, not the first key.
         var kids: Set<String> = []
         for jwk in document.keys {
             guard jwk.kty == "OKP", jwk.crv == "Ed25519", jwk.use ?? "sig" == "sig", jwk.alg ?? "EdDSA" == "EdDSA",
@@ -136,6 +163,8 @@ actor JWKSKeyring {
             kids.insert(kid)
         }
         guard !kids.isEmpty else { throw AuthClientError.unavailable }
+        _ = await collection.clearDefault()
+        published.withLock { $0 = kids }
         let keys = Keys(collection: collection, kids: kids)
         self.keys = keys
         fetchedAt = .now

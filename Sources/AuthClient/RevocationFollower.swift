@@ -34,6 +34,13 @@ public final class RevocationFollower: Service, Sendable {
         /// Tenant id → active, as of `tenantsReadAt` (the database's clock).
         var tenants: [UUID: Bool] = [:]
         var tenantsReadAt: Date?
+        /// The LISTEN has been established at least once (its first `.resync`): before that a
+        /// successful read proves nothing about broadcasts to come.
+        var listening = false
+
+        func isSynced(freshness: Duration) -> Bool {
+            listening && !needsFullReload && lastRead.map { ContinuousClock.now - $0 < freshness } == true
+        }
     }
 
     /// The channel and payloads authd sends (comma-separated session ids, or `tenant:<id>`).
@@ -42,12 +49,16 @@ public final class RevocationFollower: Service, Sendable {
     /// A token naming a tenant missing from a read is refused only when issued this long before
     /// the read (its clock is authd's, the read's the database's).
     static let tenantMargin: TimeInterval = 30
+    /// How often the tenant list is read (authd's tenant directory keeps entries 5 s).
+    static let tenantInterval: TimeInterval = 5
+    /// Revoked ids are kept this long past their expiry (by this process's clock), so a clock
+    /// behind the database's does not drop one while its last token is still accepted here.
+    static let expiryGrace: TimeInterval = 300
     static let watermarkMargin: TimeInterval = 60
 
     let listener: PGListener
     let reader: RevocationReader
     let rereadInterval: Duration
-    let tenantInterval: Duration
     let freshness: Duration
     let logger: Logger
     private let revoked = Mutex<[UUID: Date]>([:])
@@ -56,18 +67,20 @@ public final class RevocationFollower: Service, Sendable {
     private let counters = Mutex((broadcast: 0, reads: 0))
 
     init(conninfo: String, rereadInterval: Duration, freshness: Duration, logger: Logger) throws {
-        listener = try PGListener(conninfo: conninfo, logger: logger)
-        reader = RevocationReader(conninfo: conninfo)
+        let bounded = ConnInfo.withDefaults(conninfo)
+        listener = try PGListener(conninfo: bounded, logger: logger)
+        reader = RevocationReader(conninfo: bounded)
         self.rereadInterval = rereadInterval
-        self.tenantInterval = .seconds(30)
         self.freshness = freshness
         self.logger = logger
     }
 
-    /// True while nothing can have been missed: a full read succeeded after the last resync and
-    /// the table was read within `freshness`.
+    /// True while nothing can have been missed: LISTEN is established, a full read succeeded
+    /// after the last resync, and the table was read within `freshness`. (While the LISTEN
+    /// connection is down but not yet noticed, a lost broadcast costs at most one re-read
+    /// interval, as in authd itself.)
     public var isSynced: Bool {
-        sync.withLock { s in !s.needsFullReload && s.lastRead.map { ContinuousClock.now - $0 < freshness } == true }
+        sync.withLock { $0.isSynced(freshness: freshness) }
     }
 
     /// Session ids received by broadcast so far (each id counts once per NOTIFY).
@@ -75,9 +88,7 @@ public final class RevocationFollower: Service, Sendable {
 
     func verdict(sessionID: UUID, tenantID: UUID, issuedAt: Date?) -> Verdict {
         if revoked.withLock({ $0[sessionID] != nil }) || deletedTenants.withLock({ $0.contains(tenantID) }) { return .revoked }
-        let (synced, active, readAt) = sync.withLock { s in
-            (!s.needsFullReload && s.lastRead.map { ContinuousClock.now - $0 < freshness } == true, s.tenants[tenantID], s.tenantsReadAt)
-        }
+        let (synced, active, readAt) = sync.withLock { s in (s.isSynced(freshness: freshness), s.tenants[tenantID], s.tenantsReadAt) }
         if active == false { return .revoked }
         if active == nil, let readAt, let issuedAt, issuedAt < readAt.addingTimeInterval(-Self.tenantMargin) { return .revoked }
         return synced ? .allowed : .outOfSync
@@ -86,6 +97,10 @@ public final class RevocationFollower: Service, Sendable {
     public func run() async throws {
         let subscription = listener.subscribe(to: [Self.channel], bufferSize: 4096)
         defer { subscription.cancel() }
+        // One task reads the tables, woken by a ticker or by a resync: reads never overlap
+        // (an older read cannot land after a newer one), and broadcasts keep being applied
+        // while a slow read runs.
+        let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         listener.start()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -95,26 +110,32 @@ public final class RevocationFollower: Service, Sendable {
                         self.apply(payload)
                     case .resync:
                         self.sync.withLock { s in
+                            s.listening = true
                             s.needsFullReload = true
                             s.epoch += 1
                         }
-                        await self.refreshLogging()
+                        wake.yield()
                     }
                 }
             }
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: self.rereadInterval)
-                    if Task.isCancelled { break }
+                    wake.yield()
+                }
+            }
+            group.addTask {
+                for await _ in wakes {
                     await self.refreshLogging()
                     self.expire()
                 }
             }
             // Until graceful shutdown (or cancellation): stopping the listener ends the
-            // subscription's loop, cancelling ends the re-read loop's sleep.
+            // subscription's loop; cancelling ends the ticker, and finishing the stream the reader.
             try? await gracefulShutdown()
             await self.listener.shutdown()
             group.cancelAll()
+            wake.finish()
         }
     }
 
@@ -144,7 +165,7 @@ public final class RevocationFollower: Service, Sendable {
             (s.needsFullReload || s.watermark == nil, s.epoch, s.watermark, s.tenantsReadAt)
         }
         let readTenants = full || tenantsReadAt == nil || watermark.map { w in
-            tenantsReadAt.map { w.timeIntervalSince($0) >= tenantInterval.seconds } ?? true
+            tenantsReadAt.map { w.timeIntervalSince($0) >= Self.tenantInterval } ?? true
         } ?? true
         let since = full ? nil : watermark.map { $0.addingTimeInterval(-Self.watermarkMargin) }
         let read = try await reader.read(since: since, tenants: readTenants)
@@ -164,6 +185,9 @@ public final class RevocationFollower: Service, Sendable {
             s.watermark = read.readAt
             s.lastRead = .now
             if let tenants = read.tenants {
+                // A tenant that was there and is gone was deleted (its broadcast may have been missed).
+                let gone = s.tenants.keys.filter { tenants[$0] == nil }
+                if !gone.isEmpty { deletedTenants.withLock { $0.formUnion(gone) } }
                 s.tenants = tenants
                 s.tenantsReadAt = read.readAt
             }
@@ -172,9 +196,9 @@ public final class RevocationFollower: Service, Sendable {
     }
 
     private func expire() {
-        let now = Date()
+        let horizon = Date().addingTimeInterval(-Self.expiryGrace)
         revoked.withLock { set in
-            if set.count > 1024 { set = set.filter { $0.value > now } }
+            if set.count > 1024 { set = set.filter { $0.value > horizon } }
         }
     }
 }

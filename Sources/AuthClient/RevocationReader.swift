@@ -40,8 +40,14 @@ final class RevocationReader: @unchecked Sendable {
 
     private func readBlocking(since: Date?, tenants: Bool) throws -> Read {
         do {
-            let conn = try connection ?? PGConnection(conninfo: conninfo, preparedStatements: 0)
-            connection = conn
+            let conn: PGConnection
+            if let connection {
+                conn = connection
+            } else {
+                conn = try PGConnection(conninfo: conninfo, preparedStatements: 0)
+                _ = try conn.execute("SET statement_timeout = '5s'")
+                connection = conn
+            }
             let rows = try conn.query(
                 """
                 SELECT session_id, expires_at, now() AS read_at FROM auth.revocations

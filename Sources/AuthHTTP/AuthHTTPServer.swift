@@ -33,6 +33,7 @@ public enum AuthHTTPServer {
             router.add(middleware: RequestOriginMiddleware(proxies: env.settings.trustedProxies))
             let transport = TokenTransport(env: env)
             PublicRoutes(env: env, transport: transport).register(on: router)
+            if let document = OpenAPIDocument.data { OpenAPIRoute(document: document).register(on: router) }
             PasswordResetRoutes(env: env).register(on: router)
             PasswordlessRoutes(env: env).register(on: router)
             // Guarded routes: only through the guard, and only with the context it makes.

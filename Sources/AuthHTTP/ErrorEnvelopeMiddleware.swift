@@ -34,6 +34,9 @@ public struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware
         }
     }
 
+    /// Every code `code(forStatus:)` gives (the OpenAPI document lists them beside the catalogue's).
+    public static var httpLayerCodes: [String] { [400, 401, 403, 404, 405, 413, 415, 429, 500, 503].map(code(forStatus:)) }
+
     /// Stable codes for errors raised by the HTTP layer itself.
     static func code(forStatus status: Int) -> String {
         switch status {

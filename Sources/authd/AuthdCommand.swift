@@ -9,5 +9,6 @@ struct AuthdCommand: AsyncParsableCommand {
         discussion: "Configuration comes from AUTH_* environment variables (see README).",
         subcommands: [
             ServeCommand.self, ListenCommand.self, MigrateCommand.self, TenantCommand.self, AdminCommand.self, KeysCommand.self, EventsCommand.self,
+            OpenAPICommand.self,
         ])
 }

@@ -42,7 +42,7 @@ import Testing
                 }
                 return .ok
             }
-            let port = Int.random(in: 50_000..<60_000)
+            let port = TestPorts.free()
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
             let secretBytes = try SecureRandom.bytes(32)
             let secret = try WebhookConsumer.Secret("whsec_" + Base64.encode(secretBytes))

@@ -29,7 +29,7 @@ import Testing
         let answer = Mutex<(Int, String)>((200, #"{"allow":true}"#))
         let delay = Mutex<Duration>(.zero)
 
-        init() throws { secretBytes = try SecureRandom.bytes(32) }
+        init(secretBytes: [UInt8]? = nil) throws { self.secretBytes = try secretBytes ?? SecureRandom.bytes(32) }
 
         var secret: StandardWebhooks.Secret { StandardWebhooks.Secret("whsec_" + Base64.encode(secretBytes))! }
 
@@ -108,6 +108,58 @@ import Testing
         try await TestApp.with(hooks: Self.hooks(receiver, port: 9)) { _, client in
             let down = try await client.signup("dee@example.com")
             #expect(down.status == .serviceUnavailable && down.code == "HOOK_UNAVAILABLE")
+        }
+    }
+
+    /// `AUTH_HTTP_HOOKS` `tenants`: a tenant's own binding replaces the deployment's for that
+    /// point, `null` removes it; every call names its tenant.
+    @Test func tenantsHaveBindingsOfTheirOwn() async throws {
+        let global = try Receiver()
+        let acme = try Receiver(secretBytes: global.secretBytes)
+        acme.answer.withLock { $0 = (200, #"{"allow":false,"code":"ACME_INVITE_ONLY","message":"Acme is invite-only","status":403}"#) }
+        try await LoopbackServer.with(global.router(), label: "hook-global") { globalPort in
+            try await LoopbackServer.with(acme.router(), label: "hook-acme") { acmePort in
+                let hooks = try HTTPHooks.parse([
+                    "beforeSignup": .string("http://127.0.0.1:\(globalPort)/hook"),
+                    "guards.beforeAuth": .object(["url": .string("http://127.0.0.1:\(globalPort)/hook"), "timeoutMs": 15_000]),
+                    "tenants": .object([
+                        "acme": .object(["beforeSignup": .string("http://127.0.0.1:\(acmePort)/hook")]),
+                        "quiet": .object(["beforeSignup": .null, "guards.beforeAuth": .null]),
+                    ]),
+                ], secret: global.secret)
+                #expect(hooks.tenants["quiet"]?[.beforeSignup] == .some(nil))
+                try await TestApp.with(hooks: hooks.installed(into: AuthHooks())) { app, client in
+                    _ = try await app.env.registry.create(slug: "acme")
+                    _ = try await app.env.registry.create(slug: "quiet")
+                    // The deployment's binding, told which tenant.
+                    let plain = try await client.signup("ann@example.com")
+                    #expect(plain.status == .ok, "\(plain.raw)")
+                    let first = try #require(global.calls.withLock { $0.first { $0.hook == "beforeSignup" } })
+                    #expect(first.body["tenant"]?["slug"] == .string("default") && first.signatureValid)
+                    // Acme's own endpoint refuses; the deployment's is not asked.
+                    let refused = try await client.signup("bob@example.com", tenant: "acme")
+                    #expect(refused.status == .forbidden && refused.code == "ACME_INVITE_ONLY", "\(refused.raw)")
+                    let asked = try #require(acme.calls.withLock { $0.first })
+                    #expect(asked.body["tenant"]?["slug"] == .string("acme") && asked.signatureValid)
+                    #expect(global.calls.withLock { $0 }.filter { $0.hook == "beforeSignup" }.count == 1)
+                    // Acme keeps the deployment's guard hook (it bound only beforeSignup).
+                    let before = global.calls.withLock { $0.count }
+                    #expect(try await client.call(.get, "/auth/me", bearer: try #require(plain.accessToken)).status == .ok)
+                    let guardCall = try #require(global.calls.withLock { $0.dropFirst(before).first { $0.hook == "guards.beforeAuth" } })
+                    #expect(guardCall.body["tenant"]?["slug"] == .string("default"))
+                    // Quiet turned both off: nobody is asked, the signup and its token go through.
+                    let calls = global.calls.withLock { $0.count } + acme.calls.withLock { $0.count }
+                    let quiet = try await client.signup("cy@example.com", tenant: "quiet")
+                    #expect(quiet.status == .ok, "\(quiet.raw)")
+                    #expect(try await client.call(.get, "/auth/me", bearer: try #require(quiet.accessToken)).status == .ok)
+                    #expect(global.calls.withLock { $0.count } + acme.calls.withLock { $0.count } == calls)
+                }
+            }
+        }
+        let secret = global.secret
+        #expect(throws: HTTPHookConfigurationError.self) { try HTTPHooks.parse(["tenants": .object(["Not A Slug": .object([:])])], secret: secret) }
+        #expect(throws: HTTPHookConfigurationError.self) {
+            try HTTPHooks.parse(["tenants": .object(["acme": .object(["onLogin": .string("https://x.example")])])], secret: secret)
         }
     }
 

@@ -76,7 +76,7 @@ public final class OwnCluster: Sendable {
         }
         self.bin = bin
         directory = "/var/tmp/authd-own-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
-        port = Int.random(in: 20_000..<30_000)
+        port = TestPorts.free()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 

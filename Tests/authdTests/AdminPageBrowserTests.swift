@@ -103,7 +103,7 @@ import Testing
         let chromium = try #require(Self.tool("chromium"), "chromium is not installed: run `make test`, which installs it")
         let chromedriver = try #require(Self.tool("chromedriver"), "chromium-driver is not installed: run `make test`, which installs it")
         let db = try await TestDatabases.shared.migrated()
-        let port = Int.random(in: 50_000..<54_000), driverPort = Int.random(in: 54_000..<58_000)
+        let port = TestPorts.free(), driverPort = TestPorts.free()
         let server = Process()
         server.executableURL = URL(fileURLWithPath: try AuthdProcessTests.binary())
         server.arguments = ["serve"]

@@ -240,7 +240,7 @@ import Testing
 
     @Test func serveAnswersReadyAndStopsOnSIGTERM() async throws {
         let db = try await TestDatabases.shared.migrated()
-        let port = Int.random(in: 20_000..<30_000)
+        let port = TestPorts.free()
         let key = "k1:" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.binary())
@@ -277,7 +277,7 @@ import Testing
 
     @Test func underReviewIsBlockedAndProfilesShareTheSignupTransaction() async throws {
         let db = try await TestDatabases.shared.migrated()
-        let port = Int.random(in: 30_000..<40_000)
+        let port = TestPorts.free()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try AuthdProcessTests.binary())
         process.arguments = ["serve", "--example-hooks"]
@@ -418,7 +418,7 @@ import Testing
     @Test func logoutOnOneServerEndsTheTokenOnTheOther() async throws {
         let db = try await TestDatabases.shared.migrated()
         let key = "k1:" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-        let (portA, portB) = (Int.random(in: 40_000..<45_000), Int.random(in: 45_000..<50_000))
+        let (portA, portB) = (TestPorts.free(), TestPorts.free())
         let a = try serve(db, key: key, port: portA)
         defer { if a.isRunning { a.terminate() } }
         // B starts after A created the signing key, so both use it.
@@ -465,7 +465,7 @@ import Testing
     @Test func metricsOnAPortOfTheirOwn() async throws {
         let db = try await TestDatabases.shared.migrated()
         let key = "k1:" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-        let port = Int.random(in: 50_000..<55_000), metricsPort = Int.random(in: 55_000..<60_000)
+        let port = TestPorts.free(), metricsPort = TestPorts.free()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try AuthdProcessTests.binary())
         process.arguments = ["serve"]

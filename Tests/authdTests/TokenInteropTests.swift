@@ -28,7 +28,7 @@ import Testing
     @Test func pyJWTVerifiesAnAccessTokenWithOurJWKS() async throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.python), "python3 is not installed: run `make test`, which installs it")
         let db = try await TestDatabases.shared.migrated()
-        let port = Int.random(in: 58_000..<60_000)
+        let port = TestPorts.free()
         let key = "main:" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         let server = try TwoServersTests().serve(db, key: key, port: port)
         defer { if server.isRunning { server.terminate() } }

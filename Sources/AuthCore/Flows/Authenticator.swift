@@ -56,16 +56,17 @@ public struct Authenticator: Sendable {
     public func authenticate(accessToken: String?, request: AuthRequest) async throws -> Principal {
         guard let accessToken, !accessToken.isEmpty else { throw AuthError.noAuthProvided }
         let claims = try await env.tokens.verifyAccess(accessToken)
-        if let hook = env.hooks.guards.beforeAuth {
-            let decision = try await hook(request)
-            if decision.reject { throw AuthError.accessDenied(decision.reason) }
-        }
         guard let tenantID = claims.tenantUUID, let sessionID = claims.sessionUUID else { throw AuthError.sessionNotFound }
         // Revoked anywhere and broadcast: refused without a database read.
         if let revocations = env.revocations, revocations.contains(sessionID) || revocations.tenantDeleted(tenantID) {
             throw AuthError.sessionNotFound
         }
         let tenant = try await Self.tenantGone(as: .sessionNotFound) { try await env.tenants.resolve(id: tenantID) }
+        // After the tenant is known (from memory, usually), so hooks bound per tenant find theirs.
+        if let hook = env.hooks.guards.beforeAuth {
+            let decision = try await HookTenant.$current.withValue(tenant) { try await hook(request) }
+            if decision.reject { throw AuthError.accessDenied(decision.reason) }
+        }
         // With the revocation set in sync, a token seen before needs no database read.
         let synced = env.revocations?.isSynced == true
         let found: (Session, User)?
@@ -103,12 +104,12 @@ public struct Authenticator: Sendable {
     /// tokens; the owner's stored roles and permissions apply; the last use is stamped.
     public func authenticate(apiKey text: String, request: AuthRequest) async throws -> Principal {
         guard let key = APIKey(parsing: text) else { throw AuthError(.invalidAPIKeyFormat) }
-        if let hook = env.hooks.guards.beforeAuth {
-            let decision = try await hook(request)
-            if decision.reject { throw AuthError.accessDenied(decision.reason) }
-        }
         guard let tenant = try await LoginFlow.unlessUnknown({ try await env.tenants.resolve(id: key.tenantID) }) else {
             throw AuthError(.invalidAPIKey)
+        }
+        if let hook = env.hooks.guards.beforeAuth {
+            let decision = try await HookTenant.$current.withValue(tenant) { try await hook(request) }
+            if decision.reject { throw AuthError.accessDenied(decision.reason) }
         }
         let store = APIKeyStore()
         let found = try await Self.tenantGone(as: .invalidAPIKey) {

@@ -63,7 +63,9 @@ public struct LoginFlow: Sendable {
 
     private func login(_ input: LoginInput, tenantName: String?, request: AuthRequest) async throws -> AuthResponse {
         if let hook = env.hooks.guards.beforeAuth {
-            let decision = try await hook(request)
+            // The tenant for hooks bound per tenant; an unknown one is the flow's to refuse below.
+            let tenant = try? await env.tenants.resolve(tenantName)
+            let decision = try await HookTenant.$current.withValue(tenant) { try await hook(request) }
             if decision.reject { throw AuthError.accessDenied(decision.reason) }
         }
         if input.providerName == "passwordless" {

@@ -144,7 +144,7 @@ public struct RefreshFlow: Sendable {
                             subject: AuthEvent.session(session.id, user: user.id), data: ["generation": .int(next.generation)]))),
                     on: tx)
                 env.outbox.notifyAfterCommit(tx)
-                if let hook = env.hooks.session.onRefreshed { env.afterCommit(tx) { await hook(session, rotated) } }
+                if let hook = env.hooks.session.onRefreshed { env.afterCommit(tx) { await HookTenant.$current.withValue(tenant) { await hook(session, rotated) } } }
                 return .issued(try await issue(session: rotated, user: user, tenant: tenant, shape: shape, refresh: next.value, shaping: shaping))
             case .replay(let current):
                 guard user.isActive else { throw AuthError.refreshTokenInvalid }

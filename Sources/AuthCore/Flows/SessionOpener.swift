@@ -36,7 +36,7 @@ struct SessionOpener: Sendable {
             event: try event.map { try env.outbox.row($0(sessionID)) }, on: tx)
         if event != nil { env.outbox.notifyAfterCommit(tx) }
         let access = try await SessionShaping(env: env).accessToken(session: session, user: user, tenant: tenant, shape: shape)
-        if let hook = env.hooks.session.onCreated { env.afterCommit(tx) { await hook(session, user) } }
+        if let hook = env.hooks.session.onCreated { env.afterCommit(tx) { await HookTenant.$current.withValue(tenant) { await hook(session, user) } } }
         return Opened(session: session, accessToken: access, refreshToken: refresh)
     }
 
@@ -63,6 +63,6 @@ struct SessionOpener: Sendable {
             AuthEvent(
                 .sessionRevoked, tenantID: tenant.id, subject: AuthEvent.session(session.id, user: session.userID),
                 data: ["reason": .string(reason)]), in: tx)
-        if let hook = env.hooks.session.onRevoked { env.afterCommit(tx) { await hook(session, reason) } }
+        if let hook = env.hooks.session.onRevoked { env.afterCommit(tx) { await HookTenant.$current.withValue(tenant) { await hook(session, reason) } } }
     }
 }

@@ -30,7 +30,7 @@ public struct SignupFlow: Sendable {
         let settings = env.settings(for: tenant)
         guard settings.registrationEnabled else { throw AuthError.registrationDisabled }
         var input = rawInput
-        if let hook = env.hooks.beforeSignup { input = try await hook(input, request) }
+        if let hook = env.hooks.beforeSignup { input = try await HookTenant.$current.withValue(tenant) { try await hook(input, request) } }
         let (email, phone) = try Identifier.parse(email: input.email, phone: input.phone)
         // Before the hash: a signup costs a hash, so an address can make only so many.
         try await env.rateLimiter.check(.signup, ip: request.ipAddress, identifier: email ?? phone, scope: tenant.id.uuidString)

@@ -29,7 +29,7 @@ public struct HTTPHooks: Sendable {
     }
 
     /// Where a point's calls go.
-    public struct Endpoint: Sendable {
+    public struct Endpoint: Sendable, Equatable {
         public var url: String
         public var timeout: Duration
 
@@ -39,50 +39,93 @@ public struct HTTPHooks: Sendable {
         }
     }
 
+    /// The deployment's bindings.
     public var endpoints: [Point: Endpoint]
+    /// Tenant slug → its own bindings, which replace the deployment's for that point (nil: no
+    /// call at that point for the tenant). Like `AUTH_SQL_HOOKS`, only operators bind them.
+    public var tenants: [String: [Point: Endpoint?]]
     let secret: StandardWebhooks.Secret
     let logger: Logger
 
-    public init(endpoints: [Point: Endpoint], secret: StandardWebhooks.Secret, logger: Logger = Logger(label: "authd.hooks.http")) {
+    public init(
+        endpoints: [Point: Endpoint], tenants: [String: [Point: Endpoint?]] = [:], secret: StandardWebhooks.Secret,
+        logger: Logger = Logger(label: "authd.hooks.http")
+    ) {
         self.endpoints = endpoints
+        self.tenants = tenants
         self.secret = secret
         self.logger = logger
     }
 
-    /// Parses `AUTH_HTTP_HOOKS`: `{"beforeSignup": "https://…" | {"url": "https://…", "timeoutMs": 2000}, …}`.
+    /// Parses `AUTH_HTTP_HOOKS`: `{"beforeSignup": "https://…" | {"url": "https://…", "timeoutMs": 2000}, …,
+    /// "tenants": {"acme": {"beforeSignup": "https://acme…", "session.onCreated": null}}}`.
     public static func parse(_ config: JSONObject, secret: StandardWebhooks.Secret) throws -> HTTPHooks {
         var endpoints: [Point: Endpoint] = [:]
-        for (key, value) in config {
-            guard let point = Point(rawValue: key) else {
-                throw HTTPHookConfigurationError("\(key) is not an HTTP hook point (\(Point.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            let url: String?
-            var timeout = Duration.seconds(2)
-            switch value {
-            case .string(let s): url = s
-            case .object(let o):
-                url = o["url"]?.stringValue
-                if let ms = o["timeoutMs"] {
-                    guard let n = ms.intValue, (50...30_000).contains(n) else { throw HTTPHookConfigurationError("\(key).timeoutMs must be 50–30000") }
-                    timeout = .milliseconds(n)
-                }
-            default: url = nil
-            }
-            guard let url, url.hasPrefix("https://") || url.hasPrefix("http://127.0.0.1") || url.hasPrefix("http://localhost") else {
-                throw HTTPHookConfigurationError("\(key): needs an https URL (http only to this machine)")
-            }
-            endpoints[point] = Endpoint(url: url, timeout: timeout)
+        for (key, value) in config where key != "tenants" {
+            endpoints[try point(key)] = try endpoint(key, value)
         }
-        return HTTPHooks(endpoints: endpoints, secret: secret)
+        var tenants: [String: [Point: Endpoint?]] = [:]
+        if let perTenant = config["tenants"] {
+            guard case .object(let slugs) = perTenant else { throw HTTPHookConfigurationError("tenants must be an object of tenant slugs") }
+            for (slug, bindings) in slugs {
+                guard (try? TenantSlug(slug)) != nil else { throw HTTPHookConfigurationError("tenants: \(slug) is not a tenant slug") }
+                guard case .object(let points) = bindings else { throw HTTPHookConfigurationError("tenants.\(slug) must be an object") }
+                var bound: [Point: Endpoint?] = [:]
+                for (key, value) in points {
+                    bound[try point(key)] = value == .null ? .some(nil) : try endpoint("tenants.\(slug).\(key)", value)
+                }
+                tenants[slug] = bound
+            }
+        }
+        return HTTPHooks(endpoints: endpoints, tenants: tenants, secret: secret)
+    }
+
+    private static func point(_ key: String) throws -> Point {
+        guard let point = Point(rawValue: key) else {
+            throw HTTPHookConfigurationError("\(key) is not an HTTP hook point (\(Point.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return point
+    }
+
+    private static func endpoint(_ key: String, _ value: JSONValue) throws -> Endpoint {
+        let url: String?
+        var timeout = Duration.seconds(2)
+        switch value {
+        case .string(let s): url = s
+        case .object(let o):
+            url = o["url"]?.stringValue
+            if let ms = o["timeoutMs"] {
+                guard let n = ms.intValue, (50...30_000).contains(n) else { throw HTTPHookConfigurationError("\(key).timeoutMs must be 50–30000") }
+                timeout = .milliseconds(n)
+            }
+        default: url = nil
+        }
+        guard let url, url.hasPrefix("https://") || url.hasPrefix("http://127.0.0.1") || url.hasPrefix("http://localhost") else {
+            throw HTTPHookConfigurationError("\(key): needs an https URL (http only to this machine)")
+        }
+        return Endpoint(url: url, timeout: timeout)
+    }
+
+    /// Where `point` goes for the tenant the hook runs for (`HookTenant.current`): its own
+    /// binding when it has one for the point, else the deployment's.
+    func endpoint(_ point: Point) -> Endpoint? {
+        if let slug = HookTenant.current?.slug, let own = tenants[slug], let bound = own[point] { return bound }
+        return endpoints[point]
+    }
+
+    /// Whether anything binds `point` (the deployment or any tenant).
+    private func binds(_ point: Point) -> Bool {
+        endpoints[point] != nil || tenants.values.contains { $0[point] != nil }
     }
 
     /// `hooks` with the bound points added: a Swift hook at the same point runs first.
     public func installed(into hooks: AuthHooks) -> AuthHooks {
         var out = hooks
-        if let endpoint = endpoints[.beforeSignup] {
+        if binds(.beforeSignup) {
             let previous = hooks.beforeSignup
             out.beforeSignup = { input, request in
                 let input = try await previous?(input, request) ?? input
+                guard let endpoint = endpoint(.beforeSignup) else { return input }
                 try await decide(.beforeSignup, endpoint, [
                     "input": .object([
                         "email": input.email.map(JSONValue.string) ?? .null, "phone": input.phone.map(JSONValue.string) ?? .null,
@@ -93,32 +136,36 @@ public struct HTTPHooks: Sendable {
                 return input
             }
         }
-        if let endpoint = endpoints[.beforeAuth] {
+        if binds(.beforeAuth) {
             let previous = hooks.guards.beforeAuth
             out.guards.beforeAuth = { request in
                 if let decision = try await previous?(request), decision.reject { return decision }
+                guard let endpoint = endpoint(.beforeAuth) else { return .allow }
                 try await decide(.beforeAuth, endpoint, ["request": Self.describe(request)])
                 return .allow
             }
         }
-        if let endpoint = endpoints[.sessionCreated] {
+        if binds(.sessionCreated) {
             let previous = hooks.session.onCreated
             out.session.onCreated = { session, user in
                 await previous?(session, user)
+                guard let endpoint = endpoint(.sessionCreated) else { return }
                 await notify(.sessionCreated, endpoint, ["session": .object(session.json(current: false)), "user": .object(user.json)])
             }
         }
-        if let endpoint = endpoints[.sessionRefreshed] {
+        if binds(.sessionRefreshed) {
             let previous = hooks.session.onRefreshed
             out.session.onRefreshed = { old, new in
                 await previous?(old, new)
+                guard let endpoint = endpoint(.sessionRefreshed) else { return }
                 await notify(.sessionRefreshed, endpoint, ["previous": .object(old.json(current: false)), "session": .object(new.json(current: false))])
             }
         }
-        if let endpoint = endpoints[.sessionRevoked] {
+        if binds(.sessionRevoked) {
             let previous = hooks.session.onRevoked
             out.session.onRevoked = { session, reason in
                 await previous?(session, reason)
+                guard let endpoint = endpoint(.sessionRevoked) else { return }
                 await notify(.sessionRevoked, endpoint, ["session": .object(session.json(current: false)), "reason": .string(reason)])
             }
         }
@@ -178,6 +225,9 @@ public struct HTTPHooks: Sendable {
     private func send(_ point: Point, _ endpoint: Endpoint, _ payload: JSONObject) async throws -> ProviderHTTP.Reply {
         var body = payload
         body["hook"] = .string(point.rawValue)
+        if let tenant = HookTenant.current {
+            body["tenant"] = .object(["id": .string(tenant.id.uuidString.lowercased()), "slug": .string(tenant.slug)])
+        }
         let text = JSONValue.object(body).jsonText
         let headers = StandardWebhooks.headers(
             id: "hook_" + UUID().uuidString.lowercased(), timestamp: Int(Date().timeIntervalSince1970), body: text, secret: secret)

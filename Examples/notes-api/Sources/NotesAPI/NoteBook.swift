@@ -25,5 +25,8 @@ public actor NoteBook {
         notes["\(tenant)/\(user)"] ?? []
     }
 
-    public var count: Int { notes.values.reduce(0) { $0 + $1.count } }
+    /// Notes kept for a tenant (every user's).
+    public func count(tenant: UUID) -> Int {
+        notes.filter { $0.key.hasPrefix("\(tenant)/") }.values.reduce(0) { $0 + $1.count }
+    }
 }

@@ -8,7 +8,7 @@ import Hummingbird
 
 /// The example backend's routes: `GET /health` for anyone, `GET|POST /notes` for any caller
 /// with a valid authd access token (each sees their own notes), `GET /admin/stats` for callers
-/// holding authd's `tenant_admin` role.
+/// holding authd's `tenant_admin` role (counts for the caller's tenant).
 public enum NotesRoutes {
     struct NewNote: Decodable {
         var text: String
@@ -44,7 +44,10 @@ public enum NotesRoutes {
         router.group("admin")
             .add(middleware: auth.middleware())
             .add(middleware: RequireAccess<NotesContext>.requireRoles(["tenant_admin"]))
-            .get("stats") { _, _ in Stats(notes: await book.count) }
+            .get("stats") { _, context in
+                // The admin's own tenant only: a tenant_admin of one tenant sees nothing of another.
+                Stats(notes: await book.count(tenant: try requireIdentity(context).tenantID))
+            }
         return router
     }
 

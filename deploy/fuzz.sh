@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# make fuzz: the OpenAPI document validated (openapi-spec-validator), then schemathesis against a
+# live `authd serve` on a throwaway cluster, with a fixed seed. Fails on any 5xx, a crash, an
+# answer outside the document (status, content type, body schema) or a document that does not
+# validate. FUZZ_EXAMPLES (cases per operation, default 30) and FUZZ_SEED tune the run; CI runs
+# it as it is (≥ 2000 requests).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$AUTHD_REPO"
+
+"$(dirname "$0")/ensure-deps.sh" --fuzz
+# Pinned: a new schemathesis generates other cases for the same seed.
+venv="$AUTHD_REPO/.build/fuzz-venv"
+if [ ! -x "$venv/bin/schemathesis" ] || [ ! -x "$venv/bin/openapi-spec-validator" ]; then
+  echo "==> installing schemathesis and openapi-spec-validator (PyPI) into $venv"
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==4.32.5" "openapi-spec-validator==0.7.2"
+fi
+
+spec="$AUTHD_REPO/Sources/AuthHTTP/Resources/openapi.json"
+echo "==> validating $spec"
+"$venv/bin/openapi-spec-validator" "$spec"
+
+echo "==> building authd (debug)"
+swift build --product authd
+bin="$(swift build --show-bin-path)/authd"
+
+dir=$(mktemp -d /var/tmp/authd-fuzz-XXXXXX)
+server=""
+cleanup() {
+  [ -n "$server" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  pg_stop "$dir"
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+pgport=$(free_port $((52000 + RANDOM % 2000)))
+pg_init "$dir"
+pg_start "$dir" "$pgport" -c fsync=off -c synchronous_commit=off
+"$(pg_bin)/psql" -h "$dir" -p "$pgport" -U postgres -X -q -c "CREATE DATABASE authd" postgres
+
+export AUTH_DATABASE_URL=$(pg_conninfo "$dir" "$pgport" authd)
+export AUTH_ENV=development
+export AUTH_SECRET_KEY="fuzz1:$(head -c 32 /dev/urandom | base64 -w0)"
+export AUTH_HTTP_HOST=127.0.0.1
+export AUTH_HTTP_PORT=$(free_port $((54000 + RANDOM % 2000)))
+export AUTH_LOG_LEVEL=${AUTH_LOG_LEVEL:-error}
+export AUTH_ARGON2_MEMORY_KIB=1024 AUTH_ARGON2_ITERATIONS=1
+"$bin" migrate >/dev/null
+base="http://127.0.0.1:$AUTH_HTTP_PORT"
+"$bin" serve >"$dir/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 1 300); do
+  curl -fs "$base/health/ready" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -fs "$base/health/ready" >/dev/null || { cat "$dir/serve.log"; die "authd serve did not become ready"; }
+
+# A signed-up user's token, so guarded operations get past the guard (the fuzzer may log it
+# out or change its password: later answers are then 401s, which the document lists too).
+token=$(curl -fs -X POST "$base/auth/signup" -H 'content-type: application/json' \
+  -d '{"email":"fuzz@example.com","password":"correct horse battery staple"}' \
+  | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])')
+
+report="$AUTHD_REPO/.build/fuzz-report"
+rm -rf "$report"
+echo "==> schemathesis against $base (seed ${FUZZ_SEED:-20261204}, ${FUZZ_EXAMPLES:-30} cases per operation)"
+status=0
+"$venv/bin/schemathesis" run "$spec" --url "$base" \
+  --seed "${FUZZ_SEED:-20261204}" --max-examples "${FUZZ_EXAMPLES:-30}" \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+  --header "Authorization: Bearer $token" --workers 2 --request-timeout 10 \
+  --report har,junit --report-dir "$report" --no-color || status=$?
+
+alive=1
+kill -0 "$server" 2>/dev/null || alive=0
+/usr/bin/python3 "$(dirname "$0")/fuzz-summary.py" "$report" "$alive"
+summary=$?
+[ "$status" -eq 0 ] && [ "$summary" -eq 0 ] || { echo "fuzz: FAILED (schemathesis exit $status; reports in $report; server log $dir/serve.log)"; cp "$dir/serve.log" "$report/" 2>/dev/null || true; exit 1; }
+echo "fuzz: passed"
