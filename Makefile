@@ -1,8 +1,8 @@
-# The two commands of the README: `make run` and `make test` (plus `make bench`).
+# The two commands of the README: `make run` and `make test` (plus `make bench` and `make fuzz`).
 # Each installs what is missing first (Debian packages when root).
 SHELL := /bin/bash
 
-.PHONY: run test bench deps build clean
+.PHONY: run test bench fuzz deps build clean
 
 deps:
 	@deploy/ensure-deps.sh
@@ -18,6 +18,9 @@ test: deps
 
 bench: deps
 	@deploy/bench.sh
+
+fuzz: deps
+	@deploy/fuzz.sh
 
 clean:
 	rm -rf .build

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 report, alive = sys.argv[1], sys.argv[2] == "1"
 entries = []
-for path in glob.glob(os.path.join(report, "*.har")):
+for path in glob.glob(os.path.join(report, "**", "har-*.json"), recursive=True):
     with open(path) as f:
         entries += json.load(f).get("log", {}).get("entries", [])
 classes = {}
@@ -23,7 +23,7 @@ for entry in entries:
         server_errors.append(f"{status} {request.get('method')} {request.get('url')}")
 
 failures = {}
-for path in glob.glob(os.path.join(report, "*.xml")):
+for path in glob.glob(os.path.join(report, "**", "*.xml"), recursive=True):
     for case in ET.parse(path).getroot().iter("testcase"):
         for failure in list(case.findall("failure")) + list(case.findall("error")):
             text = (failure.get("message") or failure.text or "").strip().splitlines()

@@ -21,8 +21,8 @@ spec="$AUTHD_REPO/Sources/AuthHTTP/Resources/openapi.json"
 echo "==> validating $spec"
 "$venv/bin/openapi-spec-validator" "$spec"
 
-echo "==> building authd (debug)"
-swift build --product authd
+echo "==> building authd (debug, as make test builds it: nothing is rebuilt after make test)"
+swift build --build-tests
 bin="$(swift build --show-bin-path)/authd"
 
 dir=$(mktemp -d /var/tmp/authd-fuzz-XXXXXX)
@@ -55,21 +55,39 @@ for _ in $(seq 1 300); do
 done
 curl -fs "$base/health/ready" >/dev/null || { cat "$dir/serve.log"; die "authd serve did not become ready"; }
 
-# A signed-up user's token, so guarded operations get past the guard (the fuzzer may log it
-# out or change its password: later answers are then 401s, which the document lists too).
-token=$(curl -fs -X POST "$base/auth/signup" -H 'content-type: application/json' \
-  -d '{"email":"fuzz@example.com","password":"correct horse battery staple"}' \
-  | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])')
+# A user, tenant admin of the default tenant, so guarded and admin operations get past the
+# guard. The operations that can end its session (logout, logout everywhere, revoking all of the
+# tenant's sessions, settings such as mfaRequired, MFA toggle, password change) run last, on a
+# session of their own: otherwise the rest of the run would test little but the 401.
+curl -fs -X POST "$base/auth/signup" -H 'content-type: application/json' \
+  -d '{"email":"fuzz@example.com","password":"correct horse battery staple"}' >/dev/null
+"$bin" tenant grant default fuzz@example.com tenant_admin >/dev/null
+login() {
+  curl -fs -X POST "$base/auth/login" -H 'content-type: application/json' \
+    -d '{"credentials":{"email":"fuzz@example.com","password":"correct horse battery staple"}}' \
+    | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])'
+}
+ending=(logout logoutAll adminRevokeAllSessions adminUpdateSettings toggleMfa changePassword)
 
 report="$AUTHD_REPO/.build/fuzz-report"
 rm -rf "$report"
-echo "==> schemathesis against $base (seed ${FUZZ_SEED:-20261204}, ${FUZZ_EXAMPLES:-30} cases per operation)"
+seed=${FUZZ_SEED:-20261204}
+echo "==> schemathesis against $base (seed $seed, ${FUZZ_EXAMPLES:-30} cases per operation)"
+# Phases: examples and fuzzing (schemathesis 4.32.5's coverage phase crashes on this document
+# inside hypothesis: "AST constructor recursion depth mismatch", a CPython 3.11 parser limit).
+fuzz() {
+  local dir=$1 token=$2; shift 2
+  "$venv/bin/schemathesis" run "$spec" --url "$base" --phases examples,fuzzing \
+    --seed "$seed" --max-examples "${FUZZ_EXAMPLES:-30}" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+    --header "Authorization: Bearer $token" --generation-with-security-parameters false \
+    --workers 2 --request-timeout 10 --report har,junit --report-dir "$report/$dir" --no-color "$@"
+}
 status=0
-"$venv/bin/schemathesis" run "$spec" --url "$base" \
-  --seed "${FUZZ_SEED:-20261204}" --max-examples "${FUZZ_EXAMPLES:-30}" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-  --header "Authorization: Bearer $token" --workers 2 --request-timeout 10 \
-  --report har,junit --report-dir "$report" --no-color || status=$?
+excluded=(); for id in "${ending[@]}"; do excluded+=(--exclude-operation-id "$id"); done
+included=(); for id in "${ending[@]}"; do included+=(--include-operation-id "$id"); done
+fuzz main "$(login)" "${excluded[@]}" || status=$?
+fuzz ending "$(login)" "${included[@]}" || status=$?
 
 alive=1
 kill -0 "$server" 2>/dev/null || alive=0
