@@ -2,7 +2,7 @@
 # Each installs what is missing first (Debian packages when root).
 SHELL := /bin/bash
 
-.PHONY: run test bench fuzz deps build clean
+.PHONY: run test bench fuzz drills deps build clean
 
 deps:
 	@deploy/ensure-deps.sh
@@ -21,6 +21,9 @@ bench: deps
 
 fuzz: deps
 	@deploy/fuzz.sh
+
+drills: deps
+	@deploy/drills.sh
 
 clean:
 	rm -rf .build

@@ -25,6 +25,11 @@ if [ "${1:-}" = "--fuzz" ]; then
   /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3 python3-venv)
   command -v curl >/dev/null || need+=(curl)
 fi
+# --drills (make drills): PgBouncer in the pool's path.
+if [ "${1:-}" = "--drills" ]; then
+  command -v pgbouncer >/dev/null || need+=(pgbouncer)
+  command -v curl >/dev/null || need+=(curl)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then

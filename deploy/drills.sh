@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# make drills: reliability drills against real processes on a throwaway cluster (loopback only).
+# Drill 1 — PgBouncer in transaction mode in the pool's path (AUTH_DATABASE_PREPARED_STATEMENTS=0),
+# LISTEN direct (AUTH_DATABASE_LISTEN_URL): two authd serve + one authd listen; signup, login,
+# refresh, a logout on one server refused by the other, events delivered; then PgBouncer is
+# restarted under a stream of logins: no 5xx but 503 with Retry-After, serving again within 5 s.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$AUTHD_REPO"
+
+"$(dirname "$0")/ensure-deps.sh" --drills
+echo "==> building (debug, as make test builds it)"
+swift build --build-tests
+bin="$(swift build --show-bin-path)/authd"
+
+dir=$(mktemp -d /var/tmp/authd-drills-XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ -f "$dir/pgbouncer.pid" ] && kill -TERM "$(cat "$dir/pgbouncer.pid")" 2>/dev/null || true
+  pg_stop "$dir/pg"
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+mkdir -p "$dir/pg"
+[ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
+chmod 755 "$dir"
+pgport=$(free_port $((21000 + RANDOM % 2000)))
+pg_init "$dir/pg"
+pg_start "$dir/pg" "$pgport" -c fsync=off -c max_connections=200
+"$(pg_bin)/psql" -h "$dir/pg" -p "$pgport" -U postgres -X -q -c "CREATE DATABASE authd" postgres
+
+# PgBouncer: transaction pooling, trust on loopback (a drill, not a deployment).
+bport=$(free_port $((23000 + RANDOM % 2000)))
+cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+authd = host=127.0.0.1 port=$pgport dbname=authd user=postgres
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bport
+auth_type = trust
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+max_client_conn = 500
+default_pool_size = 20
+pidfile = $dir/pgbouncer.pid
+logfile = $dir/pgbouncer.log
+unix_socket_dir =
+INI
+echo '"postgres" ""' >"$dir/userlist.txt"
+[ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"/pgbouncer.ini "$dir"/userlist.txt
+start_bouncer() { as_pg pgbouncer -d "$dir/pgbouncer.ini"; for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$bport") 2>/dev/null && return 0; sleep 0.1; done; die "pgbouncer did not start"; }
+start_bouncer
+
+export AUTH_DATABASE_URL="host=127.0.0.1 port=$bport dbname=authd user=postgres sslmode=disable"
+export AUTH_DATABASE_PREPARED_STATEMENTS=0
+export AUTH_DATABASE_LISTEN_URL=$(pg_conninfo "$dir/pg" "$pgport" authd)
+export AUTH_ENV=development AUTH_LOG_LEVEL=error
+export AUTH_SECRET_KEY="drill1:$(head -c 32 /dev/urandom | base64 -w0)"
+export AUTH_ARGON2_MEMORY_KIB=1024 AUTH_ARGON2_ITERATIONS=1
+export AUTH_RATE_LIMITS=off
+# Migrations take advisory locks across statements: run them direct, as the docs say.
+AUTH_DATABASE_URL=$AUTH_DATABASE_LISTEN_URL "$bin" migrate >/dev/null
+porta=$(free_port $((25000 + RANDOM % 2000))); portb=$(free_port $((27000 + RANDOM % 2000)))
+AUTH_HTTP_PORT=$porta "$bin" serve >"$dir/a.log" 2>&1 & pids+=($!)
+AUTH_HTTP_PORT=$portb "$bin" serve >"$dir/b.log" 2>&1 & pids+=($!)
+"$bin" listen --consumer log --start oldest >"$dir/events.log" 2>"$dir/listen.log" & pids+=($!)
+a="http://127.0.0.1:$porta"; b="http://127.0.0.1:$portb"
+for url in "$a" "$b"; do
+  for _ in $(seq 1 300); do curl -fs "$url/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+  curl -fs "$url/health/ready" >/dev/null || { tail -5 "$dir"/*.log; die "authd serve at $url did not become ready"; }
+done
+
+failures=0
+check() { if [ "$2" = "$3" ]; then printf '  ok    %-58s %s\n' "$1" "$2"; else printf '  FAIL  %-58s got %s, want %s\n' "$1" "$2" "$3"; failures=$((failures + 1)); fi; }
+json() { /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', ''))"; }
+post() { curl -s -o "$dir/body" -w '%{http_code}' -X POST "$1" -H 'content-type: application/json' ${3:+-H "authorization: Bearer $3"} -d "$2"; }
+
+echo "==> drill 1: PgBouncer (transaction mode) in the pool's path, LISTEN direct"
+check "signup through PgBouncer" "$(post "$a/auth/signup" '{"email":"ann@example.com","password":"correct horse battery"}')" 200
+check "login" "$(post "$a/auth/login" '{"credentials":{"email":"ann@example.com","password":"correct horse battery"}}')" 200
+access=$(json accessToken <"$dir/body"); refresh=$(json refreshToken <"$dir/body")
+check "refresh" "$(post "$a/auth/refresh-token" "{\"refreshToken\":\"$refresh\"}")" 200
+access=$(json accessToken <"$dir/body")
+check "the token on the other server" "$(curl -s -o /dev/null -w '%{http_code}' "$b/auth/me" -H "authorization: Bearer $access")" 200
+check "logout on A" "$(post "$a/auth/logout" '{}' "$access")" 200
+start=$(date +%s%N); refused=""
+while [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 5000 ]; do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$b/auth/me" -H "authorization: Bearer $access")" = 401 ] && { refused=$(( ($(date +%s%N) - start) / 1000000 )); break; }
+done
+check "B refuses the logged-out token (ms: ${refused:-never})" "$([ -n "$refused" ] && [ "$refused" -lt 100 ] && echo yes || echo no)" yes
+delivered=0
+for _ in $(seq 1 100); do
+  delivered=$(grep -c '"auth.logged_in"\|"auth.registered"\|"auth.refresh_token"\|"auth.logged_out"' "$dir/events.log" || true)
+  [ "$delivered" -ge 4 ] && break; sleep 0.1
+done
+check "events delivered to authd listen (registered, logged_in, refresh, logged_out)" "$([ "$delivered" -ge 4 ] && echo yes || echo "$delivered")" yes
+
+echo "==> drill 1b: PgBouncer restarted under a stream of logins"
+codes="$dir/codes"; : >"$codes"
+( end=$(( $(date +%s) + 12 ))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    code=$(curl -s -o /dev/null -D "$dir/h" -w '%{http_code}' -X POST "$a/auth/login" -H 'content-type: application/json' \
+      -d '{"credentials":{"email":"ann@example.com","password":"correct horse battery"}}')
+    echo "$code $(( $(date +%s%N) / 1000000 ))" >>"$codes"
+    if grep -q '^HTTP/1.1 503' "$dir/h" && ! grep -qi '^retry-after:' "$dir/h"; then echo "503-without-retry-after" >>"$codes"; fi
+  done ) & load=$!
+sleep 3
+kill -TERM "$(cat "$dir/pgbouncer.pid")"; sleep 1
+start_bouncer; restarted=$(( $(date +%s%N) / 1000000 ))
+wait $load
+total=$(wc -l <"$codes"); ok=$(grep -c '^200 ' "$codes" || true)
+fivexx=$(grep -c '^5' "$codes" || true); unavailable=$(grep -c '^503 ' "$codes" || true)
+check "answers other than 200 or 503 during the restart" "$(grep -vc '^200 \|^503 ' "$codes" || true)" 0
+check "503s without Retry-After" "$(grep -c 'without' "$codes" || true)" 0
+check "5xx other than 503" "$((fivexx - unavailable))" 0
+# The first login answered 200 after PgBouncer was back, counted from its restart.
+again=$(awk -v t="$restarted" '$1 == 200 && $2 >= t { print $2 - t; exit }' "$codes")
+check "logins again within 5 s of the restart (ms: ${again:-never})" "$([ -n "$again" ] && [ "$again" -lt 5000 ] && echo yes || echo no)" yes
+echo "  $total logins during the drill: $ok answered 200, $unavailable answered 503 (with Retry-After)"
+
+[ "$failures" -eq 0 ] || { echo "drills: $failures FAILED (logs in $dir kept)"; trap - EXIT; for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; kill -TERM "$(cat "$dir/pgbouncer.pid")" 2>/dev/null || true; pg_stop "$dir/pg"; exit 1; }
+echo "drills: passed"
