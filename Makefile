@@ -2,7 +2,7 @@
 # Each installs what is missing first (Debian packages when root).
 SHELL := /bin/bash
 
-.PHONY: run test bench fuzz drills deps build clean
+.PHONY: run test bench fuzz drills lint-deploy deps build clean
 
 deps:
 	@deploy/ensure-deps.sh
@@ -24,6 +24,9 @@ fuzz: deps
 
 drills: deps
 	@deploy/drills.sh
+
+lint-deploy: deps
+	@deploy/lint-deploy.sh
 
 clean:
 	rm -rf .build

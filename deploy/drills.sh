@@ -4,6 +4,10 @@
 # LISTEN direct (AUTH_DATABASE_LISTEN_URL): two authd serve + one authd listen; signup, login,
 # refresh, a logout on one server refused by the other, events delivered; then PgBouncer is
 # restarted under a stream of logins: no 5xx but 503 with Retry-After, serving again within 5 s.
+# Drill 2 — PostgreSQL itself restarted under logins: the same promises, and a logout after the
+# restart is still refused by the other server (its LISTEN reconnected and resynced).
+# Drill 3 — kill -9 of an `authd serve` during 1000 signups: no user without its events, no event
+# without its user (each signup is one transaction with its outbox rows).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$AUTHD_REPO"
@@ -44,6 +48,11 @@ auth_file = $dir/userlist.txt
 pool_mode = transaction
 max_client_conn = 500
 default_pool_size = 20
+; After PostgreSQL went away, retry its login every second (the default, 15 s, holds every
+; query that long after a restart), and give up on a query waiting more than 5 s for a server
+; (authd answers that 503 with Retry-After instead of holding the request).
+server_login_retry = 1
+query_wait_timeout = 5
 pidfile = $dir/pgbouncer.pid
 logfile = $dir/pgbouncer.log
 unix_socket_dir =
@@ -119,6 +128,72 @@ check "5xx other than 503" "$((fivexx - unavailable))" 0
 again=$(awk -v t="$restarted" '$1 == 200 && $2 >= t { print $2 - t; exit }' "$codes")
 check "logins again within 5 s of the restart (ms: ${again:-never})" "$([ -n "$again" ] && [ "$again" -lt 5000 ] && echo yes || echo no)" yes
 echo "  $total logins during the drill: $ok answered 200, $unavailable answered 503 (with Retry-After)"
+
+# Logins in the background for 12 s, each answer's status and time (ms) in $1; 503s must carry
+# Retry-After.
+login_stream() {
+  local out=$1
+  : >"$out"
+  ( end=$(( $(date +%s) + 12 ))
+    while [ "$(date +%s)" -lt "$end" ]; do
+      code=$(curl -s -o /dev/null -D "$dir/h2" -w '%{http_code}' -X POST "$a/auth/login" -H 'content-type: application/json' \
+        -d '{"credentials":{"email":"ann@example.com","password":"correct horse battery"}}')
+      echo "$code $(( $(date +%s%N) / 1000000 ))" >>"$out"
+      if [ "$code" = 503 ] && ! grep -qi '^retry-after:' "$dir/h2"; then echo "503-without-retry-after" >>"$out"; fi
+    done ) &
+  load=$!
+}
+
+echo "==> drill 2: PostgreSQL restarted under a stream of logins"
+login_stream "$dir/codes2"
+sleep 3
+as_pg "$(pg_bin)/pg_ctl" -D "$dir/pg/data" -m fast -w -t 30 stop >/dev/null
+sleep 1
+pg_start "$dir/pg" "$pgport" -c fsync=off -c max_connections=200; restarted=$(( $(date +%s%N) / 1000000 ))
+wait $load
+codes2="$dir/codes2"
+check "answers other than 200 or 503 while PostgreSQL restarts" "$(grep -vc '^200 \|^503 ' "$codes2" || true)" 0
+check "503s without Retry-After" "$(grep -c 'without' "$codes2" || true)" 0
+again=$(awk -v t="$restarted" '$1 == 200 && $2 >= t { print $2 - t; exit }' "$codes2")
+check "logins again within 5 s of PostgreSQL being back (ms: ${again:-never})" "$([ -n "$again" ] && [ "$again" -lt 5000 ] && echo yes || echo no)" yes
+echo "  $(wc -l <"$codes2") logins during the drill: $(grep -c '^200 ' "$codes2" || true) answered 200, $(grep -c '^503 ' "$codes2" || true) answered 503"
+post "$a/auth/login" '{"credentials":{"email":"ann@example.com","password":"correct horse battery"}}' >/dev/null
+access=$(json accessToken <"$dir/body")
+check "after the restart: the token on the other server" "$(curl -s -o /dev/null -w '%{http_code}' "$b/auth/me" -H "authorization: Bearer $access")" 200
+post "$a/auth/logout" '{}' "$access" >/dev/null
+start=$(date +%s%N); refused=""
+while [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 5000 ]; do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$b/auth/me" -H "authorization: Bearer $access")" = 401 ] && { refused=$(( ($(date +%s%N) - start) / 1000000 )); break; }
+done
+check "after the restart: B refuses a logged-out token (ms: ${refused:-never})" "$([ -n "$refused" ] && [ "$refused" -lt 100 ] && echo yes || echo no)" yes
+
+echo "==> drill 3: kill -9 of authd serve during 1000 signups"
+portc=$(free_port $((29000 + RANDOM % 2000)))
+AUTH_DATABASE_URL=$AUTH_DATABASE_LISTEN_URL AUTH_DATABASE_PREPARED_STATEMENTS=256 AUTH_HTTP_PORT=$portc "$bin" serve >"$dir/c.log" 2>&1 &
+victim=$!
+c="http://127.0.0.1:$portc"
+for _ in $(seq 1 300); do curl -fs "$c/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+seq 1 1000 | xargs -P 8 -I{} curl -s -o /dev/null -w '%{http_code}\n' -X POST "$c/auth/signup" -H 'content-type: application/json' \
+  -d '{"email":"k{}@example.com","password":"correct horse battery"}' >"$dir/signups" 2>/dev/null &
+signups=$!
+for _ in $(seq 1 200); do [ "$(wc -l <"$dir/signups")" -ge 300 ] && break; sleep 0.05; done
+kill -9 "$victim"
+wait "$signups" 2>/dev/null || true
+answered=$(grep -c '^20' "$dir/signups" || true)
+psql=("$(pg_bin)/psql" -h "$dir/pg" -p "$pgport" -U postgres -X -q -t -A -d authd)
+schema=$("${psql[@]}" -c "SELECT schema_name FROM auth.tenants WHERE slug = 'default'")
+tenant=$("${psql[@]}" -c "SELECT id FROM auth.tenants WHERE slug = 'default'")
+users=$("${psql[@]}" -c "SELECT count(*) FROM $schema.users WHERE email LIKE 'k%@example.com'")
+orphans=$("${psql[@]}" -c "
+  SELECT (SELECT count(*) FROM $schema.users u WHERE u.email LIKE 'k%@example.com' AND NOT EXISTS (
+            SELECT 1 FROM auth.events e WHERE e.type = 'auth.registered' AND e.subject->>'id' = u.id::text))
+       + (SELECT count(*) FROM $schema.users u WHERE u.email LIKE 'k%@example.com' AND NOT EXISTS (
+            SELECT 1 FROM auth.events e WHERE e.type = 'auth.user.created' AND e.subject->>'id' = u.id::text))
+       + (SELECT count(*) FROM auth.events e WHERE e.tenant_id = '$tenant' AND e.type IN ('auth.registered', 'auth.user.created')
+            AND NOT EXISTS (SELECT 1 FROM $schema.users u WHERE u.id::text = e.subject->>'id'))")
+echo "  $answered signups answered 2xx before the kill, $users users exist"
+check "users committed ≥ signups answered" "$([ "$users" -ge "$answered" ] && echo yes || echo no)" yes
+check "users without their events, or events without their user" "$orphans" 0
 
 [ "$failures" -eq 0 ] || { echo "drills: $failures FAILED (logs in $dir kept)"; trap - EXIT; for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; kill -TERM "$(cat "$dir/pgbouncer.pid")" 2>/dev/null || true; pg_stop "$dir/pg"; exit 1; }
 echo "drills: passed"

@@ -1,4 +1,5 @@
 import PGKit
+import Synchronization
 
 /// Brings the whole database up to date: the global schema, then every tenant schema, then the
 /// `default` tenant. Serialised across processes by the migration advisory lock.
@@ -20,6 +21,16 @@ public struct DatabaseMigrator: Sendable {
         public var isUpToDate: Bool { globalPending.isEmpty && tenantsBehind.isEmpty }
     }
 
+    /// How far a run is through the tenants (for `authd migrate`'s progress line).
+    public struct Progress: Sendable {
+        /// Tenant schemas checked (and migrated where behind) so far, of `total`.
+        public var done: Int
+        public var total: Int
+        /// Of those, the schemas that had migrations applied.
+        public var migrated: Int
+        public var elapsed: Duration
+    }
+
     public let registry: TenantRegistry
 
     public init(registry: TenantRegistry) {
@@ -27,8 +38,13 @@ public struct DatabaseMigrator: Sendable {
     }
 
     /// Migrates everything and makes sure the `default` tenant exists.
+    ///
+    /// Tenant schemas are migrated by `jobs` connections at once (each schema by one of them;
+    /// the pool needs `jobs + 1` connections: one holds the migration lock). Each migration of
+    /// each schema commits on its own, so an interrupted run loses nothing: the next one skips
+    /// what is done and continues. `progress` is called after every tenant.
     @discardableResult
-    public func migrate() async throws -> Report {
+    public func migrate(jobs: Int = 1, progress: (@Sendable (Progress) -> Void)? = nil) async throws -> Report {
         let catalog = registry.migrations
         return try await registry.db.pool.withConnection { lease in
             try await PGMigrator.withMigrationLock(on: lease) {
@@ -36,10 +52,7 @@ public struct DatabaseMigrator: Sendable {
                 report.globalApplied = try await catalog.global.migrate(schema: MigrationCatalog.globalSchema, on: lease)
                     .map(\.name)
                 let tenants = try await TenantStore().list(on: lease)
-                for tenant in tenants {
-                    let applied = try await catalog.tenant.migrate(schema: tenant.schemaName, on: lease)
-                    if !applied.isEmpty { report.tenantApplied[tenant.slug] = applied.map(\.name) }
-                }
+                report.tenantApplied = try await migrateTenants(tenants, jobs: max(1, jobs), first: lease, progress: progress)
                 if !tenants.contains(where: { $0.slug == TenantSlug.defaultTenant.value }) {
                     let tenant = try await lease.withTransaction { tx in
                         try await registry.create(slug: .defaultTenant, name: "Default", in: tx)
@@ -50,6 +63,49 @@ public struct DatabaseMigrator: Sendable {
                 return report
             }
         }
+    }
+
+    /// Every tenant's schema, by `jobs` workers pulling the next tenant from a shared cursor;
+    /// with one job, on the lease that holds the lock. The first failure stops every worker.
+    private func migrateTenants(
+        _ tenants: [Tenant], jobs: Int, first lease: PGLease, progress: (@Sendable (Progress) -> Void)?
+    ) async throws -> [String: [String]] {
+        let catalog = registry.migrations
+        let start = ContinuousClock.now
+        let state = TenantCursor()
+        @Sendable func run(on conn: PGLease) async throws {
+            while true {
+                let index = state.value.withLock { s -> Int? in
+                    guard s.next < tenants.count else { return nil }
+                    defer { s.next += 1 }
+                    return s.next
+                }
+                guard let index else { return }
+                let tenant = tenants[index]
+                let applied = try await catalog.tenant.migrate(schema: tenant.schemaName, on: conn)
+                let snapshot = state.value.withLock { s -> Progress in
+                    s.done += 1
+                    if !applied.isEmpty {
+                        s.migrated += 1
+                        s.applied[tenant.slug] = applied.map(\.name)
+                    }
+                    return Progress(done: s.done, total: tenants.count, migrated: s.migrated, elapsed: .now - start)
+                }
+                progress?(snapshot)
+            }
+        }
+        if jobs == 1 {
+            try await run(on: lease)
+        } else {
+            let pool = registry.db.pool
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<min(jobs, max(tenants.count, 1)) {
+                    group.addTask { try await pool.withConnection { try await run(on: $0) } }
+                }
+                try await group.waitForAll()
+            }
+        }
+        return state.value.withLock { $0.applied }
     }
 
     /// What is not yet applied (the readiness check). Throws when the database is unreachable
@@ -68,4 +124,9 @@ public struct DatabaseMigrator: Sendable {
             return Status(globalPending: [], tenantsBehind: behind)
         }
     }
+}
+
+/// The workers' shared cursor over the tenant list and what they applied.
+private final class TenantCursor: Sendable {
+    let value = Mutex((next: 0, done: 0, migrated: 0, applied: [String: [String]]()))
 }
