@@ -8,6 +8,10 @@
 # restart is still refused by the other server (its LISTEN reconnected and resynced).
 # Drill 3 — kill -9 of an `authd serve` during 1000 signups: no user without its events, no event
 # without its user (each signup is one transaction with its outbox rows).
+# Drill 4 — nginx in front of the two servers, a second `authd listen` in the same consumer group,
+# 200 signups spread across the servers: every event delivered exactly once to the group; a
+# logout through nginx refused by both servers within 100 ms. And a multi-host database URL
+# (a dead host first, target_session_attrs=read-write) serves.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$AUTHD_REPO"
@@ -194,6 +198,77 @@ orphans=$("${psql[@]}" -c "
 echo "  $answered signups answered 2xx before the kill, $users users exist"
 check "users committed ≥ signups answered" "$([ "$users" -ge "$answered" ] && echo yes || echo no)" yes
 check "users without their events, or events without their user" "$orphans" 0
+
+echo "==> drill 4: nginx in front of two servers, two listeners in one consumer group"
+"$bin" listen --consumer log --start oldest >"$dir/events2.log" 2>"$dir/listen2.log" & pids+=($!)
+nport=$(free_port $((31000 + RANDOM % 1000)))
+mkdir -p "$dir/nginx"
+cat >"$dir/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+pid $dir/nginx/nginx.pid;
+error_log $dir/nginx/error.log;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $dir/nginx/body;
+  proxy_temp_path $dir/nginx/proxy;
+  fastcgi_temp_path $dir/nginx/fastcgi;
+  uwsgi_temp_path $dir/nginx/uwsgi;
+  scgi_temp_path $dir/nginx/scgi;
+  upstream authd { server 127.0.0.1:$porta; server 127.0.0.1:$portb; keepalive 16; }
+  server {
+    listen 127.0.0.1:$nport;
+    location / {
+      proxy_pass http://authd;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+    }
+  }
+}
+NGINX
+nginx -c "$dir/nginx/nginx.conf" -p "$dir/nginx" -g 'daemon off; user root;' 2>>"$dir/nginx/error.log" & pids+=($!)
+n="http://127.0.0.1:$nport"
+for _ in $(seq 1 100); do curl -fs "$n/health/live" >/dev/null 2>&1 && break; sleep 0.1; done
+seq 1 200 | xargs -P 8 -I{} curl -s -o /dev/null -w '%{http_code}\n' -X POST "$n/auth/signup" -H 'content-type: application/json' \
+  -d '{"email":"n{}@example.com","password":"correct horse battery"}' >"$dir/nsignups"
+check "200 signups through nginx" "$(grep -c '^200$' "$dir/nsignups" || true)" 200
+# Every auth.registered event of those users once across both workers of the group.
+for _ in $(seq 1 150); do
+  ids=$(cat "$dir/events.log" "$dir/events2.log" | /usr/bin/python3 -c '
+import json, sys
+seen = {}
+for line in sys.stdin:
+    try: e = json.loads(line)
+    except ValueError: continue
+    seen[e["id"]] = seen.get(e["id"], 0) + 1
+print(sum(1 for v in seen.values() if v > 1), len(seen))')
+  total=$(echo "$ids" | cut -d" " -f2)
+  registered=$("${psql[@]}" -c "SELECT count(*) FROM auth.events WHERE tenant_id = '$tenant'")
+  [ "$total" -ge "$registered" ] && break
+  sleep 0.2
+done
+check "events of the tenant delivered to the group ($total of $registered)" "$([ "$total" -ge "$registered" ] && echo yes || echo no)" yes
+check "events delivered twice within the group" "$(echo "$ids" | cut -d" " -f1)" 0
+check "both workers took part" "$([ -s "$dir/events.log" ] && [ -s "$dir/events2.log" ] && echo yes || echo no)" yes
+post "$n/auth/login" '{"credentials":{"email":"n1@example.com","password":"correct horse battery"}}' >/dev/null
+access=$(json accessToken <"$dir/body")
+post "$n/auth/logout" '{}' "$access" >/dev/null
+for server in "$a" "$b"; do
+  start=$(date +%s%N); refused=""
+  while [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 5000 ]; do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$server/auth/me" -H "authorization: Bearer $access")" = 401 ] && { refused=$(( ($(date +%s%N) - start) / 1000000 )); break; }
+  done
+  check "logout through nginx refused by $server (ms: ${refused:-never})" "$([ -n "$refused" ] && [ "$refused" -lt 100 ] && echo yes || echo no)" yes
+done
+
+dead=$(free_port $((33000 + RANDOM % 500)))
+portm=$(free_port $((34000 + RANDOM % 500)))
+AUTH_DATABASE_URL="host=127.0.0.1,127.0.0.1 port=$dead,$pgport dbname=authd user=postgres sslmode=disable target_session_attrs=read-write connect_timeout=2" \
+  AUTH_DATABASE_PREPARED_STATEMENTS=256 AUTH_DATABASE_LISTEN_URL= AUTH_HTTP_PORT=$portm "$bin" serve >"$dir/m.log" 2>&1 & pids+=($!)
+m="http://127.0.0.1:$portm"
+for _ in $(seq 1 100); do curl -fs "$m/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+check "multi-host URL, first host down: login" "$(post "$m/auth/login" '{"credentials":{"email":"n2@example.com","password":"correct horse battery"}}')" 200
 
 [ "$failures" -eq 0 ] || { echo "drills: $failures FAILED (logs in $dir kept)"; trap - EXIT; for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; kill -TERM "$(cat "$dir/pgbouncer.pid")" 2>/dev/null || true; pg_stop "$dir/pg"; exit 1; }
 echo "drills: passed"

@@ -28,6 +28,7 @@ fi
 # --drills (make drills): PgBouncer in the pool's path.
 if [ "${1:-}" = "--drills" ]; then
   command -v pgbouncer >/dev/null || need+=(pgbouncer)
+  command -v nginx >/dev/null || need+=(nginx)
   command -v curl >/dev/null || need+=(curl)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0

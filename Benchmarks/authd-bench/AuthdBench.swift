@@ -28,7 +28,7 @@ struct AuthdBench {
         let iterations = Int(env["AUTH_BENCH_ITERATIONS"] ?? "") ?? 20_000
         let seconds = Double(env["AUTH_BENCH_SECONDS"] ?? "") ?? 5
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        // AUTH_BENCH_ONLY=db,backlog,http,events runs some tables (argon2's baseline always runs).
+        // AUTH_BENCH_ONLY=db,backlog,tenants,http,events runs some tables (argon2's baseline always runs).
         let only = Set((env["AUTH_BENCH_ONLY"] ?? "").split(separator: ",").map(String.init))
         func wanted(_ section: String) -> Bool { only.isEmpty || only.contains(section) }
         do {
@@ -50,6 +50,10 @@ struct AuthdBench {
                     note: "hashes/s; baseline for signups and logins"),
                 BenchRow(name: "hashes/s, authd's hasher on \(cores) threads", value: BenchTable.f(all), note: "× \(BenchTable.f(all / ceiling, 2)) ceiling"),
             ])
+            if wanted("tenants") {
+                let n = Int(env["AUTH_BENCH_TENANTS"] ?? "") ?? 1000
+                BenchTable.print("Tenants (\(n), a database of their own)", try await TenantBench(conninfo: conninfo, tenants: n).run())
+            }
             if wanted("backlog") {
                 BenchTable.print("Event backlog (in process)", try await BacklogBench(conninfo: conninfo).run())
             }

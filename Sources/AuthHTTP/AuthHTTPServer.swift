@@ -73,9 +73,10 @@ public enum AuthHTTPServer {
     public static func makeRouter(runtime: AuthRuntime, metrics: MetricsRoute? = nil) -> Router<AuthRequestContext> {
         let migrator = runtime.migrator
         let serving = runtime.env != nil
+        let memory = ReadinessMemory()
         return makeRouter(
             readiness: {
-                let status = try await migrator.status()
+                let status = try await migrator.readiness(memory)
                 // Migrated after this process started: it serves health routes only until restarted.
                 if !serving, status.isUpToDate { throw AuthError.notReady("migrated after authd started: restart it to serve /auth") }
                 return status

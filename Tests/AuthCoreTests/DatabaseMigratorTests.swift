@@ -32,9 +32,14 @@ import Testing
             let migrator = DatabaseMigrator(registry: TenantRegistry(db: AuthDatabase(pool: pool), migrations: extended))
             let status = try await migrator.status()
             #expect(status.tenantsBehind == ["default"])
+            // The readiness check reads every schema until it has seen them all current.
+            let memory = ReadinessMemory()
+            #expect(try await migrator.readiness(memory).tenantsBehind == ["default"])
             let report = try await migrator.migrate()
             #expect(report.tenantApplied["default"] == ["29991231000000_create_extras"])
             #expect(try await migrator.status().isUpToDate)
+            #expect(try await migrator.readiness(memory).isUpToDate)
+            #expect(try await migrator.readiness(memory).isUpToDate)
         }
     }
 
