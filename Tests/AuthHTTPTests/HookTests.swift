@@ -171,6 +171,12 @@ struct Rejected: Error {}
             let login = try await client.login("ann@example.com", headers: ["x-ip-blocked": "1"])
             #expect(login.code == "ACCESS_DENIED")
             #expect(try await client.call(.get, "/auth/me", bearer: token).status == .ok)
+            // API.md's order: the hook's refusal comes before the session's — also for a token
+            // whose session was revoked (whether the revocation is known from memory or not).
+            #expect(try await client.call(.post, "/auth/logout", bearer: token).status == .ok)
+            let revoked = try await client.call(.get, "/auth/me", bearer: token, headers: ["x-ip-blocked": "1"])
+            #expect(revoked.code == "ACCESS_DENIED", "\(revoked.raw)")
+            #expect(try await client.call(.get, "/auth/me", bearer: token).code == "SESSION_NOT_FOUND")
         }
     }
 

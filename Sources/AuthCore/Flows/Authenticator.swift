@@ -57,16 +57,21 @@ public struct Authenticator: Sendable {
         guard let accessToken, !accessToken.isEmpty else { throw AuthError.noAuthProvided }
         let claims = try await env.tokens.verifyAccess(accessToken)
         guard let tenantID = claims.tenantUUID, let sessionID = claims.sessionUUID else { throw AuthError.sessionNotFound }
+        // The tenant first (from memory, usually), so hooks bound per tenant find theirs; its
+        // absence is answered after the hook, in API.md's order (ACCESS_DENIED before
+        // SESSION_NOT_FOUND), and a failing database still answers 503 here.
+        // (A tenant whose deletion was broadcast is not looked up: tokens of it cost no read.)
+        let deleted = env.revocations?.tenantDeleted(tenantID) == true
+        let resolved = deleted ? nil : try await LoginFlow.unlessUnknown { try await env.tenants.resolve(id: tenantID) }
+        if let hook = env.hooks.guards.beforeAuth {
+            let decision = try await HookTenant.$current.withValue(resolved) { try await hook(request) }
+            if decision.reject { throw AuthError.accessDenied(decision.reason) }
+        }
         // Revoked anywhere and broadcast: refused without a database read.
         if let revocations = env.revocations, revocations.contains(sessionID) || revocations.tenantDeleted(tenantID) {
             throw AuthError.sessionNotFound
         }
-        let tenant = try await Self.tenantGone(as: .sessionNotFound) { try await env.tenants.resolve(id: tenantID) }
-        // After the tenant is known (from memory, usually), so hooks bound per tenant find theirs.
-        if let hook = env.hooks.guards.beforeAuth {
-            let decision = try await HookTenant.$current.withValue(tenant) { try await hook(request) }
-            if decision.reject { throw AuthError.accessDenied(decision.reason) }
-        }
+        guard let tenant = resolved else { throw AuthError.sessionNotFound }
         // With the revocation set in sync, a token seen before needs no database read.
         let synced = env.revocations?.isSynced == true
         let found: (Session, User)?
@@ -104,13 +109,12 @@ public struct Authenticator: Sendable {
     /// tokens; the owner's stored roles and permissions apply; the last use is stamped.
     public func authenticate(apiKey text: String, request: AuthRequest) async throws -> Principal {
         guard let key = APIKey(parsing: text) else { throw AuthError(.invalidAPIKeyFormat) }
-        guard let tenant = try await LoginFlow.unlessUnknown({ try await env.tenants.resolve(id: key.tenantID) }) else {
-            throw AuthError(.invalidAPIKey)
-        }
+        let resolved = try await LoginFlow.unlessUnknown { try await env.tenants.resolve(id: key.tenantID) }
         if let hook = env.hooks.guards.beforeAuth {
-            let decision = try await HookTenant.$current.withValue(tenant) { try await hook(request) }
+            let decision = try await HookTenant.$current.withValue(resolved) { try await hook(request) }
             if decision.reject { throw AuthError.accessDenied(decision.reason) }
         }
+        guard let tenant = resolved else { throw AuthError(.invalidAPIKey) }
         let store = APIKeyStore()
         let found = try await Self.tenantGone(as: .invalidAPIKey) {
             try await env.db.tenantStatements(tenant) { try await store.find(publicKey: key.publicKey, on: $0) }

@@ -63,8 +63,9 @@ public struct LoginFlow: Sendable {
 
     private func login(_ input: LoginInput, tenantName: String?, request: AuthRequest) async throws -> AuthResponse {
         if let hook = env.hooks.guards.beforeAuth {
-            // The tenant for hooks bound per tenant; an unknown one is the flow's to refuse below.
-            let tenant = try? await env.tenants.resolve(tenantName)
+            // The tenant for hooks bound per tenant; an unknown one is the flow's to refuse below
+            // (a database failure is a 503 here as there).
+            let tenant = try await LoginFlow.unlessUnknown { try await env.tenants.resolve(tenantName) }
             let decision = try await HookTenant.$current.withValue(tenant) { try await hook(request) }
             if decision.reject { throw AuthError.accessDenied(decision.reason) }
         }

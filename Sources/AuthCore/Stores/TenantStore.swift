@@ -28,6 +28,12 @@ public struct TenantStore: Sendable {
         try await db.query("SELECT \(Tenant.columns) FROM auth.tenants ORDER BY created_at, slug", []).map(Tenant.init(row:))
     }
 
+    /// Tenants created at or after `date` (the database's clock), oldest first.
+    public func list(createdSince date: Date, on db: some PGQueryable) async throws -> [Tenant] {
+        try await db.query("SELECT \(Tenant.columns) FROM auth.tenants WHERE created_at >= $1 ORDER BY created_at, slug", date)
+            .map(Tenant.init(row:))
+    }
+
     public func find(id: UUID, forUpdate: Bool = false, on db: some PGQueryable) async throws -> Tenant? {
         try await db.query("SELECT \(Tenant.columns) FROM auth.tenants WHERE id = $1\(forUpdate ? " FOR UPDATE" : "")", id).first
             .map(Tenant.init(row:))

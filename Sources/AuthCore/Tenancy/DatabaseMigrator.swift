@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import PGKit
 import Synchronization
 
@@ -76,22 +81,30 @@ public struct DatabaseMigrator: Sendable {
         @Sendable func run(on conn: PGLease) async throws {
             while true {
                 let index = state.value.withLock { s -> Int? in
-                    guard s.next < tenants.count else { return nil }
+                    // A failed worker stops the others at their next tenant (statements do not
+                    // observe cancellation).
+                    guard !s.failed, s.next < tenants.count else { return nil }
                     defer { s.next += 1 }
                     return s.next
                 }
                 guard let index else { return }
                 let tenant = tenants[index]
-                let applied = try await catalog.tenant.migrate(schema: tenant.schemaName, on: conn)
-                let snapshot = state.value.withLock { s -> Progress in
+                let applied: [PGMigration]
+                do {
+                    applied = try await catalog.tenant.migrate(schema: tenant.schemaName, on: conn)
+                } catch {
+                    state.value.withLock { $0.failed = true }
+                    throw error
+                }
+                // Reported under the lock: progress arrives in order, one call at a time.
+                state.value.withLock { s in
                     s.done += 1
                     if !applied.isEmpty {
                         s.migrated += 1
                         s.applied[tenant.slug] = applied.map(\.name)
                     }
-                    return Progress(done: s.done, total: tenants.count, migrated: s.migrated, elapsed: .now - start)
+                    progress?(Progress(done: s.done, total: tenants.count, migrated: s.migrated, elapsed: .now - start))
                 }
-                progress?(snapshot)
             }
         }
         if jobs == 1 {
@@ -108,49 +121,65 @@ public struct DatabaseMigrator: Sendable {
         return state.value.withLock { $0.applied }
     }
 
-    /// The readiness check: `status()` until it has once found everything up to date, then only
-    /// the global schema (one query, which also proves the database answers). Tenants cannot
-    /// fall behind this build's migrations after that — a new tenant is created migrated, in
-    /// its registry row's transaction — and reading every tenant schema on every probe would
-    /// cost ten thousand queries a probe at ten thousand tenants.
+    /// The readiness check: `status()` until it has once found everything up to date; after
+    /// that the global schema and only the tenants created since (two queries, which also
+    /// prove the database answers). Reading every tenant schema on every probe costs ten
+    /// thousand queries a probe at ten thousand tenants; a tenant that existed and was current
+    /// stays current for this build, but one created meanwhile by an older build (a rolling
+    /// deploy) may be behind, so new tenants are still checked.
     public func readiness(_ memory: ReadinessMemory) async throws -> Status {
-        if memory.upToDate.withLock({ $0 }) {
+        if let since = memory.upToDateSince.withLock({ $0 }) {
             let catalog = registry.migrations
-            let pending = try await registry.db.pool.withConnection { lease in
-                try await catalog.global.pendingMigrations(schema: MigrationCatalog.globalSchema, on: lease)
+            return try await registry.db.pool.withConnection { lease in
+                let pending = try await catalog.global.pendingMigrations(schema: MigrationCatalog.globalSchema, on: lease)
+                guard pending.isEmpty else { return Status(globalPending: pending.map(\.name), tenantsBehind: []) }
+                var behind: [String] = []
+                let recent = try await TenantStore().list(createdSince: since, on: lease)
+                for tenant in recent where !(try await catalog.tenant.pendingMigrations(schema: tenant.schemaName, on: lease)).isEmpty {
+                    behind.append(tenant.slug)
+                }
+                // Current ones need not be read again: move the mark past them.
+                if behind.isEmpty, let newest = recent.last?.createdAt { memory.upToDateSince.withLock { $0 = newest } }
+                return Status(globalPending: [], tenantsBehind: behind)
             }
-            return Status(globalPending: pending.map(\.name), tenantsBehind: [])
         }
-        let status = try await status()
-        if status.isUpToDate { memory.upToDate.withLock { $0 = true } }
+        let (status, newest) = try await statusAndNewest()
+        if status.isUpToDate { memory.upToDateSince.withLock { $0 = newest ?? Date(timeIntervalSince1970: 0) } }
         return status
     }
 
     /// What is not yet applied (the readiness check). Throws when the database is unreachable
     /// or an applied migration was changed.
     public func status() async throws -> Status {
+        try await statusAndNewest().status
+    }
+
+    /// The status, and the newest tenant's creation time when the tenants were read.
+    private func statusAndNewest() async throws -> (status: Status, newest: Date?) {
         let catalog = registry.migrations
         return try await registry.db.pool.withConnection { lease in
             let globalPending = try await catalog.global.pendingMigrations(schema: MigrationCatalog.globalSchema, on: lease)
             guard globalPending.isEmpty else {
-                return Status(globalPending: globalPending.map(\.name), tenantsBehind: [])
+                return (Status(globalPending: globalPending.map(\.name), tenantsBehind: []), nil)
             }
             var behind: [String] = []
-            for tenant in try await TenantStore().list(on: lease) where !(try await catalog.tenant.pendingMigrations(schema: tenant.schemaName, on: lease)).isEmpty {
+            let tenants = try await TenantStore().list(on: lease)
+            for tenant in tenants where !(try await catalog.tenant.pendingMigrations(schema: tenant.schemaName, on: lease)).isEmpty {
                 behind.append(tenant.slug)
             }
-            return Status(globalPending: [], tenantsBehind: behind)
+            return (Status(globalPending: [], tenantsBehind: behind), tenants.map(\.createdAt).max())
         }
     }
 }
 
 /// The workers' shared cursor over the tenant list and what they applied.
 private final class TenantCursor: Sendable {
-    let value = Mutex((next: 0, done: 0, migrated: 0, applied: [String: [String]]()))
+    let value = Mutex((next: 0, done: 0, migrated: 0, failed: false, applied: [String: [String]]()))
 }
 
-/// Whether a readiness check of this process has seen the database fully migrated.
+/// Whether a readiness check of this process has seen the database fully migrated, and the
+/// newest tenant it saw then (later ones are still checked).
 public final class ReadinessMemory: Sendable {
-    let upToDate = Mutex(false)
+    let upToDateSince = Mutex<Date?>(nil)
     public init() {}
 }
