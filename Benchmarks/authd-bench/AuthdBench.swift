@@ -52,7 +52,7 @@ struct AuthdBench {
             ])
             if wanted("tenants") {
                 let n = Int(env["AUTH_BENCH_TENANTS"] ?? "") ?? 1000
-                BenchTable.print("Tenants (\(n), a database of their own)", try await TenantBench(conninfo: conninfo, tenants: n).run())
+                BenchTable.print("Tenants (\(n), a database of their own)", try await TenantBench(conninfo: conninfo, tenants: n, authd: env["AUTHD_BIN"]).run())
             }
             if wanted("backlog") {
                 BenchTable.print("Event backlog (in process)", try await BacklogBench(conninfo: conninfo).run())

@@ -11,6 +11,8 @@ import PGKit
 struct TenantBench: Sendable {
     let conninfo: String
     let tenants: Int
+    /// `authd` to run the flows against (nil: only the registry and migration rows).
+    let authd: String?
 
     func run() async throws -> [BenchRow] {
         let name = "authd_bench_tenants"
@@ -79,6 +81,10 @@ struct TenantBench: Sendable {
         rows.append(BenchRow(
             name: "readiness check, \(Int(total)) tenants", value: "\(BenchTable.f(cached, 2)) ms",
             note: "a full status read of every schema: \(BenchTable.f(full, 1)) ms (done once, until it is current)"))
+        if let authd {
+            let slugs = (0..<tenants).map { "bench-\($0)" }
+            rows += try await TenantFlowsBench(conninfo: conninfo + " dbname=authd_bench_tenants", authd: authd, slugs: slugs).run()
+        }
         return rows
     }
 }
