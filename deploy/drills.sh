@@ -89,6 +89,39 @@ failures=0
 check() { if [ "$2" = "$3" ]; then printf '  ok    %-58s %s\n' "$1" "$2"; else printf '  FAIL  %-58s got %s, want %s\n' "$1" "$2" "$3"; failures=$((failures + 1)); fi; }
 json() { /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', ''))"; }
 post() { curl -s -o "$dir/body" -w '%{http_code}' -X POST "$1" -H 'content-type: application/json' ${3:+-H "authorization: Bearer $3"} -d "$2"; }
+# check_refused LABEL SERVER TOKEN: SERVER answers 401 to TOKEN within 100 ms (polled up to 5 s).
+check_refused() {
+  local start refused=""
+  start=$(date +%s%N)
+  while [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 5000 ]; do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$2/auth/me" -H "authorization: Bearer $3")" = 401 ] && { refused=$(( ($(date +%s%N) - start) / 1000000 )); break; }
+  done
+  check "$1 (ms: ${refused:-never})" "$([ -n "$refused" ] && [ "$refused" -lt 100 ] && echo yes || echo no)" yes
+}
+# login_stream FILE: logins on A in the background for 12 s (pid in $load), each answer's status
+# and time (ms) a line of FILE; a 503 without Retry-After adds a line saying so.
+login_stream() {
+  local out=$1
+  : >"$out"
+  ( end=$(( $(date +%s) + 12 ))
+    while [ "$(date +%s)" -lt "$end" ]; do
+      code=$(curl -s -o /dev/null -D "$out.h" -w '%{http_code}' -X POST "$a/auth/login" -H 'content-type: application/json' \
+        -d '{"credentials":{"email":"ann@example.com","password":"correct horse battery"}}')
+      echo "$code $(( $(date +%s%N) / 1000000 ))" >>"$out"
+      if [ "$code" = 503 ] && ! grep -qi '^retry-after:' "$out.h"; then echo "503-without-retry-after" >>"$out"; fi
+    done ) &
+  load=$!
+}
+# check_stream FILE RESTARTED WHAT: only 200s and 503s with Retry-After in FILE, and a 200 within
+# 5 s of RESTARTED (ms).
+check_stream() {
+  local codes=$1 again
+  check "answers other than 200 or 503 while $3 restarts" "$(grep -vc '^200 \|^503 ' "$codes" || true)" 0
+  check "503s without Retry-After" "$(grep -c 'without' "$codes" || true)" 0
+  again=$(awk -v t="$2" '$1 == 200 && $2 >= t { print $2 - t; exit }' "$codes")
+  check "logins again within 5 s of $3 being back (ms: ${again:-never})" "$([ -n "$again" ] && [ "$again" -lt 5000 ] && echo yes || echo no)" yes
+  echo "  $(wc -l <"$codes") logins during the drill: $(grep -c '^200 ' "$codes" || true) answered 200, $(grep -c '^503 ' "$codes" || true) answered 503"
+}
 
 echo "==> drill 1: PgBouncer (transaction mode) in the pool's path, LISTEN direct"
 check "signup through PgBouncer" "$(post "$a/auth/signup" '{"email":"ann@example.com","password":"correct horse battery"}')" 200
@@ -98,11 +131,7 @@ check "refresh" "$(post "$a/auth/refresh-token" "{\"refreshToken\":\"$refresh\"}
 access=$(json accessToken <"$dir/body")
 check "the token on the other server" "$(curl -s -o /dev/null -w '%{http_code}' "$b/auth/me" -H "authorization: Bearer $access")" 200
 check "logout on A" "$(post "$a/auth/logout" '{}' "$access")" 200
-start=$(date +%s%N); refused=""
-while [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 5000 ]; do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "$b/auth/me" -H "authorization: Bearer $access")" = 401 ] && { refused=$(( ($(date +%s%N) - start) / 1000000 )); break; }
-done
-check "B refuses the logged-out token (ms: ${refused:-never})" "$([ -n "$refused" ] && [ "$refused" -lt 100 ] && echo yes || echo no)" yes
+check_refused "B refuses the logged-out token" "$b" "$access"
 delivered=0
 for _ in $(seq 1 100); do
   delivered=$(grep -c '"auth.logged_in"\|"auth.registered"\|"auth.refresh_token"\|"auth.logged_out"' "$dir/events.log" || true)
@@ -111,42 +140,12 @@ done
 check "events delivered to authd listen (registered, logged_in, refresh, logged_out)" "$([ "$delivered" -ge 4 ] && echo yes || echo "$delivered")" yes
 
 echo "==> drill 1b: PgBouncer restarted under a stream of logins"
-codes="$dir/codes"; : >"$codes"
-( end=$(( $(date +%s) + 12 ))
-  while [ "$(date +%s)" -lt "$end" ]; do
-    code=$(curl -s -o /dev/null -D "$dir/h" -w '%{http_code}' -X POST "$a/auth/login" -H 'content-type: application/json' \
-      -d '{"credentials":{"email":"ann@example.com","password":"correct horse battery"}}')
-    echo "$code $(( $(date +%s%N) / 1000000 ))" >>"$codes"
-    if grep -q '^HTTP/1.1 503' "$dir/h" && ! grep -qi '^retry-after:' "$dir/h"; then echo "503-without-retry-after" >>"$codes"; fi
-  done ) & load=$!
+login_stream "$dir/codes1"
 sleep 3
 kill -TERM "$(cat "$dir/pgbouncer.pid")"; sleep 1
 start_bouncer; restarted=$(( $(date +%s%N) / 1000000 ))
 wait $load
-total=$(wc -l <"$codes"); ok=$(grep -c '^200 ' "$codes" || true)
-fivexx=$(grep -c '^5' "$codes" || true); unavailable=$(grep -c '^503 ' "$codes" || true)
-check "answers other than 200 or 503 during the restart" "$(grep -vc '^200 \|^503 ' "$codes" || true)" 0
-check "503s without Retry-After" "$(grep -c 'without' "$codes" || true)" 0
-check "5xx other than 503" "$((fivexx - unavailable))" 0
-# The first login answered 200 after PgBouncer was back, counted from its restart.
-again=$(awk -v t="$restarted" '$1 == 200 && $2 >= t { print $2 - t; exit }' "$codes")
-check "logins again within 5 s of the restart (ms: ${again:-never})" "$([ -n "$again" ] && [ "$again" -lt 5000 ] && echo yes || echo no)" yes
-echo "  $total logins during the drill: $ok answered 200, $unavailable answered 503 (with Retry-After)"
-
-# Logins in the background for 12 s, each answer's status and time (ms) in $1; 503s must carry
-# Retry-After.
-login_stream() {
-  local out=$1
-  : >"$out"
-  ( end=$(( $(date +%s) + 12 ))
-    while [ "$(date +%s)" -lt "$end" ]; do
-      code=$(curl -s -o /dev/null -D "$dir/h2" -w '%{http_code}' -X POST "$a/auth/login" -H 'content-type: application/json' \
-        -d '{"credentials":{"email":"ann@example.com","password":"correct horse battery"}}')
-      echo "$code $(( $(date +%s%N) / 1000000 ))" >>"$out"
-      if [ "$code" = 503 ] && ! grep -qi '^retry-after:' "$dir/h2"; then echo "503-without-retry-after" >>"$out"; fi
-    done ) &
-  load=$!
-}
+check_stream "$dir/codes1" "$restarted" PgBouncer
 
 echo "==> drill 2: PostgreSQL restarted under a stream of logins"
 login_stream "$dir/codes2"
@@ -155,21 +154,12 @@ as_pg "$(pg_bin)/pg_ctl" -D "$dir/pg/data" -m fast -w -t 30 stop >/dev/null
 sleep 1
 pg_start "$dir/pg" "$pgport" -c fsync=off -c max_connections=200; restarted=$(( $(date +%s%N) / 1000000 ))
 wait $load
-codes2="$dir/codes2"
-check "answers other than 200 or 503 while PostgreSQL restarts" "$(grep -vc '^200 \|^503 ' "$codes2" || true)" 0
-check "503s without Retry-After" "$(grep -c 'without' "$codes2" || true)" 0
-again=$(awk -v t="$restarted" '$1 == 200 && $2 >= t { print $2 - t; exit }' "$codes2")
-check "logins again within 5 s of PostgreSQL being back (ms: ${again:-never})" "$([ -n "$again" ] && [ "$again" -lt 5000 ] && echo yes || echo no)" yes
-echo "  $(wc -l <"$codes2") logins during the drill: $(grep -c '^200 ' "$codes2" || true) answered 200, $(grep -c '^503 ' "$codes2" || true) answered 503"
+check_stream "$dir/codes2" "$restarted" PostgreSQL
 post "$a/auth/login" '{"credentials":{"email":"ann@example.com","password":"correct horse battery"}}' >/dev/null
 access=$(json accessToken <"$dir/body")
 check "after the restart: the token on the other server" "$(curl -s -o /dev/null -w '%{http_code}' "$b/auth/me" -H "authorization: Bearer $access")" 200
 post "$a/auth/logout" '{}' "$access" >/dev/null
-start=$(date +%s%N); refused=""
-while [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 5000 ]; do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "$b/auth/me" -H "authorization: Bearer $access")" = 401 ] && { refused=$(( ($(date +%s%N) - start) / 1000000 )); break; }
-done
-check "after the restart: B refuses a logged-out token (ms: ${refused:-never})" "$([ -n "$refused" ] && [ "$refused" -lt 100 ] && echo yes || echo no)" yes
+check_refused "after the restart: B refuses a logged-out token" "$b" "$access"
 
 echo "==> drill 3: kill -9 of authd serve during 1000 signups"
 portc=$(free_port $((29000 + RANDOM % 2000)))
@@ -256,13 +246,7 @@ check "both workers took part" "$([ -s "$dir/events.log" ] && [ -s "$dir/events2
 post "$n/auth/login" '{"credentials":{"email":"n1@example.com","password":"correct horse battery"}}' >/dev/null
 access=$(json accessToken <"$dir/body")
 post "$n/auth/logout" '{}' "$access" >/dev/null
-for server in "$a" "$b"; do
-  start=$(date +%s%N); refused=""
-  while [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 5000 ]; do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$server/auth/me" -H "authorization: Bearer $access")" = 401 ] && { refused=$(( ($(date +%s%N) - start) / 1000000 )); break; }
-  done
-  check "logout through nginx refused by $server (ms: ${refused:-never})" "$([ -n "$refused" ] && [ "$refused" -lt 100 ] && echo yes || echo no)" yes
-done
+for server in "$a" "$b"; do check_refused "logout through nginx refused by $server" "$server" "$access"; done
 
 dead=$(free_port $((33000 + RANDOM % 500)))
 portm=$(free_port $((34000 + RANDOM % 500)))

@@ -11,11 +11,7 @@ cd "$AUTHD_REPO"
 "$(dirname "$0")/ensure-deps.sh" --fuzz
 # Pinned: a new schemathesis generates other cases for the same seed.
 venv="$AUTHD_REPO/.build/fuzz-venv"
-if [ ! -x "$venv/bin/schemathesis" ] || [ ! -x "$venv/bin/openapi-spec-validator" ]; then
-  echo "==> installing schemathesis and openapi-spec-validator (PyPI) into $venv"
-  /usr/bin/python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==4.32.5" "openapi-spec-validator==0.7.2"
-fi
+pypi_venv "$venv" "schemathesis==4.32.5" "openapi-spec-validator==0.7.2"
 
 spec="$AUTHD_REPO/Sources/AuthHTTP/Resources/openapi.json"
 echo "==> validating $spec"

@@ -82,3 +82,16 @@ pg_stop() {
 
 # The conninfo of the cluster in DIR on PORT for database DB.
 pg_conninfo() { echo "host=$1 port=$2 user=postgres dbname=${3:-postgres} sslmode=disable"; }
+
+# pypi_venv DIR REQUIREMENT…: a virtualenv in DIR holding exactly these pinned PyPI packages,
+# made again when the list changes (a new pin is picked up, not silently ignored).
+pypi_venv() {
+  local venv=$1; shift
+  if [ "$(cat "$venv/.requirements" 2>/dev/null)" != "$*" ]; then
+    echo "==> installing $* (PyPI) into $venv"
+    rm -rf "$venv"
+    /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "$@"
+    echo "$*" >"$venv/.requirements"
+  fi
+}

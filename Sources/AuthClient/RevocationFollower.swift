@@ -64,7 +64,7 @@ public final class RevocationFollower: Service, Sendable {
     private let revoked = Mutex<[UUID: Date]>([:])
     private let deletedTenants = Mutex<Set<UUID>>([])
     private let sync = Mutex(Sync())
-    private let counters = Mutex((broadcast: 0, reads: 0))
+    private let broadcasts = Mutex(0)
 
     init(conninfo: String, rereadInterval: Duration, freshness: Duration, logger: Logger) throws {
         let bounded = ConnInfo.withDefaults(conninfo)
@@ -84,7 +84,7 @@ public final class RevocationFollower: Service, Sendable {
     }
 
     /// Session ids received by broadcast so far (each id counts once per NOTIFY).
-    public var broadcastsReceived: Int { counters.withLock { $0.broadcast } }
+    public var broadcastsReceived: Int { broadcasts.withLock { $0 } }
 
     func verdict(sessionID: UUID, tenantID: UUID, issuedAt: Date?) -> Verdict {
         if revoked.withLock({ $0[sessionID] != nil }) || deletedTenants.withLock({ $0.contains(tenantID) }) { return .revoked }
@@ -149,7 +149,7 @@ public final class RevocationFollower: Service, Sendable {
         // Kept until the next full read says when it may go (a token lives minutes at most).
         let until = Date().addingTimeInterval(24 * 3600)
         revoked.withLock { set in for id in ids { set[id] = set[id] ?? until } }
-        counters.withLock { $0.broadcast += ids.count }
+        broadcasts.withLock { $0 += ids.count }
     }
 
     private func refreshLogging() async {
@@ -192,7 +192,6 @@ public final class RevocationFollower: Service, Sendable {
                 s.tenantsReadAt = read.readAt
             }
         }
-        counters.withLock { $0.reads += 1 }
     }
 
     private func expire() {

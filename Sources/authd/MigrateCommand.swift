@@ -32,7 +32,7 @@ struct MigrateCommand: AsyncParsableCommand {
                     return true
                 }
                 guard due, progress.total > 1 else { return }
-                let seconds = Double(progress.elapsed.components.seconds) + Double(progress.elapsed.components.attoseconds) / 1e18
+                let seconds = progress.elapsed.timeInterval
                 let rate = seconds > 0 ? Double(progress.done) / seconds : 0
                 let left = rate > 0 ? Int(Double(progress.total - progress.done) / rate) : 0
                 Console.error(

@@ -37,6 +37,20 @@ import Testing
         return Authd(process: process, base: base, key: key)
     }
 
+    /// Signs up ann@example.com on `authd`; the response body.
+    func signUpAnn(_ authd: Authd) async throws -> String {
+        let (status, body) = try await TwoServersTests().call(
+            authd.base + "/auth/signup", method: "POST", body: #"{"email":"ann@example.com","password":"correct horse battery"}"#)
+        #expect(status == 201 || status == 200, "\(body)")
+        return body
+    }
+
+    /// Stops `authd` the way an operator would (SIGTERM) and waits for it to exit.
+    func stop(_ authd: Authd) async throws {
+        kill(authd.process.processIdentifier, SIGTERM)
+        _ = try await eventually(timeout: .seconds(15)) { !authd.process.isRunning }
+    }
+
     func token(_ body: String) throws -> String {
         try #require(try JSONValue.parse(body)["accessToken"]?.stringValue)
     }
@@ -63,9 +77,7 @@ import Testing
         let db = try await TestDatabases.shared.migrated()
         let authd = try await authd(db)
         defer { if authd.process.isRunning { authd.process.terminate() } }
-        let (signupStatus, signup) = try await TwoServersTests().call(
-            authd.base + "/auth/signup", method: "POST", body: #"{"email":"ann@example.com","password":"correct horse battery"}"#)
-        #expect(signupStatus == 201 || signupStatus == 200, "\(signup)")
+        let signup = try await signUpAnn(authd)
         // No periodic re-read within the test: only the broadcast can make the backend refuse.
         var configuration = AuthClientConfiguration(jwksURL: authd.base + "/.well-known/jwks.json", databaseURL: db.conninfo)
         configuration.revocationRereadInterval = .seconds(300)
@@ -118,16 +130,14 @@ import Testing
             #expect(follower.broadcastsReceived >= 5, "broadcasts received: \(follower.broadcastsReceived)")
             print("AuthClient revocation latency after logout: \(latencies)")
         }
-        kill(authd.process.processIdentifier, SIGTERM)
-        _ = try await eventually(timeout: .seconds(15)) { !authd.process.isRunning }
+        try await stop(authd)
     }
 
     @Test func refusalsUseAuthdsCodesAndRolesAreChecked() async throws {
         let db = try await TestDatabases.shared.migrated()
         let authd = try await authd(db)
         defer { if authd.process.isRunning { authd.process.terminate() } }
-        let (_, signup) = try await TwoServersTests().call(
-            authd.base + "/auth/signup", method: "POST", body: #"{"email":"ann@example.com","password":"correct horse battery"}"#)
+        let signup = try await signUpAnn(authd)
         let good = try token(signup)
         // Wrong audience: the backend must not accept tokens minted for another API.
         let strict = try AuthClient(
@@ -199,8 +209,7 @@ import Testing
         #expect(AuthRequirement.permissions(["notes.read", "notes.write"], match: .any).checks(editor))
         editor.permissions = nil
         #expect(!AuthRequirement.permissions(["notes.read"]).checks(editor), "permissions left out of the token cannot be granted")
-        kill(authd.process.processIdentifier, SIGTERM)
-        _ = try await eventually(timeout: .seconds(15)) { !authd.process.isRunning }
+        try await stop(authd)
     }
 
     /// A rotation announced ahead (the next key is in JWKS before it signs) needs no fetch; a
@@ -210,8 +219,7 @@ import Testing
         let db = try await TestDatabases.shared.migrated()
         let authd = try await authd(db)
         defer { if authd.process.isRunning { authd.process.terminate() } }
-        let (_, signup) = try await TwoServersTests().call(
-            authd.base + "/auth/signup", method: "POST", body: #"{"email":"ann@example.com","password":"correct horse battery"}"#)
+        let signup = try await signUpAnn(authd)
         let old = try token(signup)
         var configuration = AuthClientConfiguration(jwksURL: authd.base + "/.well-known/jwks.json", databaseURL: nil)
         configuration.jwksMinRefetchInterval = .seconds(120)
@@ -254,8 +262,7 @@ import Testing
         await #expect(throws: AuthClientError.invalidToken) { try await auth.verifier.verify(forged) }
         #expect(await auth.verifier.jwksFetches == 2)
         await pool.shutdown()
-        kill(authd.process.processIdentifier, SIGTERM)
-        _ = try await eventually(timeout: .seconds(15)) { !authd.process.isRunning }
+        try await stop(authd)
     }
 }
 

@@ -68,9 +68,7 @@ public struct Authenticator: Sendable {
             if decision.reject { throw AuthError.accessDenied(decision.reason) }
         }
         // Revoked anywhere and broadcast: refused without a database read.
-        if let revocations = env.revocations, revocations.contains(sessionID) || revocations.tenantDeleted(tenantID) {
-            throw AuthError.sessionNotFound
-        }
+        if deleted || env.revocations?.contains(sessionID) == true { throw AuthError.sessionNotFound }
         guard let tenant = resolved else { throw AuthError.sessionNotFound }
         // With the revocation set in sync, a token seen before needs no database read.
         let synced = env.revocations?.isSynced == true

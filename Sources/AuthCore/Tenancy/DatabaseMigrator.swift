@@ -133,11 +133,8 @@ public struct DatabaseMigrator: Sendable {
             return try await registry.db.pool.withConnection { lease in
                 let pending = try await catalog.global.pendingMigrations(schema: MigrationCatalog.globalSchema, on: lease)
                 guard pending.isEmpty else { return Status(globalPending: pending.map(\.name), tenantsBehind: []) }
-                var behind: [String] = []
                 let recent = try await TenantStore().list(createdSince: since, on: lease)
-                for tenant in recent where !(try await catalog.tenant.pendingMigrations(schema: tenant.schemaName, on: lease)).isEmpty {
-                    behind.append(tenant.slug)
-                }
+                let behind = try await Self.behind(recent, catalog: catalog, on: lease)
                 // Current ones need not be read again: move the mark past them.
                 if behind.isEmpty, let newest = recent.last?.createdAt { memory.upToDateSince.withLock { $0 = newest } }
                 return Status(globalPending: [], tenantsBehind: behind)
@@ -162,13 +159,19 @@ public struct DatabaseMigrator: Sendable {
             guard globalPending.isEmpty else {
                 return (Status(globalPending: globalPending.map(\.name), tenantsBehind: []), nil)
             }
-            var behind: [String] = []
             let tenants = try await TenantStore().list(on: lease)
-            for tenant in tenants where !(try await catalog.tenant.pendingMigrations(schema: tenant.schemaName, on: lease)).isEmpty {
-                behind.append(tenant.slug)
-            }
+            let behind = try await Self.behind(tenants, catalog: catalog, on: lease)
             return (Status(globalPending: [], tenantsBehind: behind), tenants.map(\.createdAt).max())
         }
+    }
+
+    /// The slugs of `tenants` whose schema has pending migrations.
+    private static func behind(_ tenants: [Tenant], catalog: MigrationCatalog, on lease: PGLease) async throws -> [String] {
+        var behind: [String] = []
+        for tenant in tenants where !(try await catalog.tenant.pendingMigrations(schema: tenant.schemaName, on: lease)).isEmpty {
+            behind.append(tenant.slug)
+        }
+        return behind
     }
 }
 
