@@ -21,7 +21,9 @@ cleanup() { pg_stop "$dir"; rm -rf "$dir"; }
 trap cleanup EXIT
 port=$(free_port $((56000 + RANDOM % 4000)))
 pg_init "$dir"
-pg_start "$dir" "$port" -c max_connections=200
+# shared_buffers as a database server would have it (the default 128 MB is sized for a laptop):
+# at a thousand tenants the hot pages of every tenant's tables no longer fit in 128 MB.
+pg_start "$dir" "$port" -c max_connections=200 -c "shared_buffers=${AUTH_BENCH_SHARED_BUFFERS:-1GB}"
 "$(pg_bin)/psql" -h "$dir" -p "$port" -U postgres -X -q -d postgres -c "CREATE DATABASE authd"
 echo "==> bench cluster: $dir (port $port, durable settings)"
 export AUTH_DATABASE_URL=$(pg_conninfo "$dir" "$port" authd)

@@ -12,6 +12,10 @@ public final class PGConnection: @unchecked Sendable {
     let raw: OpaquePointer
     /// Statements prepared on this connection's server session (see `PGStatementCache`).
     private var statements: PGStatementCache
+    /// The search path the open transaction set (see `PGTransaction`), part of the statement
+    /// cache's key for statements run in it. Only a cache key: a wrong value costs a re-plan on
+    /// the server, never a wrong answer.
+    var transactionScope: String?
     /// Statements the server has answered on this connection (successfully or with an error):
     /// if a failure leaves it unchanged, nothing reached the server (see `PGSlot`).
     private(set) var answered = 0
@@ -67,8 +71,10 @@ public final class PGConnection: @unchecked Sendable {
     @discardableResult
     public func query(_ sql: String, _ binds: [PGBind] = [], prepare: Bool = true) throws -> PGRows {
         try Self.checkSendable(sql, binds)
-        let key = PGStatementCache.key(sql, binds.map(\.oid))
-        let plan = prepare ? statements.plan(key, idle: PQtransactionStatus(raw) == PQTRANS_IDLE) : .unnamed
+        let status = PQtransactionStatus(raw)
+        let scope = status == PQTRANS_IDLE ? nil : transactionScope
+        let key = PGStatementCache.key(sql, binds.map(\.oid), scope: scope)
+        let plan = prepare ? statements.plan(key, idle: status == PQTRANS_IDLE, eager: scope != nil) : .unnamed
         return try withParameters(binds) { types, values, count in
             switch plan {
             case .unnamed:
@@ -89,16 +95,20 @@ public final class PGConnection: @unchecked Sendable {
     /// Runs one statement as its own transaction with `searchPath` as its schema, in one round
     /// trip: `set_config('search_path', …, true)` and the statement are pipelined before one Sync,
     /// so they share one implicit transaction and the path ends with it. The statement's text is
-    /// the same for every schema, so it stays prepared across tenants (PostgreSQL re-plans it
-    /// for the path in force). Autocommit only: the connection must be outside a transaction.
+    /// the same for every schema; it is prepared once per schema (see `PGStatementCache.key`),
+    /// with generic plans forced (see `PGTransactionOptions.genericPlansSQL`). Autocommit only:
+    /// the connection must be outside a transaction.
     public func query(_ sql: String, _ binds: [PGBind], searchPath: String) throws -> PGRows {
         guard PQtransactionStatus(raw) == PQTRANS_IDLE else {
             throw PGError(.misuse, "a schema-scoped autocommit statement was run inside a transaction")
         }
         try Self.checkSendable(sql, binds)
-        let statements: [(sql: String, binds: [PGBind])] = [
-            ("SELECT set_config('search_path', $1, true)", [PGBind(oid: PGOID.text, text: try escapeIdentifier(searchPath))]),
-            (sql, binds),
+        let statements: [(sql: String, binds: [PGBind], scope: String?)] = [
+            (
+                "SELECT set_config('search_path', $1, true), set_config('plan_cache_mode', 'force_generic_plan', true)",
+                [PGBind(oid: PGOID.text, text: try escapeIdentifier(searchPath))], nil
+            ),
+            (sql, binds, searchPath),
         ]
         let results = try pipeline(statements)
         return try results[results.count - 1].get()
@@ -108,14 +118,14 @@ public final class PGConnection: @unchecked Sendable {
     /// and returns each statement's outcome; throws the first error. A statement due for
     /// preparation is prepared inside the pipeline, after the statements before it (so its names
     /// resolve under a search path they set).
-    private func pipeline(_ items: [(sql: String, binds: [PGBind])]) throws -> [Result<PGRows, PGError>] {
+    private func pipeline(_ items: [(sql: String, binds: [PGBind], scope: String?)]) throws -> [Result<PGRows, PGError>] {
         var plans: [(key: String, plan: PGStatementCache.Plan)] = []
         // With fewer slots than statements, one statement's preparation could evict another's
         // that the same pipeline executes: then they all run unnamed.
         let usePrepared = statements.capacity >= items.count
         for item in items {
-            let key = PGStatementCache.key(item.sql, item.binds.map(\.oid))
-            let plan = usePrepared ? statements.plan(key, idle: true) : .unnamed
+            let key = PGStatementCache.key(item.sql, item.binds.map(\.oid), scope: item.scope)
+            let plan = usePrepared ? statements.plan(key, idle: true, eager: item.scope != nil) : .unnamed
             if case .prepare(let name, let evicting) = plan {
                 for old in evicting { _ = try? exchange { PQsendQuery(raw, "DEALLOCATE \(old)") } }
                 // Recorded now, so the next statement's plan counts it (undone if it fails).

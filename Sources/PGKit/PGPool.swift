@@ -51,15 +51,20 @@ public final class PGPool: Sendable {
     public init(_ configuration: Configuration, logger: Logger = Logger(label: "authd.pg")) {
         self.configuration = configuration
         self.logger = logger
-        let threads = (0..<configuration.size).map { PGThread(name: "authd-pg-\($0)") }
-        self.state = Mutex(State(machine: Machine(capacity: configuration.size), freeThreads: threads))
+        let threads = (0..<configuration.size).map { PGThread(name: "authd-pg-\($0)", index: $0) }
+        self.state = Mutex(State(machine: Machine(capacity: configuration.size) { $0.thread.index }, freeThreads: threads))
     }
 
     /// Runs `body` with a connection leased for its whole duration, on the connection's thread.
     /// `ignoringCancellation`: wait for a connection even if the task is cancelled — for cleanup
     /// that must happen (giving work back, releasing a lock); statements themselves always run.
-    public func withConnection<T>(ignoringCancellation: Bool = false, _ body: (PGLease) async throws -> T) async throws -> T {
-        let slot = try await acquire(ignoringCancellation: ignoringCancellation)
+    /// `affinity`: a key (a tenant's schema) whose work should keep meeting the same connection
+    /// when it can (see `PGPoolStateMachine`), so that server process's plans and relation caches
+    /// for it are reused; it never makes the caller wait while another connection is free.
+    public func withConnection<T>(
+        ignoringCancellation: Bool = false, affinity: String? = nil, _ body: (PGLease) async throws -> T
+    ) async throws -> T {
+        let slot = try await acquire(ignoringCancellation: ignoringCancellation, home: affinity.map(home(for:)))
         let lease = PGLease(slot: slot)
         let outcome: Result<T, any Error> = await withTaskExecutorPreference(slot.thread) {
             do {
@@ -112,7 +117,7 @@ public final class PGPool: Sendable {
     /// Runs `body` inside a transaction started with `options`; see `withTransaction`.
     @discardableResult
     public func withTransaction<T>(_ options: PGTransactionOptions, _ body: (PGTransaction) async throws -> T) async throws -> T {
-        try await withConnection { lease in try await PGTransaction.run(on: lease, options, body) }
+        try await withConnection(affinity: options.searchPath) { lease in try await PGTransaction.run(on: lease, options, body) }
     }
 
     /// Closes idle connections, fails waiters and stops the threads of idle and unused slots.
@@ -132,13 +137,21 @@ public final class PGPool: Sendable {
 
     // MARK: - acquire / release
 
-    func acquire(ignoringCancellation: Bool = false) async throws -> PGSlot {
+    func acquire(ignoringCancellation: Bool = false, home: Int? = nil) async throws -> PGSlot {
         let id = state.withLock { s in
             s.nextWaiterID += 1
             return s.nextWaiterID
         }
-        let grant = try await waitForGrant(id: id, ignoringCancellation: ignoringCancellation)
-        return try await slot(from: grant)
+        let grant = try await waitForGrant(id: id, home: home, ignoringCancellation: ignoringCancellation)
+        return try await slot(from: grant, home: home)
+    }
+
+    /// The slot index `key` calls home: FNV-1a of its bytes (stable, unlike `hashValue`, so
+    /// tests can reason about it), modulo the pool's size.
+    func home(for key: String) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Int(hash % UInt64(configuration.size))
     }
 
     func release(_ slot: PGSlot) {
@@ -170,7 +183,7 @@ public final class PGPool: Sendable {
 
     /// Turns a grant into a usable slot: an idle one is checked (and its connection replaced if
     /// it broke), a free place gets a thread and a new connection.
-    private func slot(from grant: Grant) async throws -> PGSlot {
+    private func slot(from grant: Grant, home: Int?) async throws -> PGSlot {
         switch grant {
         case .connection(let slot):
             do {
@@ -183,7 +196,12 @@ public final class PGPool: Sendable {
                 throw error
             }
         case .open:
-            guard let thread = state.withLock({ $0.freeThreads.popLast() }) else {
+            // The new connection lives on the caller's home thread when that one is free.
+            let thread = state.withLock { s -> PGThread? in
+                if let home, let i = s.freeThreads.firstIndex(where: { $0.index == home }) { return s.freeThreads.remove(at: i) }
+                return s.freeThreads.popLast()
+            }
+            guard let thread else {
                 // Cannot happen: a slot in use holds a thread, and there are `size` of each.
                 resumeWaiter { $0.machine.slotFreed() }
                 throw PGError(.misuse, "pool has no thread for a new connection")
@@ -206,16 +224,16 @@ public final class PGPool: Sendable {
         }
     }
 
-    private func waitForGrant(id: Int, ignoringCancellation: Bool) async throws -> Grant {
+    private func waitForGrant(id: Int, home: Int?, ignoringCancellation: Bool) async throws -> Grant {
         // Fast path: no parking, no timer.
         let immediate: Grant? = try state.withLock { s in
             if s.machine.isShutDown { throw PGError(.shutDown, "pool is shut down") }
-            return s.machine.acquireWithoutWaiting()
+            return s.machine.acquireWithoutWaiting(home: home)
         }
         if let immediate { return immediate }
-        if ignoringCancellation { return try await park(id: id, honourCancellation: false) }
+        if ignoringCancellation { return try await park(id: id, home: home, honourCancellation: false) }
         return try await withTaskCancellationHandler {
-            try await park(id: id, honourCancellation: true)
+            try await park(id: id, home: home, honourCancellation: true)
         } onCancel: {
             abandon(waiter: id, with: CancellationError())
         }
@@ -224,12 +242,12 @@ public final class PGPool: Sendable {
     /// Parks until a release serves this waiter, the acquire timeout passes, or (when honoured)
     /// the task is cancelled. Whichever comes first removes the waiter under the lock and
     /// resumes it, so it is resumed exactly once and no grant is ever lost.
-    private func park(id: Int, honourCancellation: Bool) async throws -> Grant {
+    private func park(id: Int, home: Int?, honourCancellation: Bool) async throws -> Grant {
         let timeout = configuration.acquireTimeout
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
             let action: Machine.AcquireAction = state.withLock { s in
                 if honourCancellation, Task.isCancelled { return .shutDown }
-                let action = s.machine.acquire(waiter: id)
+                let action = s.machine.acquire(waiter: id, home: home)
                 if case .wait = action { s.continuations[id] = continuation }
                 return action
             }

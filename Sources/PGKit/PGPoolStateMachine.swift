@@ -4,6 +4,12 @@
 /// being opened. Waiters are served strictly in arrival order. When a slot frees up and someone
 /// waits, the waiter is either handed the connection or told to open a new one itself (after a
 /// broken connection was dropped), so the releasing task never does I/O for someone else.
+///
+/// Affinity: a task may name a home (a slot's index, see `homeOf`). It gets its home connection
+/// when that one is idle, and a connection coming back goes to the oldest waiter that calls it
+/// home before anyone else; otherwise arrival order holds and nobody waits for their home while
+/// another connection is free. Work for one tenant thus keeps meeting the same server process,
+/// whose caches (plans, relations) already hold that tenant.
 public struct PGPoolStateMachine<Connection> {
     /// What a waiter (or an immediate acquire) is granted.
     public enum Grant {
@@ -36,34 +42,46 @@ public struct PGPoolStateMachine<Connection> {
     public private(set) var slotsInUse = 0
     public private(set) var waiters: [Int] = []
     public private(set) var isShutDown = false
+    /// The home a parked waiter asked for.
+    private var homes: [Int: Int] = [:]
+    /// Which home a connection is (its slot's index).
+    let homeOf: @Sendable (Connection) -> Int
 
-    public init(capacity: Int) {
+    public init(capacity: Int, homeOf: @escaping @Sendable (Connection) -> Int = { _ in 0 }) {
         precondition(capacity > 0, "pool capacity must be positive")
         self.capacity = capacity
+        self.homeOf = homeOf
     }
 
-    /// A task wants a connection. `waiter` identifies it if it has to park.
-    public mutating func acquire(waiter: Int) -> AcquireAction {
+    /// A task wants a connection. `waiter` identifies it if it has to park; `home`: the
+    /// connection it would rather have.
+    public mutating func acquire(waiter: Int, home: Int? = nil) -> AcquireAction {
         if isShutDown { return .shutDown }
         // Parked waiters are always served first; a newcomer never overtakes them.
-        if waiters.isEmpty {
-            if let connection = idle.popLast() { return .grant(.connection(connection)) }
-            if slotsInUse < capacity {
-                slotsInUse += 1
-                return .grant(.open)
-            }
-        }
+        if let grant = acquireWithoutWaiting(home: home) { return .grant(grant) }
         waiters.append(waiter)
+        if let home { homes[waiter] = home }
         return .wait
     }
 
-    /// Grants at once when nobody waits and a connection or slot is free; never parks.
-    public mutating func acquireWithoutWaiting() -> Grant? {
+    /// Grants at once when nobody waits and a connection or slot is free; never parks. An idle
+    /// connection that is `home` comes first, then any idle one, then a new one.
+    public mutating func acquireWithoutWaiting(home: Int? = nil) -> Grant? {
         guard !isShutDown, waiters.isEmpty else { return nil }
+        if let home, let i = idle.lastIndex(where: { homeOf($0) == home }) { return .connection(idle.remove(at: i)) }
         if let connection = idle.popLast() { return .connection(connection) }
         guard slotsInUse < capacity else { return nil }
         slotsInUse += 1
         return .open
+    }
+
+    /// The waiter a returning `connection` goes to: the oldest that calls it home, else the oldest.
+    private mutating func nextWaiter(for connection: Connection) -> Int {
+        let home = homeOf(connection)
+        let i = waiters.firstIndex { homes[$0] == home } ?? 0
+        let waiter = waiters.remove(at: i)
+        homes[waiter] = nil
+        return waiter
     }
 
     /// A leased connection comes back; `broken` when it must not be reused.
@@ -74,7 +92,7 @@ public struct PGPoolStateMachine<Connection> {
             return .close(connection)
         }
         if !waiters.isEmpty {
-            return .resume(waiter: waiters.removeFirst(), .connection(connection))
+            return .resume(waiter: nextWaiter(for: connection), .connection(connection))
         }
         idle.append(connection)
         return .none
@@ -84,7 +102,9 @@ public struct PGPoolStateMachine<Connection> {
     /// waiter, if any, gets the slot to open a connection in.
     public mutating func slotFreed() -> ReleaseAction {
         if !isShutDown, !waiters.isEmpty {
-            return .resume(waiter: waiters.removeFirst(), .open)
+            let waiter = waiters.removeFirst()
+            homes[waiter] = nil
+            return .resume(waiter: waiter, .open)
         }
         slotsInUse -= 1
         return .none
@@ -95,6 +115,7 @@ public struct PGPoolStateMachine<Connection> {
     public mutating func cancel(waiter: Int) -> Bool {
         guard let i = waiters.firstIndex(of: waiter) else { return false }
         waiters.remove(at: i)
+        homes[waiter] = nil
         return true
     }
 
@@ -105,6 +126,7 @@ public struct PGPoolStateMachine<Connection> {
         slotsInUse -= idle.count
         idle = []
         waiters = []
+        homes = [:]
         return result
     }
 }

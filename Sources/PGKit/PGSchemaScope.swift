@@ -1,7 +1,8 @@
 /// Autocommit statements in one schema: each statement runs as its own transaction with the
 /// schema as its only search path, in one round trip (`PGConnection.query(_:_:searchPath:)`).
-/// Tenant statements need no BEGIN/COMMIT this way, and their text — the same for every
-/// tenant — stays prepared.
+/// Tenant statements need no BEGIN/COMMIT this way. Their text is the same for every tenant;
+/// each connection prepares it once per schema (`PGStatementCache.key`), and the pool steers a
+/// schema's statements to its home connection (`PGPool.withConnection(affinity:)`).
 public struct PGSchemaScope: PGQueryable {
     public let pool: PGPool
     public let schema: String
@@ -16,7 +17,7 @@ public struct PGSchemaScope: PGQueryable {
     public func query(_ sql: String, _ binds: [any PGEncodable]) async throws -> PGRows {
         let values = binds.map(\.pgBind)
         let schema = self.schema
-        return try await pool.withConnection { lease in
+        return try await pool.withConnection(affinity: schema) { lease in
             try await lease.run { try $0.query(sql, values, searchPath: schema) }
         }
     }

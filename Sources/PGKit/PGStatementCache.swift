@@ -3,7 +3,7 @@
 /// when `search_path` differs from the one it was planned under, so tenant switching is safe).
 ///
 /// A statement is prepared on its second run, not its first: one-off SQL (migrations, DDL) never
-/// takes a server-side slot. At most `capacity` statements stay prepared per connection; when
+/// takes a server-side slot. Statements scoped to a schema are prepared at once (see `plan`). At most `capacity` statements stay prepared per connection; when
 /// the connection is outside a transaction the least recently used one makes room (the caller
 /// deallocates it), inside one a statement that finds no room runs unnamed as before.
 /// Not thread-safe: it belongs to one `PGConnection`, used by one thread at a time.
@@ -31,21 +31,29 @@ struct PGStatementCache {
         self.capacity = capacity
     }
 
-    /// The cache key: the same text with other parameter types is another statement.
-    static func key(_ sql: String, _ oids: [UInt32]) -> String {
-        oids.isEmpty ? sql : sql + "\u{0}" + oids.map(String.init).joined(separator: ",")
+    /// The cache key: the same text with other parameter types is another statement, and so is
+    /// the same text run under another schema (`scope`, the search path). PostgreSQL keeps one
+    /// plan per prepared statement and re-plans it whenever the search path differs from the one
+    /// it was planned under, so a statement shared by every tenant would be re-planned on nearly
+    /// every run once tenants alternate on a connection; one per schema keeps each plan valid.
+    static func key(_ sql: String, _ oids: [UInt32], scope: String? = nil) -> String {
+        var key = oids.isEmpty ? sql : sql + "\u{0}" + oids.map(String.init).joined(separator: ",")
+        if let scope { key += "\u{0}\u{0}" + scope }
+        return key
     }
 
     /// Decides how to run `key`; a `.prepare` must be confirmed with `prepared(_:as:)`.
-    /// `idle`: the connection is outside any transaction, so deallocating is safe.
-    mutating func plan(_ key: String, idle: Bool = true) -> Plan {
+    /// `idle`: the connection is outside any transaction, so deallocating is safe. `eager`:
+    /// prepare on the first run — a statement scoped to a schema is a store's fixed text, never
+    /// one-off SQL, and it runs too rarely per schema and connection to wait for a second run.
+    mutating func plan(_ key: String, idle: Bool = true, eager: Bool = false) -> Plan {
         guard capacity > 0 else { return .unnamed }
         clock &+= 1
         if let entry = names[key] {
             names[key] = (entry.name, clock)
             return .execute(entry.name)
         }
-        if seenOnce.remove(key) == nil {
+        if !eager, seenOnce.remove(key) == nil {
             // Bounded: forgetting first sightings only delays a statement's preparation.
             if seenOnce.count >= capacity * 4 { seenOnce.removeAll(keepingCapacity: true) }
             seenOnce.insert(key)

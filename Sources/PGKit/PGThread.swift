@@ -37,7 +37,11 @@ final class PGThread: TaskExecutor, @unchecked Sendable {
         return key
     }()
 
-    init(name: String) {
+    /// Its place in the pool: the home index of the connection living on it.
+    let index: Int
+
+    init(name: String, index: Int = 0) {
+        self.index = index
         _ = Self.key
         let thread = Thread { [self] in self.main() }
         thread.name = name

@@ -59,7 +59,10 @@ public final class PGTransaction: PGQueryable {
     /// BEGIN, body, COMMIT — or ROLLBACK on any error; see `PGPool.withTransaction`.
     static func run<T>(on lease: PGLease, _ options: PGTransactionOptions, _ body: (PGTransaction) async throws -> T) async throws -> T {
         // BEGIN and its options travel in one round trip.
-        _ = try await lease.run { conn in try conn.execute(try options.beginSQL(on: conn)) }
+        _ = try await lease.run { conn in
+            try conn.execute(try options.beginSQL(on: conn))
+            conn.transactionScope = options.searchPath
+        }
         let tx = PGTransaction(lease: lease)
         let value: T
         do {

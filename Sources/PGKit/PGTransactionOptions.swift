@@ -26,10 +26,17 @@ public struct PGTransactionOptions: Sendable {
         self.advisoryLock = advisoryLock
     }
 
+    /// Statements in a schema are prepared once per schema and connection (see
+    /// `PGStatementCache.key`), so each runs only a few times there; under the default
+    /// `plan_cache_mode` the first five runs are planned afresh, which is the cost the
+    /// per-schema statements exist to avoid. The tenant tables are read by key, where a generic
+    /// plan is the plan.
+    static let genericPlansSQL = "SET LOCAL plan_cache_mode = force_generic_plan"
+
     /// The BEGIN text for `conn` (identifiers and literals quoted by libpq).
     func beginSQL(on conn: PGConnection) throws -> String {
         var sql = "BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")"
-        if let searchPath { sql += "; SET LOCAL search_path TO \(try conn.escapeIdentifier(searchPath))" }
+        if let searchPath { sql += "; SET LOCAL search_path TO \(try conn.escapeIdentifier(searchPath)); \(Self.genericPlansSQL)" }
         if !synchronousCommit { sql += "; SET LOCAL synchronous_commit = off" }
         if let advisoryLock { sql += "; SELECT pg_advisory_xact_lock(hashtextextended(\(try conn.escapeLiteral(advisoryLock)), 0))" }
         return sql

@@ -64,7 +64,7 @@ struct AuthdConfiguration: Sendable {
         let listenURL = config.string(forKey: "auth.database.listen.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         let poolSize = config.int(forKey: "auth.database.pool.size", default: 8)
         if !(1...200).contains(poolSize) { problems.append("AUTH_DATABASE_POOL_SIZE must be 1–200 (got \(poolSize))") }
-        let preparedStatements = config.int(forKey: "auth.database.prepared.statements", default: 256)
+        let preparedStatements = config.int(forKey: "auth.database.prepared.statements", default: 1024)
         if !(0...10_000).contains(preparedStatements) {
             problems.append("AUTH_DATABASE_PREPARED_STATEMENTS must be 0–10000 (got \(preparedStatements))")
         }

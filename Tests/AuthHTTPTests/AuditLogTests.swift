@@ -63,6 +63,23 @@ import Testing
         }
     }
 
+    /// A schema without its own writer (created by an older build during a rolling deploy)
+    /// still gets every row, through the trigger's dynamic fallback, with the same fields.
+    @Test func aSchemaWithoutItsWriterStillGetsItsRows() async throws {
+        try await TestApp.with { app, client in
+            let tenant = try await app.defaultTenant()
+            try await app.env.db.inTenant(tenant) { tx in _ = try await tx.queryUnprepared("DROP FUNCTION write_audit_row(auth.events)", []) }
+            let signup = try await client.signup("bob@example.com")
+            let userText = try #require(signup.object["user"]?["id"]?.stringValue)
+            let user = try #require(UUID(uuidString: userText))
+            let login = try await client.login("bob@example.com", headers: ["user-agent": "audit-test/2.0", "x-request-id": "req-audit-2"])
+            #expect(login.status == .ok)
+            let rows = try await Self.rows(app, tenant)
+            #expect(rows.contains(AuditRow(kind: "auth.logged_in", outcome: "success", userAgent: "audit-test/2.0", requestID: "req-audit-2", userID: user)))
+            #expect(rows.count == (try await app.events(tenant)).count)
+        }
+    }
+
     /// A change rolled back leaves no audit row either: `onSignup` runs after the user's
     /// creation appended `auth.user.created` (and so wrote its row), then throws.
     @Test func aRolledBackChangeLeavesNoRow() async throws {

@@ -167,6 +167,13 @@ import Testing
         let secret = try #require(StandardWebhooks.Secret("whsec_" + Base64.encode(try SecureRandom.bytes(32))))
         #expect(throws: HTTPHookConfigurationError.self) { try HTTPHooks.parse(["onLogin": "https://x.example"], secret: secret) }
         #expect(throws: HTTPHookConfigurationError.self) { try HTTPHooks.parse(["beforeSignup": "http://x.example/h"], secret: secret) }
+        // Plain http only to this machine, judged on the parsed host, not on a prefix.
+        for url in ["http://localhost.evil.example/h", "http://127.0.0.1.evil.example/h", "http://127.0.0.1@evil.example/h", "ftp://x.example", "https://"] {
+            #expect(throws: HTTPHookConfigurationError.self, "\(url)") { try HTTPHooks.parse(["beforeSignup": .string(url)], secret: secret) }
+        }
+        for url in ["http://localhost:8080/h", "http://127.0.0.1/h", "http://[::1]:9000/h", "HTTPS://x.example/h"] {
+            #expect(throws: Never.self, "\(url)") { try HTTPHooks.parse(["beforeSignup": .string(url)], secret: secret) }
+        }
         #expect(throws: HTTPHookConfigurationError.self) {
             try HTTPHooks.parse(["beforeSignup": .object(["url": "https://x.example", "timeoutMs": 0])], secret: secret)
         }

@@ -34,6 +34,33 @@ import Testing
         }
     }
 
+    @Test func aKeyKeepsMeetingItsHomeConnection() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool(size: 4) { pool in
+            // Four leases at once: all four connections open, one on each thread.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 { group.addTask { try await pool.withConnection { _ = try await $0.query("SELECT pg_sleep(0.2)") } } }
+                try await group.waitForAll()
+            }
+            var pids: [String: Set<Int32>] = [:]
+            let keys = (0..<8).map { "tenant_\($0)" }
+            for _ in 0..<3 {
+                for key in keys {
+                    let pid = try await pool.withConnection(affinity: key) { $0.backendPID }
+                    pids[key, default: []].insert(pid)
+                }
+            }
+            for key in keys { #expect(pids[key]?.count == 1, "\(key) met \(pids[key] ?? [])") }
+            // Keys with one home share its connection; keys with different homes do not.
+            for a in keys {
+                for b in keys where a < b {
+                    #expect((pids[a] == pids[b]) == (pool.home(for: a) == pool.home(for: b)), "\(a) \(b)")
+                }
+            }
+            #expect(Set(keys.map(pool.home(for:))).count > 1)
+        }
+    }
+
     @Test func acquireTimesOutAndThePoolRecovers() async throws {
         let db = try await Self.db.get()
         let pool = PGPool(.init(conninfo: db.conninfo, size: 1, acquireTimeout: .milliseconds(200)))

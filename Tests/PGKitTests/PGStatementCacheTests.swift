@@ -107,4 +107,40 @@ import Testing
             #expect(try row.decode("b", as: Int.self) == 7)
         }
     }
+    @Test func schemaStatementsArePreparedPerSchemaSoTenantsDoNotReplanEachOther() async throws {
+        let db = try await Self.db.get()
+        let conn = try PGConnection(conninfo: db.conninfo)
+        for schema in ["ps_a", "ps_b"] {
+            try conn.execute(
+                "DROP SCHEMA IF EXISTS \(schema) CASCADE; CREATE SCHEMA \(schema); CREATE TABLE \(schema).t (v text); INSERT INTO \(schema).t VALUES ('\(schema)')")
+        }
+        var seen: [String] = []
+        for _ in 1...4 {
+            for schema in ["ps_a", "ps_b"] {
+                seen.append(try conn.query("SELECT v FROM t WHERE v <> $1", ["-".pgBind], searchPath: schema).first?.decode("v", as: String.self) ?? "?")
+            }
+        }
+        #expect(seen == Array(repeating: ["ps_a", "ps_b"], count: 4).flatMap { $0 })
+        // The same text once per schema, plus the statement setting the path; each schema's
+        // statement ran on generic plans only (no custom planning per run).
+        let rows = try conn.query(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE 'SELECT v FROM t%'")
+        #expect(rows.count == 2)
+        for row in rows {
+            #expect(try row.decode("custom_plans", as: Int.self) == 0)
+            #expect(try row.decode("generic_plans", as: Int.self) >= 2)
+        }
+        // A transaction with a search path keys its statements the same way.
+        let pool = PGPool(.init(conninfo: db.conninfo, size: 1))
+        for schema in ["ps_a", "ps_b", "ps_a", "ps_b", "ps_a", "ps_b"] {
+            try await pool.withTransaction(searchPath: schema) { tx in
+                _ = try await tx.query("SELECT v FROM t WHERE v <> $1 AND v <> $2", ["-".pgBind, "+".pgBind])
+            }
+        }
+        let inTransactions = try await pool.query(
+            "SELECT count(*)::int8 AS n, sum(custom_plans)::int8 AS c FROM pg_prepared_statements WHERE statement LIKE '%AND v <> $2'")
+        #expect(try inTransactions.first?.decode("n", as: Int.self) == 2)
+        #expect(try inTransactions.first?.decode("c", as: Int.self) == 0)
+        await pool.shutdown()
+    }
 }

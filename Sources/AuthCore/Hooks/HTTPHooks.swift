@@ -100,10 +100,21 @@ public struct HTTPHooks: Sendable {
             }
         default: url = nil
         }
-        guard let url, url.hasPrefix("https://") || url.hasPrefix("http://127.0.0.1") || url.hasPrefix("http://localhost") else {
+        guard let url, Self.isAllowed(url) else {
             throw HTTPHookConfigurationError("\(key): needs an https URL (http only to this machine)")
         }
         return Endpoint(url: url, timeout: timeout)
+    }
+
+    /// An https URL with a host, or plain http to this machine only — judged on the parsed
+    /// host, so `http://localhost.example.com` or `http://127.0.0.1@evil` is not "this machine".
+    static func isAllowed(_ url: String) -> Bool {
+        guard let parts = URLComponents(string: url), let host = parts.host?.lowercased(), !host.isEmpty else { return false }
+        switch parts.scheme?.lowercased() {
+        case "https": return true
+        case "http": return parts.user == nil && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)
+        default: return false
+        }
     }
 
     /// Where `point` goes for the tenant the hook runs for (`HookTenant.current`): its own

@@ -45,9 +45,9 @@ public struct DatabaseMigrator: Sendable {
     /// Migrates everything and makes sure the `default` tenant exists.
     ///
     /// Tenant schemas are migrated by `jobs` connections at once (each schema by one of them;
-    /// the pool needs `jobs + 1` connections: one holds the migration lock). Each migration of
-    /// each schema commits on its own, so an interrupted run loses nothing: the next one skips
-    /// what is done and continues. `progress` is called after every tenant.
+    /// the pool needs `jobs + 1` connections: one holds the migration lock; `jobs` is lowered to
+    /// fit a smaller pool). Each migration of each schema commits on its own, so an interrupted
+    /// run loses nothing: the next one skips what is done and continues. `progress` is called after every tenant.
     @discardableResult
     public func migrate(jobs: Int = 1, progress: (@Sendable (Progress) -> Void)? = nil) async throws -> Report {
         let catalog = registry.migrations
@@ -57,7 +57,9 @@ public struct DatabaseMigrator: Sendable {
                 report.globalApplied = try await catalog.global.migrate(schema: MigrationCatalog.globalSchema, on: lease)
                     .map(\.name)
                 let tenants = try await TenantStore().list(on: lease)
-                report.tenantApplied = try await migrateTenants(tenants, jobs: max(1, jobs), first: lease, progress: progress)
+                // More workers than the pool's other connections would only wait for each other.
+                let workers = max(1, min(jobs, registry.db.pool.configuration.size - 1))
+                report.tenantApplied = try await migrateTenants(tenants, jobs: workers, first: lease, progress: progress)
                 if !tenants.contains(where: { $0.slug == TenantSlug.defaultTenant.value }) {
                     let tenant = try await lease.withTransaction { tx in
                         try await registry.create(slug: .defaultTenant, name: "Default", in: tx)
