@@ -58,13 +58,14 @@ public final class PGPool: Sendable {
     /// Runs `body` with a connection leased for its whole duration, on the connection's thread.
     /// `ignoringCancellation`: wait for a connection even if the task is cancelled — for cleanup
     /// that must happen (giving work back, releasing a lock); statements themselves always run.
-    /// `affinity`: a key (a tenant's schema) whose work should keep meeting the same connection
-    /// when it can (see `PGPoolStateMachine`), so that server process's plans and relation caches
-    /// for it are reused; it never makes the caller wait while another connection is free.
+    /// `affinity`: a key (a tenant's schema) whose work should keep meeting the same two
+    /// connections when it can (see `homes(for:)`, `PGPoolStateMachine`), so those server
+    /// processes' plans and relation caches for it are reused; it never makes the caller wait
+    /// while another connection is free.
     public func withConnection<T>(
         ignoringCancellation: Bool = false, affinity: String? = nil, _ body: (PGLease) async throws -> T
     ) async throws -> T {
-        let slot = try await acquire(ignoringCancellation: ignoringCancellation, home: affinity.map(home(for:)))
+        let slot = try await acquire(ignoringCancellation: ignoringCancellation, homes: affinity.map(homes(for:)) ?? [])
         let lease = PGLease(slot: slot)
         let outcome: Result<T, any Error> = await withTaskExecutorPreference(slot.thread) {
             do {
@@ -137,21 +138,28 @@ public final class PGPool: Sendable {
 
     // MARK: - acquire / release
 
-    func acquire(ignoringCancellation: Bool = false, home: Int? = nil) async throws -> PGSlot {
+    func acquire(ignoringCancellation: Bool = false, homes: [Int] = []) async throws -> PGSlot {
         let id = state.withLock { s in
             s.nextWaiterID += 1
             return s.nextWaiterID
         }
-        let grant = try await waitForGrant(id: id, home: home, ignoringCancellation: ignoringCancellation)
-        return try await slot(from: grant, home: home)
+        let grant = try await waitForGrant(id: id, homes: homes, ignoringCancellation: ignoringCancellation)
+        return try await slot(from: grant, homes: homes)
     }
 
-    /// The slot index `key` calls home: FNV-1a of its bytes (stable, unlike `hashValue`, so
-    /// tests can reason about it), modulo the pool's size.
-    func home(for key: String) -> Int {
+    /// The two slot indexes `key` calls home (one in a pool of one), from FNV-1a of its bytes
+    /// (stable, unlike `hashValue`, so tests can reason about it). Two rather than one: when
+    /// every connection is busy, a returning one finds a waiter calling it home far more often,
+    /// so a key's work stays on two server processes instead of spreading over all of them;
+    /// each process then caches plans and relations for about 2/size of the keys.
+    func homes(for key: String) -> [Int] {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return Int(hash % UInt64(configuration.size))
+        let size = UInt64(configuration.size)
+        let first = hash % size
+        guard size > 1 else { return [Int(first)] }
+        let second = (first + 1 + (hash / size) % (size - 1)) % size
+        return [Int(first), Int(second)]
     }
 
     func release(_ slot: PGSlot) {
@@ -183,7 +191,7 @@ public final class PGPool: Sendable {
 
     /// Turns a grant into a usable slot: an idle one is checked (and its connection replaced if
     /// it broke), a free place gets a thread and a new connection.
-    private func slot(from grant: Grant, home: Int?) async throws -> PGSlot {
+    private func slot(from grant: Grant, homes: [Int]) async throws -> PGSlot {
         switch grant {
         case .connection(let slot):
             do {
@@ -196,9 +204,9 @@ public final class PGPool: Sendable {
                 throw error
             }
         case .open:
-            // The new connection lives on the caller's home thread when that one is free.
+            // The new connection lives on one of the caller's home threads when one is free.
             let thread = state.withLock { s -> PGThread? in
-                if let home, let i = s.freeThreads.firstIndex(where: { $0.index == home }) { return s.freeThreads.remove(at: i) }
+                if let i = s.freeThreads.firstIndex(where: { homes.contains($0.index) }) { return s.freeThreads.remove(at: i) }
                 return s.freeThreads.popLast()
             }
             guard let thread else {
@@ -224,16 +232,16 @@ public final class PGPool: Sendable {
         }
     }
 
-    private func waitForGrant(id: Int, home: Int?, ignoringCancellation: Bool) async throws -> Grant {
+    private func waitForGrant(id: Int, homes: [Int], ignoringCancellation: Bool) async throws -> Grant {
         // Fast path: no parking, no timer.
         let immediate: Grant? = try state.withLock { s in
             if s.machine.isShutDown { throw PGError(.shutDown, "pool is shut down") }
-            return s.machine.acquireWithoutWaiting(home: home)
+            return s.machine.acquireWithoutWaiting(homes: homes)
         }
         if let immediate { return immediate }
-        if ignoringCancellation { return try await park(id: id, home: home, honourCancellation: false) }
+        if ignoringCancellation { return try await park(id: id, homes: homes, honourCancellation: false) }
         return try await withTaskCancellationHandler {
-            try await park(id: id, home: home, honourCancellation: true)
+            try await park(id: id, homes: homes, honourCancellation: true)
         } onCancel: {
             abandon(waiter: id, with: CancellationError())
         }
@@ -242,12 +250,12 @@ public final class PGPool: Sendable {
     /// Parks until a release serves this waiter, the acquire timeout passes, or (when honoured)
     /// the task is cancelled. Whichever comes first removes the waiter under the lock and
     /// resumes it, so it is resumed exactly once and no grant is ever lost.
-    private func park(id: Int, home: Int?, honourCancellation: Bool) async throws -> Grant {
+    private func park(id: Int, homes: [Int], honourCancellation: Bool) async throws -> Grant {
         let timeout = configuration.acquireTimeout
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
             let action: Machine.AcquireAction = state.withLock { s in
                 if honourCancellation, Task.isCancelled { return .shutDown }
-                let action = s.machine.acquire(waiter: id, home: home)
+                let action = s.machine.acquire(waiter: id, homes: homes)
                 if case .wait = action { s.continuations[id] = continuation }
                 return action
             }

@@ -5,10 +5,10 @@
 /// waits, the waiter is either handed the connection or told to open a new one itself (after a
 /// broken connection was dropped), so the releasing task never does I/O for someone else.
 ///
-/// Affinity: a task may name a home (a slot's index, see `homeOf`). It gets its home connection
-/// when that one is idle, and a connection coming back goes to the oldest waiter that calls it
-/// home before anyone else; otherwise arrival order holds and nobody waits for their home while
-/// another connection is free. Work for one tenant thus keeps meeting the same server process,
+/// Affinity: a task may name its homes (slot indexes, see `homeOf`). It gets an idle home
+/// connection first, and a connection coming back goes to the oldest waiter that calls it home
+/// before anyone else; otherwise arrival order holds and nobody waits for a home while another
+/// connection is free. Work for one tenant thus keeps meeting the same few server processes,
 /// whose caches (plans, relations) already hold that tenant.
 public struct PGPoolStateMachine<Connection> {
     /// What a waiter (or an immediate acquire) is granted.
@@ -42,8 +42,8 @@ public struct PGPoolStateMachine<Connection> {
     public private(set) var slotsInUse = 0
     public private(set) var waiters: [Int] = []
     public private(set) var isShutDown = false
-    /// The home a parked waiter asked for.
-    private var homes: [Int: Int] = [:]
+    /// The homes a parked waiter asked for.
+    private var homes: [Int: [Int]] = [:]
     /// Which home a connection is (its slot's index).
     let homeOf: @Sendable (Connection) -> Int
 
@@ -53,22 +53,22 @@ public struct PGPoolStateMachine<Connection> {
         self.homeOf = homeOf
     }
 
-    /// A task wants a connection. `waiter` identifies it if it has to park; `home`: the
-    /// connection it would rather have.
-    public mutating func acquire(waiter: Int, home: Int? = nil) -> AcquireAction {
+    /// A task wants a connection. `waiter` identifies it if it has to park; `homes`: the
+    /// connections it would rather have.
+    public mutating func acquire(waiter: Int, homes wanted: [Int] = []) -> AcquireAction {
         if isShutDown { return .shutDown }
         // Parked waiters are always served first; a newcomer never overtakes them.
-        if let grant = acquireWithoutWaiting(home: home) { return .grant(grant) }
+        if let grant = acquireWithoutWaiting(homes: wanted) { return .grant(grant) }
         waiters.append(waiter)
-        if let home { homes[waiter] = home }
+        if !wanted.isEmpty { homes[waiter] = wanted }
         return .wait
     }
 
     /// Grants at once when nobody waits and a connection or slot is free; never parks. An idle
-    /// connection that is `home` comes first, then any idle one, then a new one.
-    public mutating func acquireWithoutWaiting(home: Int? = nil) -> Grant? {
+    /// connection that is one of `homes` comes first, then any idle one, then a new one.
+    public mutating func acquireWithoutWaiting(homes wanted: [Int] = []) -> Grant? {
         guard !isShutDown, waiters.isEmpty else { return nil }
-        if let home, let i = idle.lastIndex(where: { homeOf($0) == home }) { return .connection(idle.remove(at: i)) }
+        if !wanted.isEmpty, let i = idle.lastIndex(where: { wanted.contains(homeOf($0)) }) { return .connection(idle.remove(at: i)) }
         if let connection = idle.popLast() { return .connection(connection) }
         guard slotsInUse < capacity else { return nil }
         slotsInUse += 1
@@ -78,7 +78,7 @@ public struct PGPoolStateMachine<Connection> {
     /// The waiter a returning `connection` goes to: the oldest that calls it home, else the oldest.
     private mutating func nextWaiter(for connection: Connection) -> Int {
         let home = homeOf(connection)
-        let i = waiters.firstIndex { homes[$0] == home } ?? 0
+        let i = waiters.firstIndex { homes[$0]?.contains(home) == true } ?? 0
         let waiter = waiters.remove(at: i)
         homes[waiter] = nil
         return waiter

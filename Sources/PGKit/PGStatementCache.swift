@@ -3,9 +3,11 @@
 /// when `search_path` differs from the one it was planned under, so tenant switching is safe).
 ///
 /// A statement is prepared on its second run, not its first: one-off SQL (migrations, DDL) never
-/// takes a server-side slot. Statements scoped to a schema are prepared at once (see `plan`). At most `capacity` statements stay prepared per connection; when
-/// the connection is outside a transaction the least recently used one makes room (the caller
-/// deallocates it), inside one a statement that finds no room runs unnamed as before.
+/// takes a server-side slot. Statements scoped to a schema are kept once per schema and prepared
+/// at once while there is room (see `key` and `plan`). At most `capacity` statements stay
+/// prepared per connection; when the connection is outside a transaction the least recently
+/// used one makes room (the caller deallocates it), inside one a statement that finds no room
+/// runs unnamed as before.
 /// Not thread-safe: it belongs to one `PGConnection`, used by one thread at a time.
 struct PGStatementCache {
     /// What to do with a statement about to run.
@@ -44,8 +46,11 @@ struct PGStatementCache {
 
     /// Decides how to run `key`; a `.prepare` must be confirmed with `prepared(_:as:)`.
     /// `idle`: the connection is outside any transaction, so deallocating is safe. `eager`:
-    /// prepare on the first run — a statement scoped to a schema is a store's fixed text, never
-    /// one-off SQL, and it runs too rarely per schema and connection to wait for a second run.
+    /// prepare on the first run while there is room — a statement scoped to a schema is a
+    /// store's fixed text, never one-off SQL, and it runs too rarely per schema and connection
+    /// to wait for a second run. Once the cache is full it too needs a second run within the
+    /// recent sightings: with more schemas than room, preparing every first sighting would
+    /// evict (a DEALLOCATE round trip) and plan on nearly every statement.
     mutating func plan(_ key: String, idle: Bool = true, eager: Bool = false) -> Plan {
         guard capacity > 0 else { return .unnamed }
         clock &+= 1
@@ -53,7 +58,7 @@ struct PGStatementCache {
             names[key] = (entry.name, clock)
             return .execute(entry.name)
         }
-        if !eager, seenOnce.remove(key) == nil {
+        if !(eager && names.count < capacity), seenOnce.remove(key) == nil {
             // Bounded: forgetting first sightings only delays a statement's preparation.
             if seenOnce.count >= capacity * 4 { seenOnce.removeAll(keepingCapacity: true) }
             seenOnce.insert(key)

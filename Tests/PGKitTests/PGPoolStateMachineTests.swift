@@ -113,13 +113,13 @@ import Testing
         for id in 1...3 { _ = m.acquire(waiter: id) }
         for c in ["h0", "h1", "h2"] { _ = m.release(c, broken: false) }
         // Idle: the home one, whatever its place in the list; no home: any.
-        #expect(grantedConnection(m.acquire(waiter: 4, home: 0)) == "h0")
-        #expect(grantedConnection(m.acquire(waiter: 5, home: 0)) != nil)  // h0 is busy: another, no waiting
+        #expect(grantedConnection(m.acquire(waiter: 4, homes: [0])) == "h0")
+        #expect(grantedConnection(m.acquire(waiter: 5, homes: [0])) != nil)  // h0 is busy: another, no waiting
         #expect(grantedConnection(m.acquire(waiter: 6)) != nil)
         // All busy: a returning connection goes to the oldest waiter calling it home, then to the oldest.
-        _ = m.acquire(waiter: 7, home: 2)
-        _ = m.acquire(waiter: 8, home: 1)
-        _ = m.acquire(waiter: 9, home: 1)
+        _ = m.acquire(waiter: 7, homes: [2])
+        _ = m.acquire(waiter: 8, homes: [1, 2])
+        _ = m.acquire(waiter: 9, homes: [1])
         guard case .resume(8, .connection("h1")) = m.release("h1", broken: false) else {
             Issue.record("h1 goes to the oldest waiter whose home it is")
             return

@@ -34,7 +34,7 @@ import Testing
         }
     }
 
-    @Test func aKeyKeepsMeetingItsHomeConnection() async throws {
+    @Test func aKeyKeepsMeetingItsHomeConnections() async throws {
         let db = try await Self.db.get()
         try await db.withPool(size: 4) { pool in
             // Four leases at once: all four connections open, one on each thread.
@@ -42,23 +42,27 @@ import Testing
                 for _ in 0..<4 { group.addTask { try await pool.withConnection { _ = try await $0.query("SELECT pg_sleep(0.2)") } } }
                 try await group.waitForAll()
             }
-            var pids: [String: Set<Int32>] = [:]
+            var met: [String: Set<Int>] = [:]
+            var pidOfSlot: [Int: Int32] = [:]
             let keys = (0..<8).map { "tenant_\($0)" }
             for _ in 0..<3 {
                 for key in keys {
-                    let pid = try await pool.withConnection(affinity: key) { $0.backendPID }
-                    pids[key, default: []].insert(pid)
+                    let (slot, pid) = try await pool.withConnection(affinity: key) { ($0.slot.thread.index, $0.backendPID) }
+                    met[key, default: []].insert(slot)
+                    #expect(pidOfSlot[slot] == nil || pidOfSlot[slot] == pid)  // a slot keeps its server process
+                    pidOfSlot[slot] = pid
                 }
             }
-            for key in keys { #expect(pids[key]?.count == 1, "\(key) met \(pids[key] ?? [])") }
-            // Keys with one home share its connection; keys with different homes do not.
-            for a in keys {
-                for b in keys where a < b {
-                    #expect((pids[a] == pids[b]) == (pool.home(for: a) == pool.home(for: b)), "\(a) \(b)")
-                }
+            // Nothing else was running: every key met only its two home connections.
+            for key in keys {
+                let homes = pool.homes(for: key)
+                #expect(homes.count == 2 && homes[0] != homes[1])
+                #expect(met[key].map { $0.isSubset(of: Set(homes)) } == true, "\(key) met \(met[key] ?? []), homes \(homes)")
             }
-            #expect(Set(keys.map(pool.home(for:))).count > 1)
+            #expect(Set(keys.flatMap(pool.homes(for:))).count > 2)
         }
+        // A pool of one has one home for everyone.
+        try await db.withPool(size: 1) { pool in #expect(pool.homes(for: "tenant_0") == [0]) }
     }
 
     @Test func acquireTimesOutAndThePoolRecovers() async throws {

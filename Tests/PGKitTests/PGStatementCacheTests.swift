@@ -47,6 +47,25 @@ import Testing
         #expect(off.plan(a) == .unnamed && off.plan(a) == .unnamed)
     }
 
+    @Test func schemaStatementsArePreparedAtOnceOnlyWhileThereIsRoom() {
+        var cache = PGStatementCache(capacity: 2)
+        for key in ["a", "b"] {
+            guard case .prepare(let name, let evicting) = cache.plan(key, eager: true) else {
+                Issue.record("with room, a schema statement is prepared on its first run")
+                return
+            }
+            #expect(evicting.isEmpty)
+            cache.prepared(key, as: name)
+        }
+        // Full: a first sighting runs unnamed instead of evicting; a second one makes room.
+        #expect(cache.plan("c", eager: true) == .unnamed)
+        guard case .prepare(_, let evicted) = cache.plan("c", eager: true) else {
+            Issue.record("seen twice, it is prepared")
+            return
+        }
+        #expect(evicted.count == 1)
+    }
+
     @Test func aFullCacheDeallocatesWhatItEvicts() async throws {
         let db = try await Self.db.get()
         let conn = try PGConnection(conninfo: db.conninfo, preparedStatements: 2)
