@@ -13,7 +13,7 @@ CREATE FUNCTION auth.create_audit_writer(schema_name text) RETURNS void LANGUAGE
 BEGIN
     EXECUTE format($def$
         CREATE OR REPLACE FUNCTION %1$I.write_audit_row(e auth.events) RETURNS void LANGUAGE plpgsql
-        SET search_path = %1$I AS $fn$
+        SET search_path = %1$I, pg_temp AS $fn$
         DECLARE
             who uuid := coalesce(auth.event_uuid(e.subject->>'userId'),
                                  CASE WHEN e.subject->>'type' = 'user' THEN auth.event_uuid(e.subject->>'id') END,
@@ -31,14 +31,13 @@ BEGIN
 END
 $create$;
 
-CREATE OR REPLACE FUNCTION auth.write_audit_row() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
+-- (pg_temp last in both paths: a session's temporary table cannot stand in for a name here.)
+CREATE OR REPLACE FUNCTION auth.write_audit_row() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     target text;
     has_writer boolean;
 BEGIN
-    SELECT t.schema_name,
-           EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                   WHERE n.nspname = t.schema_name AND p.proname = 'write_audit_row')
+    SELECT t.schema_name, to_regprocedure(format('%I.write_audit_row(auth.events)', t.schema_name)) IS NOT NULL
       INTO target, has_writer
       FROM auth.tenants t WHERE t.id = NEW.tenant_id;
     IF target IS NULL THEN

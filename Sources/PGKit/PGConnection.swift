@@ -12,9 +12,10 @@ public final class PGConnection: @unchecked Sendable {
     let raw: OpaquePointer
     /// Statements prepared on this connection's server session (see `PGStatementCache`).
     private var statements: PGStatementCache
-    /// The search path the open transaction set (see `PGTransaction`), part of the statement
-    /// cache's key for statements run in it. Only a cache key: a wrong value costs a re-plan on
-    /// the server, never a wrong answer.
+    /// The search path of the transaction `PGTransaction.run` began last (set at every BEGIN it
+    /// sends), part of the statement cache's key for statements run inside a transaction. Only a
+    /// cache key: a stale value (a transaction begun some other way) costs a re-plan on the
+    /// server, never a wrong answer.
     var transactionScope: String?
     /// Statements the server has answered on this connection (successfully or with an error):
     /// if a failure leaves it unchanged, nothing reached the server (see `PGSlot`).
@@ -80,8 +81,9 @@ public final class PGConnection: @unchecked Sendable {
             case .unnamed:
                 return try exchange { PQsendQueryParams(raw, sql, count, types, values, nil, nil, 0) }
             case .prepare(let name, let evicting):
-                // Outside a transaction (see `PGStatementCache.plan`): a failure here cannot abort
-                // anything. The names are our own `pgkit_N`.
+                // Evictions only happen outside a transaction (see `PGStatementCache.plan`). A
+                // schema statement may be prepared inside one: if that fails, running it would
+                // have failed the same way. The names are our own `pgkit_N`.
                 for old in evicting { _ = try? exchange { PQsendQuery(raw, "DEALLOCATE \(old)") } }
                 _ = try exchange { PQsendPrepare(raw, name, sql, count, types) }
                 statements.prepared(key, as: name)

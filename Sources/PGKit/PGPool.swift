@@ -8,7 +8,8 @@ import Dispatch
 /// A bounded pool of libpq connections, each living on a thread of its own.
 ///
 /// - at most `size` connections; a task that finds none free parks and is served in arrival
-///   order, or gets `PGError(.acquireTimeout)` after `acquireTimeout`;
+///   order (a task naming an affinity may overtake, boundedly, to meet a home connection: see
+///   `PGPoolStateMachine`), or gets `PGError(.acquireTimeout)` after `acquireTimeout`;
 /// - an idle connection is probed (a non-blocking `poll` on its socket) before it is handed out,
 ///   and a broken one is replaced, so a backend killed while idle costs no failed query; the
 ///   first statement of a lease is sent once more on a fresh connection when the old one turns

@@ -1,15 +1,16 @@
 /// The pool's bookkeeping, with no I/O, so its waiter logic can be tested without a database.
 ///
 /// It counts slots, not connection objects: a slot is an idle connection, a leased one, or one
-/// being opened. Waiters are served strictly in arrival order. When a slot frees up and someone
-/// waits, the waiter is either handed the connection or told to open a new one itself (after a
+/// being opened. Waiters are served in arrival order, but for affinity (below). When a slot
+/// frees up and someone waits, the waiter is either handed the connection or told to open a new one itself (after a
 /// broken connection was dropped), so the releasing task never does I/O for someone else.
 ///
 /// Affinity: a task may name its homes (slot indexes, see `homeOf`). It gets an idle home
 /// connection first, and a connection coming back goes to the oldest waiter that calls it home
-/// before anyone else; otherwise arrival order holds and nobody waits for a home while another
-/// connection is free. Work for one tenant thus keeps meeting the same few server processes,
-/// whose caches (plans, relations) already hold that tenant.
+/// before the oldest waiter; nobody waits for a home while another connection is free. Work for
+/// one tenant thus keeps meeting the same few server processes, whose caches (plans, relations)
+/// already hold that tenant. The oldest waiter is overtaken at most `capacity` times in a row,
+/// so a waiter without homes (or whose homes are held by long transactions) is never starved.
 public struct PGPoolStateMachine<Connection> {
     /// What a waiter (or an immediate acquire) is granted.
     public enum Grant {
@@ -44,6 +45,8 @@ public struct PGPoolStateMachine<Connection> {
     public private(set) var isShutDown = false
     /// The homes a parked waiter asked for.
     private var homes: [Int: [Int]] = [:]
+    /// How often the oldest waiter has been overtaken by one calling a returning connection home.
+    private var headOvertaken = 0
     /// Which home a connection is (its slot's index).
     let homeOf: @Sendable (Connection) -> Int
 
@@ -75,10 +78,13 @@ public struct PGPoolStateMachine<Connection> {
         return .open
     }
 
-    /// The waiter a returning `connection` goes to: the oldest that calls it home, else the oldest.
+    /// The waiter a returning `connection` goes to: the oldest that calls it home, else (or once
+    /// the oldest has been overtaken `capacity` times) the oldest.
     private mutating func nextWaiter(for connection: Connection) -> Int {
         let home = homeOf(connection)
-        let i = waiters.firstIndex { homes[$0]?.contains(home) == true } ?? 0
+        var i = 0
+        if headOvertaken < capacity, let match = waiters.firstIndex(where: { homes[$0]?.contains(home) == true }) { i = match }
+        headOvertaken = i == 0 ? 0 : headOvertaken + 1
         let waiter = waiters.remove(at: i)
         homes[waiter] = nil
         return waiter
@@ -104,6 +110,7 @@ public struct PGPoolStateMachine<Connection> {
         if !isShutDown, !waiters.isEmpty {
             let waiter = waiters.removeFirst()
             homes[waiter] = nil
+            headOvertaken = 0
             return .resume(waiter: waiter, .open)
         }
         slotsInUse -= 1
@@ -116,6 +123,7 @@ public struct PGPoolStateMachine<Connection> {
         guard let i = waiters.firstIndex(of: waiter) else { return false }
         waiters.remove(at: i)
         homes[waiter] = nil
+        if i == 0 { headOvertaken = 0 }
         return true
     }
 
@@ -127,6 +135,7 @@ public struct PGPoolStateMachine<Connection> {
         idle = []
         waiters = []
         homes = [:]
+        headOvertaken = 0
         return result
     }
 }

@@ -29,8 +29,10 @@ public struct PGTransactionOptions: Sendable {
     /// Statements in a schema are prepared once per schema and connection (see
     /// `PGStatementCache.key`), so each runs only a few times there; under the default
     /// `plan_cache_mode` the first five runs are planned afresh, which is the cost the
-    /// per-schema statements exist to avoid. The tenant tables are read by key, where a generic
-    /// plan is the plan.
+    /// per-schema statements exist to avoid. It applies to every statement of the transaction,
+    /// unprepared ones and triggers included. authd's tenant statements read by key, where a
+    /// generic plan is the plan; the one with optional filters (the admin user list) matches by
+    /// substring, which no index serves under either kind of plan.
     static let genericPlansSQL = "SET LOCAL plan_cache_mode = force_generic_plan"
 
     /// The BEGIN text for `conn` (identifiers and literals quoted by libpq).

@@ -30,6 +30,32 @@ import Testing
         }
     }
 
+    /// Rows that disagree with their outbox event in any column the trigger fills, or that have
+    /// no event: 0 when every row says exactly what its event says.
+    static func mismatches(_ app: TestApp, _ tenant: Tenant) async throws -> Int {
+        try await app.scalar(
+            tenant,
+            """
+            SELECT count(*)::int8 FROM audit_log a LEFT JOIN auth.events e ON e.id = a.event_id
+            WHERE e.id IS NULL OR a.kind IS DISTINCT FROM e.type
+               OR a.user_id IS DISTINCT FROM coalesce(auth.event_uuid(e.subject->>'userId'),
+                    CASE WHEN e.subject->>'type' = 'user' THEN auth.event_uuid(e.subject->>'id') END,
+                    CASE WHEN e.actor->>'type' = 'user' THEN auth.event_uuid(e.actor->>'id') END)
+               OR a.session_id IS DISTINCT FROM (CASE WHEN e.subject->>'type' = 'session' THEN auth.event_uuid(e.subject->>'id') END)
+               OR a.actor IS DISTINCT FROM e.actor OR a.actor_id IS DISTINCT FROM auth.event_uuid(e.actor->>'id')
+               OR a.outcome IS DISTINCT FROM (CASE WHEN e.type IN ('auth.login_failed', 'auth.refresh_token_reuse_detected', 'auth.account_locked')
+                                                   THEN 'failure' ELSE 'success' END)
+               OR a.ip_address IS DISTINCT FROM coalesce(e.request->>'ip', e.data->>'ip')
+               OR a.user_agent IS DISTINCT FROM e.request->>'userAgent' OR a.request_id IS DISTINCT FROM e.request->>'requestId'
+               OR a.data IS DISTINCT FROM e.data
+            """)
+    }
+
+    /// 1 when the tenant's schema has its own audit writer.
+    static func hasWriter(_ app: TestApp, _ tenant: Tenant) async throws -> Int {
+        try await app.scalar(tenant, "SELECT (to_regprocedure(format('%I.write_audit_row(auth.events)', current_schema())) IS NOT NULL)::int::int8")
+    }
+
     @Test func loginsRefreshesAndFailuresLeaveRowsWithTheirRequest() async throws {
         try await TestApp.with { app, client in
             let tenant = try await app.defaultTenant()
@@ -50,8 +76,13 @@ import Testing
             #expect(failed.outcome == "failure" && failed.userAgent == "audit-test/1.0" && failed.userID == user)
             #expect(rows.contains { $0.kind == "auth.refresh_token" && $0.userID == user })
             #expect(rows.contains { $0.kind == "auth.registered" })
-            // One row per tenant event, written with it (the outbox and the trail agree).
+            // One row per tenant event, written with it by the tenant's own writer (the default
+            // tenant got it from the migration; a tenant created later from its own), and every
+            // column as the event says.
             #expect(rows.count == (try await app.events(tenant)).count)
+            #expect(try await Self.hasWriter(app, tenant) == 1)
+            #expect(try await Self.hasWriter(app, try await app.tenant()) == 1)
+            #expect(try await Self.mismatches(app, tenant) == 0)
             // No secret reaches the trail: neither the password nor a token.
             let text = try await app.env.db.inTenant(tenant) { tx in
                 try #require(try await tx.query("SELECT string_agg(row_to_json(a)::text, ' ') AS t FROM audit_log a").first).decode("t", as: String.self)
@@ -69,6 +100,7 @@ import Testing
         try await TestApp.with { app, client in
             let tenant = try await app.defaultTenant()
             try await app.env.db.inTenant(tenant) { tx in _ = try await tx.queryUnprepared("DROP FUNCTION write_audit_row(auth.events)", []) }
+            #expect(try await Self.hasWriter(app, tenant) == 0)
             let signup = try await client.signup("bob@example.com")
             let userText = try #require(signup.object["user"]?["id"]?.stringValue)
             let user = try #require(UUID(uuidString: userText))
@@ -77,6 +109,7 @@ import Testing
             let rows = try await Self.rows(app, tenant)
             #expect(rows.contains(AuditRow(kind: "auth.logged_in", outcome: "success", userAgent: "audit-test/2.0", requestID: "req-audit-2", userID: user)))
             #expect(rows.count == (try await app.events(tenant)).count)
+            #expect(try await Self.mismatches(app, tenant) == 0)
         }
     }
 

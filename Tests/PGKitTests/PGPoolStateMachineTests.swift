@@ -134,4 +134,24 @@ import Testing
         }
         #expect(m.waiters.isEmpty)
     }
+    @Test func theOldestWaiterIsOvertakenOnlyCapacityTimes() {
+        var m = PGPoolStateMachine<String>(capacity: 2) { Int($0.dropFirst()) ?? -1 }
+        _ = m.acquire(waiter: 1)
+        _ = m.acquire(waiter: 2)
+        _ = m.acquire(waiter: 3)  // no homes: the oldest waiter from here on
+        var next = 4
+        var served: [Int] = []
+        // Every returning connection also has a younger waiter calling it home.
+        for _ in 0..<4 {
+            _ = m.acquire(waiter: next, homes: [0])
+            next += 1
+            guard case .resume(let waiter, _) = m.release("h0", broken: false) else {
+                Issue.record("a waiter should be served")
+                return
+            }
+            served.append(waiter)
+        }
+        // Overtaken twice (the capacity), then served.
+        #expect(served.prefix(3) == [4, 5, 3])
+    }
 }

@@ -96,10 +96,7 @@ import Testing
     @Test func aPreparedStatementFollowsTheSearchPath() async throws {
         let db = try await Self.db.get()
         let conn = try PGConnection(conninfo: db.conninfo)
-        for schema in ["sc_a", "sc_b"] {
-            try conn.execute(
-                "DROP SCHEMA IF EXISTS \(schema) CASCADE; CREATE SCHEMA \(schema); CREATE TABLE \(schema).t (v text); INSERT INTO \(schema).t VALUES ('\(schema)')")
-        }
+        try Self.makeSchemas(["sc_a", "sc_b"], on: conn)
         var seen: [String] = []
         for schema in ["sc_a", "sc_b", "sc_a", "sc_b", "sc_a", "sc_b", "sc_a", "sc_b"] {
             try conn.execute("BEGIN; SET LOCAL search_path TO \(schema)")
@@ -126,13 +123,19 @@ import Testing
             #expect(try row.decode("b", as: Int.self) == 7)
         }
     }
-    @Test func schemaStatementsArePreparedPerSchemaSoTenantsDoNotReplanEachOther() async throws {
-        let db = try await Self.db.get()
-        let conn = try PGConnection(conninfo: db.conninfo)
-        for schema in ["ps_a", "ps_b"] {
+
+    /// Fresh schemas, each with a table `t` holding one row: the schema's name.
+    static func makeSchemas(_ names: [String], on conn: PGConnection) throws {
+        for schema in names {
             try conn.execute(
                 "DROP SCHEMA IF EXISTS \(schema) CASCADE; CREATE SCHEMA \(schema); CREATE TABLE \(schema).t (v text); INSERT INTO \(schema).t VALUES ('\(schema)')")
         }
+    }
+
+    @Test func schemaStatementsArePreparedPerSchemaSoTenantsDoNotReplanEachOther() async throws {
+        let db = try await Self.db.get()
+        let conn = try PGConnection(conninfo: db.conninfo)
+        try Self.makeSchemas(["ps_a", "ps_b"], on: conn)
         var seen: [String] = []
         for _ in 1...4 {
             for schema in ["ps_a", "ps_b"] {
