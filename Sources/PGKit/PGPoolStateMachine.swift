@@ -2,8 +2,9 @@
 ///
 /// It counts slots, not connection objects: a slot is an idle connection, a leased one, or one
 /// being opened. Waiters are served in arrival order, but for affinity (below). When a slot
-/// frees up and someone waits, the waiter is either handed the connection or told to open a new one itself (after a
-/// broken connection was dropped), so the releasing task never does I/O for someone else.
+/// frees up and someone waits, the waiter is either handed the connection or told to open a new
+/// one itself (after a broken connection was dropped), so the releasing task never does I/O for
+/// someone else.
 ///
 /// Affinity: a task may name its homes (slot indexes, see `homeOf`). It gets an idle home
 /// connection first, and a connection coming back goes to the oldest waiter that calls it home
