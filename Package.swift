@@ -148,7 +148,7 @@ let package = Package(
         .executableTarget(
             name: "authd-bench",
             dependencies: [
-                "PGKit", "AuthCrypto", "AuthCore", "AuthEvents", "CArgon2", "CSodium", "AuthClient", "NotesAPI",
+                "PGKit", "AuthCrypto", "AuthCore", "AuthEvents", "CArgon2", "CSodium", "AuthClient", "NotesAPI", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

@@ -2,6 +2,7 @@
 import FoundationEssentials
 #endif
 import Foundation
+import TestSupport
 import AsyncHTTPClient
 
 /// A server the bench starts in its own process (authd serve, or the bare route).
@@ -64,23 +65,8 @@ final class ServerProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// A TCP port nobody listens on.
-    static func freePort() -> Int {
-        for _ in 0..<50 {
-            let p = Int.random(in: 20_000..<60_000)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = in_port_t(UInt16(p).bigEndian)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let ok = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            if ok == 0 { return p }
-        }
-        return 18_080
-    }
+    /// A TCP port nobody listens on, below the ephemeral range (see `TestPorts`).
+    static func freePort() -> Int { TestPorts.free() }
 }
 
 struct BenchError: Error, CustomStringConvertible {

@@ -55,8 +55,7 @@ struct TenantFlowsBench: Sendable {
         var rows: [BenchRow] = []
         for flow in Flow.allCases {
             let label = flow.rawValue
-            var rates: [String: (cold: Double, warm: Double)] = [:]
-            var memory: [String: Double] = [:]
+            var results: [String: (cold: Double, warm: Double, memory: Double)] = [:]
             for (name, sessions) in [("1 tenant", single), ("\(slugs.count) tenants", spread)] {
                 // A fresh process: every cache and database connection starts cold.
                 server = try start(key: key, client: client)
@@ -71,23 +70,20 @@ struct TenantFlowsBench: Sendable {
                 for _ in 0..<warmPasses { passes.append(try await pass(client, server, &current, flow: flow, password: password)) }
                 FileHandle.standardError.write(Data("\(flow.rawValue), \(name): cold \(Int(cold))/s, then \(passes.map { String(Int($0)) }.joined(separator: " "))\n".utf8))
                 let warm = passes.suffix(averaged).reduce(0, +) / Double(averaged)
-                memory[name] = try backendMemory()
+                results[name] = (cold, warm, try backendMemory())
                 server.process.stop()
-                rates[name] = (cold, warm)
                 if name == "1 tenant" { single = current } else { spread = current }
             }
-            guard let one = rates["1 tenant"], let many = rates["\(slugs.count) tenants"] else { continue }
+            guard let one = results["1 tenant"], let many = results["\(slugs.count) tenants"] else { continue }
             rows.append(BenchRow(
                 name: "\(label), \(slugs.count) sessions in 1 tenant: cold · warm", value: "\(Int(one.cold)) · \(Int(one.warm))/s",
                 note: "16 concurrent, each session once per pass; warm: mean of passes \(2 + warmPasses - averaged)–\(1 + warmPasses)"))
             rows.append(BenchRow(
                 name: "\(label), one session in each of \(slugs.count) tenants: cold · warm", value: "\(Int(many.cold)) · \(Int(many.warm))/s",
                 note: "× \(BenchTable.f(many.cold / one.cold, 2)) cold, × \(BenchTable.f(many.warm / one.warm, 2)) warm of 1 tenant (target ≥ 0.9)"))
-            if let one = memory["1 tenant"], let many = memory["\(slugs.count) tenants"] {
-                rows.append(BenchRow(
-                    name: "\(label): private memory per database server process after", value: "\(BenchTable.f(one)) · \(BenchTable.f(many)) MiB",
-                    note: "1 tenant · \(slugs.count) tenants (RssAnon, mean over authd's connections)"))
-            }
+            rows.append(BenchRow(
+                name: "\(label): private memory per database server process after", value: "\(BenchTable.f(one.memory)) · \(BenchTable.f(many.memory)) MiB",
+                note: "1 tenant · \(slugs.count) tenants (RssAnon, mean over authd's connections)"))
         }
         return rows
     }
