@@ -3,8 +3,8 @@
 /// Each file runs once, in version order, with `search_path` set to the target schema only, so
 /// files name their tables unqualified. A file whose checksum changed after it was applied makes
 /// the run refuse with a clear error rather than silently diverge. Callers serialise runs with
-/// the advisory lock `PGMigrator.lockKey` (`withMigrationLock`, or `pg_advisory_xact_lock` inside a
-/// transaction), so two processes migrating at once are safe.
+/// the advisory lock `PGMigrator.lockKey` (`withMigrationLock`; a transaction migrating a schema
+/// of its own takes it shared), so two processes migrating at once are safe.
 public struct PGMigrator: Sendable {
     /// The advisory-lock key every migrating process takes ("authmigr" as ASCII).
     public static let lockKey: Int64 = 0x6175_7468_6D69_6772
@@ -49,11 +49,13 @@ public struct PGMigrator: Sendable {
     }
 
     /// Applies every pending file inside the caller's transaction (used when creating a tenant:
-    /// the registry row, the schema and its tables commit or vanish together). Takes the
-    /// migration lock for the rest of the transaction.
+    /// the registry row, the schema and its tables commit or vanish together). `schema` must be
+    /// one no other transaction can migrate (new in `tx`, or claimed by it): the migration lock
+    /// is taken shared for the rest of the transaction, so such runs go side by side but never
+    /// beside a migrating process, which holds it exclusively.
     @discardableResult
     public func migrate(schema: String, in tx: PGTransaction) async throws -> [PGMigration] {
-        try await tx.query("SELECT pg_advisory_xact_lock($1)", Self.lockKey)
+        try await tx.query("SELECT pg_advisory_xact_lock_shared($1)", Self.lockKey)
         let quoted = try await tx.escapeIdentifier(schema)
         try await tx.execute(Self.bookkeepingDDL(quoted))
         let pending = try await pendingMigrations(schema: schema, on: tx)

@@ -33,6 +33,8 @@ struct AuthdConfiguration: Sendable {
     /// True when no keyring was configured and a throwaway one was made (development only).
     var keyringIsEphemeral: Bool
     var migrationsDirectory: String?
+    /// Spare tenant schemas `authd serve` keeps ready (`AUTH_TENANT_SPARES`, 0–100).
+    var tenantSpares: Int
     var logLevel: String
     /// Flow behaviour (token lifetimes, sessions, password policy, transport).
     var settings: AuthSettings
@@ -179,12 +181,14 @@ struct AuthdConfiguration: Sendable {
                 problems.append("AUTH_HTTP_HOOKS needs AUTH_HTTP_HOOK_SECRET (whsec_ + base64 of at least 24 random bytes) to sign its calls")
             }
         }
+        let tenantSpares = config.int(forKey: "auth.tenant.spares", default: 2)
+        if !(0...100).contains(tenantSpares) { problems.append("AUTH_TENANT_SPARES must be 0–100 (got \(tenantSpares))") }
         guard problems.isEmpty, let environment else { throw ConfigurationProblems(problems: problems) }
         var configuration = AuthdConfiguration(
             database: PGPool.Configuration(conninfo: databaseURL, size: poolSize, preparedStatements: preparedStatements),
             listenURL: listenURL, httpHost: host, httpPort: port, metricsPort: metricsPort, environment: environment,
             keyring: keyring, keyringIsEphemeral: ephemeral,
-            migrationsDirectory: config.string(forKey: "auth.migrations.dir"),
+            migrationsDirectory: config.string(forKey: "auth.migrations.dir"), tenantSpares: tenantSpares,
             logLevel: config.string(forKey: "auth.log.level", default: "info"),
             settings: settings, argon2: argon2, hashQueueLimit: hashQueueLimit, sqlHooks: sqlHooks)
         configuration.httpHooks = httpHooks
@@ -350,7 +354,7 @@ extension AuthdConfiguration {
         AuthRuntime.Configuration(
             database: database, listenConninfo: listenURL, settings: settings, keyring: keyring, argon2: argon2,
             hashQueueLimit: hashQueueLimit, hooks: httpHooks?.installed(into: hooks) ?? hooks,
-            sqlHooks: sqlHooks, migrationsRoot: migrationsDirectory, logger: logger)
+            sqlHooks: sqlHooks, migrationsRoot: migrationsDirectory, tenantSpares: tenantSpares, logger: logger)
     }
 }
 

@@ -28,6 +28,8 @@ public final class AuthRuntime: Sendable {
         public var sqlHooks: SQLHookBindings
         /// `AUTH_MIGRATIONS_DIR`; nil: the files shipped with the build.
         public var migrationsRoot: String?
+        /// Spare tenant schemas kept ready (`TenantSpareKeeper`; 0: none, every create builds one).
+        public var tenantSpares: Int
         public var logger: Logger
         /// The clock of what this process issues (tests move it; comparisons are made in SQL).
         public var now: @Sendable () -> Date
@@ -36,7 +38,8 @@ public final class AuthRuntime: Sendable {
             database: PGPool.Configuration, listenConninfo: String? = nil, settings: AuthSettings, keyring: Keyring,
             argon2: PasswordHasher.Parameters = .init(), hashThreads: Int? = nil, hashQueueLimit: Int? = nil,
             hooks: AuthHooks = AuthHooks(),
-            sqlHooks: SQLHookBindings = SQLHookBindings(), migrationsRoot: String? = nil, logger: Logger = Logger(label: "authd"),
+            sqlHooks: SQLHookBindings = SQLHookBindings(), migrationsRoot: String? = nil, tenantSpares: Int = 0,
+            logger: Logger = Logger(label: "authd"),
             now: @escaping @Sendable () -> Date = { Date() }
         ) {
             self.database = database
@@ -49,6 +52,7 @@ public final class AuthRuntime: Sendable {
             self.hooks = hooks
             self.sqlHooks = sqlHooks
             self.migrationsRoot = migrationsRoot
+            self.tenantSpares = tenantSpares
             self.logger = logger
             self.now = now
         }
@@ -159,6 +163,9 @@ public final class AuthRuntime: Sendable {
                 revocations: revocations, logger: logger, now: configuration.now)
             services.append(SigningKeyRefresher(tokens: tokens, logger: logger))
             services.append(Housekeeping(db: db, jobs: [.purgeSecrets, .pruneRateLimits], logger: logger))
+            if configuration.tenantSpares > 0 {
+                services.append(TenantSpareKeeper(registry: registry, target: configuration.tenantSpares, logger: logger))
+            }
             return (env, services)
         }
     }

@@ -7,13 +7,15 @@ import PGKit
 
 /// The tenancy service: the registry `auth.tenants` and the schema that belongs to each tenant.
 ///
-/// Creating a tenant is one transaction (registry row, `CREATE SCHEMA`, tenant migrations);
+/// Creating a tenant is one transaction (registry row, then a spare schema claimed or
+/// `CREATE SCHEMA`, then the pending tenant migrations);
 /// deleting one drops its schema with everything in it, sessions included, and tells every
 /// running authd at COMMIT.
 public struct TenantRegistry: Sendable {
     public let db: AuthDatabase
     public let migrations: MigrationCatalog
     let store = TenantStore()
+    let spares = TenantSpareStore()
 
     public init(db: AuthDatabase, migrations: MigrationCatalog) {
         self.db = db
@@ -32,14 +34,46 @@ public struct TenantRegistry: Sendable {
         }
     }
 
-    /// Creates a tenant inside the caller's transaction.
+    /// Creates a tenant inside the caller's transaction: in a spare schema when one is ready
+    /// (the tenant takes its id; files added since it was made are applied here), else in a
+    /// schema made now.
     public func create(slug: TenantSlug, name: String, in tx: PGTransaction) async throws -> Tenant {
-        let id = UUID()
-        let schema = Tenant.schemaName(for: id)
-        let tenant = try await store.insert(id: id, slug: slug.value, name: name, schema: schema, on: tx)
-        try await store.createSchema(schema, in: tx)
-        try await migrations.tenant.migrate(schema: schema, in: tx)
+        let tenant: Tenant
+        if let spare = try await spares.claim(on: tx) {
+            tenant = try await store.insert(id: spare.id, slug: slug.value, name: name, schema: spare.schema, on: tx)
+        } else {
+            let id = UUID()
+            tenant = try await store.insert(id: id, slug: slug.value, name: name, schema: Tenant.schemaName(for: id), on: tx)
+            try await store.createSchema(tenant.schemaName, in: tx)
+        }
+        try await migrations.tenant.migrate(schema: tenant.schemaName, in: tx)
         return tenant
+    }
+
+    /// Makes spare tenant schemas, one transaction each, until there are `target`; returns how
+    /// many it made. Returns 0 at once while another process is making them.
+    @discardableResult
+    public func makeSpares(upTo target: Int) async throws -> Int {
+        var made = 0
+        while made < target {
+            let madeOne = try await db.transaction { tx -> Bool in
+                guard try await spares.tryLockMaker(on: tx), try await spares.count(on: tx) < target else { return false }
+                let id = UUID()
+                let schema = Tenant.schemaName(for: id)
+                try await spares.insert(id: id, schema: schema, on: tx)
+                try await store.createSchema(schema, in: tx)
+                try await migrations.tenant.migrate(schema: schema, in: tx)
+                return true
+            }
+            guard madeOne else { break }
+            made += 1
+        }
+        return made
+    }
+
+    /// How many spare schemas are ready.
+    public func spareCount() async throws -> Int {
+        try await db.statements { try await spares.count(on: $0) }
     }
 
     /// Every tenant, oldest first.

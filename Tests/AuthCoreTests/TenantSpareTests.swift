@@ -1,0 +1,153 @@
+import AuthCore
+import Foundation
+import Logging
+import PGKit
+import TestSupport
+import Testing
+
+/// Spare tenant schemas: made ahead, claimed by creates (id and schema), given back by a failed
+/// create, brought current when claimed, never more than the target however many makers run.
+/// Serialized, on a database of its own: the tests count the spares.
+@Suite(.serialized) struct TenantSpareTests {
+    static let db = SuiteDatabase()
+
+    /// The spares' ids and schemas, oldest first.
+    static func spares(_ pool: PGPool) async throws -> [(id: UUID, schema: String)] {
+        try await pool.query("SELECT id, schema_name FROM auth.tenant_spares ORDER BY created_at", []).map {
+            (try $0.decode("id", as: UUID.self), try $0.decode("schema_name", as: String.self))
+        }
+    }
+
+    static func schemaExists(_ schema: String, _ pool: PGPool) async throws -> Bool {
+        try await pool.query("SELECT to_regnamespace($1::text) IS NOT NULL AS present", schema).first?.decode("present", as: Bool.self) == true
+    }
+
+    static func pending(_ schema: String, _ registry: TenantRegistry, _ pool: PGPool) async throws -> Int {
+        try await pool.withConnection { try await registry.migrations.tenant.pendingMigrations(schema: schema, on: $0).count }
+    }
+
+    /// Empties the spares (each test starts from none).
+    static func drain(_ registry: TenantRegistry) async throws {
+        while try await registry.spareCount() > 0 { _ = try await registry.create(slug: TestDatabase.uniqueSlug("drain")) }
+    }
+
+    @Test func aTenantCreatedWhileASpareIsReadyTakesItsIdAndSchema() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let registry = try TestDatabase.registry(pool)
+            try await Self.drain(registry)
+            #expect(try await registry.makeSpares(upTo: 2) == 2)
+            #expect(try await registry.makeSpares(upTo: 2) == 0)
+            let spares = try await Self.spares(pool)
+            #expect(spares.count == 2)
+            for spare in spares { #expect(spare.schema == Tenant.schemaName(for: spare.id)) }
+
+            let tenant = try await registry.create(slug: TestDatabase.uniqueSlug(), name: "Spare")
+            #expect(tenant.id == spares[0].id)
+            #expect(tenant.schemaName == spares[0].schema)
+            #expect(try await Self.spares(pool).map(\.id) == [spares[1].id])
+            // Complete: nothing pending, its audit writer in place, its tables usable.
+            #expect(try await Self.pending(tenant.schemaName, registry, pool) == 0)
+            let writer = try await pool.query(
+                "SELECT to_regprocedure(format('%I.write_audit_row(auth.events)', $1::text)) IS NOT NULL AS present", tenant.schemaName)
+            #expect(try writer.first?.decode("present", as: Bool.self) == true)
+            let users = try await registry.db.inTenant(tenant) { tx in
+                try await tx.query("SELECT count(*)::int8 AS n FROM users", []).first?.decode("n", as: Int64.self)
+            }
+            #expect(users == 0)
+        }
+    }
+
+    @Test func aFailedCreateGivesItsSpareBack() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let registry = try TestDatabase.registry(pool)
+            try await Self.drain(registry)
+            let taken = try await registry.create(slug: TestDatabase.uniqueSlug())
+            #expect(try await registry.makeSpares(upTo: 1) == 1)
+            let before = try await Self.spares(pool)
+            await #expect(throws: AuthError.tenantAlreadyExists) { try await registry.create(slug: taken.slug) }
+            #expect(try await Self.spares(pool).map(\.id) == before.map(\.id))
+            #expect(try await Self.schemaExists(before[0].schema, pool))
+        }
+    }
+
+    @Test func aSpareMadeBeforeNewFilesIsBroughtCurrentWhenClaimed() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let registry = try TestDatabase.registry(pool)
+            try await Self.drain(registry)
+            #expect(try await registry.makeSpares(upTo: 1) == 1)
+            let spare = try #require(try await Self.spares(pool).first)
+            // As an older build would have left it: without the newest file and what it made.
+            let latest = try #require(registry.migrations.tenant.latestVersion)
+            try await pool.withConnection { lease in
+                let quoted = try await lease.escapeIdentifier(spare.schema)
+                try await lease.execute("DROP FUNCTION \(quoted).write_audit_row(auth.events)")
+                try await lease.queryUnprepared("DELETE FROM \(quoted).schema_migrations WHERE version = $1", [latest])
+            }
+            #expect(try await Self.pending(spare.schema, registry, pool) == 1)
+
+            let tenant = try await registry.create(slug: TestDatabase.uniqueSlug())
+            #expect(tenant.id == spare.id)
+            #expect(try await Self.pending(tenant.schemaName, registry, pool) == 0)
+            let writer = try await pool.query(
+                "SELECT to_regprocedure(format('%I.write_audit_row(auth.events)', $1::text)) IS NOT NULL AS present", tenant.schemaName)
+            #expect(try writer.first?.decode("present", as: Bool.self) == true)
+        }
+    }
+
+    @Test func makersRunningAtOnceStopAtTheTarget() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool(size: 6) { pool in
+            let registry = try TestDatabase.registry(pool)
+            try await Self.drain(registry)
+            async let a = registry.makeSpares(upTo: 3)
+            async let b = registry.makeSpares(upTo: 3)
+            async let c = registry.makeSpares(upTo: 3)
+            let made = try await a + b + c
+            #expect(made == 3)
+            #expect(try await registry.spareCount() == 3)
+        }
+    }
+
+    @Test func createsAtOnceTakeDifferentSparesOrBuildTheirOwn() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool(size: 6) { pool in
+            let registry = try TestDatabase.registry(pool)
+            try await Self.drain(registry)
+            #expect(try await registry.makeSpares(upTo: 2) == 2)
+            let spareIDs = Set(try await Self.spares(pool).map(\.id))
+            let tenants = try await withThrowingTaskGroup(of: Tenant.self) { group in
+                for _ in 0..<4 { group.addTask { try await registry.create(slug: TestDatabase.uniqueSlug("burst")) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(Set(tenants.map(\.id)).count == 4)
+            #expect(Set(tenants.map(\.id)).intersection(spareIDs) == spareIDs)
+            #expect(try await registry.spareCount() == 0)
+            for tenant in tenants { #expect(try await Self.schemaExists(tenant.schemaName, pool)) }
+        }
+    }
+
+    @Test func theKeeperTopsTheSparesUpAndNoFurther() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let registry = try TestDatabase.registry(pool)
+            try await Self.drain(registry)
+            let keeper = TenantSpareKeeper(registry: registry, target: 2, interval: .milliseconds(20), logger: Logger(label: "test"))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await keeper.run() }
+                let deadline = ContinuousClock.now + .seconds(30)
+                while try await registry.spareCount() < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(try await registry.spareCount() == 2)
+                // A claim is replaced; the keeper never goes past its target.
+                _ = try await registry.create(slug: TestDatabase.uniqueSlug())
+                let refill = ContinuousClock.now + .seconds(30)
+                while try await registry.spareCount() < 2, ContinuousClock.now < refill { try await Task.sleep(for: .milliseconds(20)) }
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(try await registry.spareCount() == 2)
+                group.cancelAll()
+            }
+        }
+    }
+}
