@@ -18,14 +18,19 @@ final class PrincipalCache: Sendable {
         var expiresAt: Date
     }
 
-    static let limit = 10_000
-    private let entries = Mutex<[String: Entry]>([:])
+    /// Entries at most; past it, the least recently used goes.
+    static let limit = 20_000
+    private let entries: Mutex<LRUCache<String, Entry>>
+
+    init(limit: Int = PrincipalCache.limit) {
+        entries = Mutex(LRUCache(capacity: limit))
+    }
 
     func get(_ token: String, now: Date) -> (Session, User)? {
         entries.withLock { cache in
-            guard let entry = cache[token] else { return nil }
+            guard let entry = cache.get(token) else { return nil }
             guard entry.expiresAt > now else {
-                cache[token] = nil
+                cache.remove(token)
                 return nil
             }
             return (entry.session, entry.user)
@@ -33,10 +38,12 @@ final class PrincipalCache: Sendable {
     }
 
     func put(_ token: String, session: Session, user: User, expiresAt: Date) {
-        entries.withLock { cache in
-            // Bounded: when full, start over (each entry costs one database read to rebuild).
-            if cache.count >= Self.limit { cache.removeAll(keepingCapacity: true) }
-            cache[token] = Entry(session: session, user: user, expiresAt: expiresAt)
-        }
+        entries.withLock { $0.set(token, Entry(session: session, user: user, expiresAt: expiresAt)) }
     }
+
+    /// How many entries are held (for tests).
+    var count: Int { entries.withLock { $0.count } }
+
+    /// Whether `token` is held, without counting as a use (for tests).
+    func holds(_ token: String) -> Bool { entries.withLock { $0.contains(token) } }
 }
