@@ -25,11 +25,18 @@ public final class PGPool: Sendable {
         public var acquireTimeout: Duration
         /// Statements each connection keeps prepared on the server (0: none; see `PGStatementCache`).
         public var preparedStatements: Int
-        public init(conninfo: String, size: Int = 8, acquireTimeout: Duration = .seconds(10), preparedStatements: Int = 256) {
+        /// How long a task naming an affinity waits for one of its home connections while
+        /// another is free, before it takes any (zero: it never waits for a home).
+        public var homeWait: Duration
+        public init(
+            conninfo: String, size: Int = 8, acquireTimeout: Duration = .seconds(10), preparedStatements: Int = 256,
+            homeWait: Duration = .zero
+        ) {
             self.conninfo = conninfo
             self.size = max(1, size)
             self.acquireTimeout = acquireTimeout
             self.preparedStatements = max(0, preparedStatements)
+            self.homeWait = max(.zero, homeWait)
         }
     }
 
@@ -61,8 +68,8 @@ public final class PGPool: Sendable {
     /// that must happen (giving work back, releasing a lock); statements themselves always run.
     /// `affinity`: a key (a tenant's schema) whose work should keep meeting the same two
     /// connections when it can (see `homes(for:)`, `PGPoolStateMachine`), so those server
-    /// processes' plans and relation caches for it are reused; it never makes the caller wait
-    /// while another connection is free.
+    /// processes' plans and relation caches for it are reused; it makes the caller wait while
+    /// another connection is free for at most `Configuration.homeWait`.
     public func withConnection<T>(
         ignoringCancellation: Bool = false, affinity: String? = nil, _ body: (PGLease) async throws -> T
     ) async throws -> T {
@@ -234,29 +241,52 @@ public final class PGPool: Sendable {
     }
 
     private func waitForGrant(id: Int, homes: [Int], ignoringCancellation: Bool) async throws -> Grant {
+        // A home is waited for a while only if configured, and only by a task naming one.
+        let homeFirst = !homes.isEmpty && configuration.homeWait > .zero
         // Fast path: no parking, no timer.
         let immediate: Grant? = try state.withLock { s in
             if s.machine.isShutDown { throw PGError(.shutDown, "pool is shut down") }
-            return s.machine.acquireWithoutWaiting(homes: homes)
+            return s.machine.acquireWithoutWaiting(homes: homes, strict: homeFirst)
         }
         if let immediate { return immediate }
-        if ignoringCancellation { return try await park(id: id, homes: homes, honourCancellation: false) }
+        var id = id
+        if homeFirst {
+            do {
+                return try await park(id: id, homes: homes, strict: true, ignoringCancellation: ignoringCancellation)
+            } catch is HomeWaitElapsed {
+                // No home came back in time: wait for any connection, as a new waiter.
+                id = state.withLock { s in
+                    s.nextWaiterID += 1
+                    return s.nextWaiterID
+                }
+            }
+        }
+        return try await park(id: id, homes: homes, strict: false, ignoringCancellation: ignoringCancellation)
+    }
+
+    /// A strict waiter's time for a home ran out.
+    private struct HomeWaitElapsed: Error {}
+
+    /// Parks (see `park(id:homes:strict:honourCancellation:)`), honouring cancellation unless told not to.
+    private func park(id: Int, homes: [Int], strict: Bool, ignoringCancellation: Bool) async throws -> Grant {
+        if ignoringCancellation { return try await park(id: id, homes: homes, strict: strict, honourCancellation: false) }
         return try await withTaskCancellationHandler {
-            try await park(id: id, homes: homes, honourCancellation: true)
+            try await park(id: id, homes: homes, strict: strict, honourCancellation: true)
         } onCancel: {
             abandon(waiter: id, with: CancellationError())
         }
     }
 
-    /// Parks until a release serves this waiter, the acquire timeout passes, or (when honoured)
-    /// the task is cancelled. Whichever comes first removes the waiter under the lock and
-    /// resumes it, so it is resumed exactly once and no grant is ever lost.
-    private func park(id: Int, homes: [Int], honourCancellation: Bool) async throws -> Grant {
-        let timeout = configuration.acquireTimeout
+    /// Parks until a release serves this waiter, the acquire timeout (for a `strict` waiter: the
+    /// home wait) passes, or (when honoured) the task is cancelled. Whichever comes first removes
+    /// the waiter under the lock and resumes it, so it is resumed exactly once and no grant is
+    /// ever lost.
+    private func park(id: Int, homes: [Int], strict: Bool, honourCancellation: Bool) async throws -> Grant {
+        let timeout = strict ? configuration.homeWait : configuration.acquireTimeout
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
             let action: Machine.AcquireAction = state.withLock { s in
                 if honourCancellation, Task.isCancelled { return .shutDown }
-                let action = s.machine.acquire(waiter: id, homes: homes)
+                let action = s.machine.acquire(waiter: id, homes: homes, strict: strict)
                 if case .wait = action { s.continuations[id] = continuation }
                 return action
             }
@@ -268,8 +298,9 @@ public final class PGPool: Sendable {
             case .wait:
                 // A dispatch timer rather than a sleeping child task: parking stays cheap.
                 let nanos = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+                let error: any Error = strict ? HomeWaitElapsed() : PGError(.acquireTimeout, "no database connection free within \(timeout)")
                 DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanos))) { [weak self] in
-                    self?.abandon(waiter: id, with: PGError(.acquireTimeout, "no database connection free within \(timeout)"))
+                    self?.abandon(waiter: id, with: error)
                 }
             }
         }

@@ -8,10 +8,16 @@
 ///
 /// Affinity: a task may name its homes (slot indexes, see `homeOf`). It gets an idle home
 /// connection first, and a connection coming back goes to the oldest waiter that calls it home
-/// before the oldest waiter; nobody waits for a home while another connection is free. Work for
-/// one tenant thus keeps meeting the same few server processes, whose caches (plans, relations)
-/// already hold that tenant. The oldest waiter is overtaken at most `capacity` times in a row,
-/// so a waiter without homes (or whose homes are held by long transactions) is never starved.
+/// before the oldest waiter. Work for one tenant thus keeps meeting the same few server
+/// processes, whose caches (plans, relations) already hold that tenant. A task waits for a home
+/// while another connection is free only if it asks to (`strict`: it then takes nothing but a
+/// home or a new connection; the pool bounds that wait in time). The oldest waiter is overtaken
+/// at most `capacity` times in a row, so a waiter without homes (or whose homes are held by long
+/// transactions) is never starved.
+///
+/// Invariant: no parked waiter wants an idle connection (a waiter parks only when none it would
+/// take is idle, and a returning connection goes idle only when no waiter takes it), so a
+/// newcomer taking an idle connection never overtakes anyone.
 public struct PGPoolStateMachine<Connection> {
     /// What a waiter (or an immediate acquire) is granted.
     public enum Grant {
@@ -46,6 +52,8 @@ public struct PGPoolStateMachine<Connection> {
     public private(set) var isShutDown = false
     /// The homes a parked waiter asked for.
     private var homes: [Int: [Int]] = [:]
+    /// Parked waiters that take only a home (or a new connection).
+    private var strict: Set<Int> = []
     /// How often the oldest waiter has been overtaken by one calling a returning connection home.
     private var headOvertaken = 0
     /// Which home a connection is (its slot's index).
@@ -58,36 +66,49 @@ public struct PGPoolStateMachine<Connection> {
     }
 
     /// A task wants a connection. `waiter` identifies it if it has to park; `homes`: the
-    /// connections it would rather have.
-    public mutating func acquire(waiter: Int, homes wanted: [Int] = []) -> AcquireAction {
+    /// connections it would rather have; `strict`: it takes only one of those (or a new one).
+    public mutating func acquire(waiter: Int, homes wanted: [Int] = [], strict isStrict: Bool = false) -> AcquireAction {
         if isShutDown { return .shutDown }
-        // Parked waiters are always served first; a newcomer never overtakes them.
-        if let grant = acquireWithoutWaiting(homes: wanted) { return .grant(grant) }
+        if let grant = acquireWithoutWaiting(homes: wanted, strict: isStrict) { return .grant(grant) }
         waiters.append(waiter)
-        if !wanted.isEmpty { homes[waiter] = wanted }
+        if !wanted.isEmpty {
+            homes[waiter] = wanted
+            if isStrict { strict.insert(waiter) }
+        }
         return .wait
     }
 
-    /// Grants at once when nobody waits and a connection or slot is free; never parks. An idle
-    /// connection that is one of `homes` comes first, then any idle one, then a new one.
-    public mutating func acquireWithoutWaiting(homes wanted: [Int] = []) -> Grant? {
-        guard !isShutDown, waiters.isEmpty else { return nil }
+    /// Grants at once when a connection it would take is idle or a slot is free; never parks.
+    /// An idle connection that is one of `homes` comes first, then (unless `strict`) any idle
+    /// one, then a new one. A slot is free only while nobody waits (a freed slot goes to the
+    /// oldest waiter), and by the invariant no waiter wants an idle connection, so parked
+    /// waiters are never overtaken.
+    public mutating func acquireWithoutWaiting(homes wanted: [Int] = [], strict isStrict: Bool = false) -> Grant? {
+        guard !isShutDown else { return nil }
         if !wanted.isEmpty, let i = idle.lastIndex(where: { wanted.contains(homeOf($0)) }) { return .connection(idle.remove(at: i)) }
-        if let connection = idle.popLast() { return .connection(connection) }
-        guard slotsInUse < capacity else { return nil }
+        if !(isStrict && !wanted.isEmpty), let connection = idle.popLast() { return .connection(connection) }
+        guard waiters.isEmpty, slotsInUse < capacity else { return nil }
         slotsInUse += 1
         return .open
     }
 
+    /// Whether parked `waiter` takes a connection that is home `home`.
+    private func takes(_ waiter: Int, home: Int) -> Bool {
+        !strict.contains(waiter) || homes[waiter]?.contains(home) == true
+    }
+
     /// The waiter a returning `connection` goes to: the oldest that calls it home, else (or once
-    /// the oldest has been overtaken `capacity` times) the oldest.
-    private mutating func nextWaiter(for connection: Connection) -> Int {
+    /// the oldest has been overtaken `capacity` times) the oldest that takes it; nil when no
+    /// waiter takes it (every waiter is strict and has other homes).
+    private mutating func nextWaiter(for connection: Connection) -> Int? {
         let home = homeOf(connection)
-        var i = 0
+        guard let oldest = waiters.firstIndex(where: { takes($0, home: home) }) else { return nil }
+        var i = oldest
         if headOvertaken < capacity, let match = waiters.firstIndex(where: { homes[$0]?.contains(home) == true }) { i = match }
-        headOvertaken = i == 0 ? 0 : headOvertaken + 1
+        headOvertaken = i == oldest ? 0 : headOvertaken + 1
         let waiter = waiters.remove(at: i)
         homes[waiter] = nil
+        strict.remove(waiter)
         return waiter
     }
 
@@ -98,9 +119,7 @@ public struct PGPoolStateMachine<Connection> {
             slotsInUse -= 1
             return .close(connection)
         }
-        if !waiters.isEmpty {
-            return .resume(waiter: nextWaiter(for: connection), .connection(connection))
-        }
+        if let waiter = nextWaiter(for: connection) { return .resume(waiter: waiter, .connection(connection)) }
         idle.append(connection)
         return .none
     }
@@ -111,6 +130,7 @@ public struct PGPoolStateMachine<Connection> {
         if !isShutDown, !waiters.isEmpty {
             let waiter = waiters.removeFirst()
             homes[waiter] = nil
+            strict.remove(waiter)
             headOvertaken = 0
             return .resume(waiter: waiter, .open)
         }
@@ -124,6 +144,7 @@ public struct PGPoolStateMachine<Connection> {
         guard let i = waiters.firstIndex(of: waiter) else { return false }
         waiters.remove(at: i)
         homes[waiter] = nil
+        strict.remove(waiter)
         if i == 0 { headOvertaken = 0 }
         return true
     }
@@ -136,6 +157,7 @@ public struct PGPoolStateMachine<Connection> {
         idle = []
         waiters = []
         homes = [:]
+        strict = []
         headOvertaken = 0
         return result
     }

@@ -70,6 +70,8 @@ struct AuthdConfiguration: Sendable {
         if !(0...10_000).contains(preparedStatements) {
             problems.append("AUTH_DATABASE_PREPARED_STATEMENTS must be 0–10000 (got \(preparedStatements))")
         }
+        let homeWait = config.int(forKey: "auth.database.home.wait.ms", default: 0)
+        if !(0...1000).contains(homeWait) { problems.append("AUTH_DATABASE_HOME_WAIT_MS must be 0–1000 (got \(homeWait))") }
         let host = config.string(forKey: "auth.http.host", default: "127.0.0.1")
         let port = config.int(forKey: "auth.http.port", default: 8080)
         if !(0...65535).contains(port) { problems.append("AUTH_HTTP_PORT must be 0–65535 (got \(port))") }
@@ -185,7 +187,8 @@ struct AuthdConfiguration: Sendable {
         if !(0...100).contains(tenantSpares) { problems.append("AUTH_TENANT_SPARES must be 0–100 (got \(tenantSpares))") }
         guard problems.isEmpty, let environment else { throw ConfigurationProblems(problems: problems) }
         var configuration = AuthdConfiguration(
-            database: PGPool.Configuration(conninfo: databaseURL, size: poolSize, preparedStatements: preparedStatements),
+            database: PGPool.Configuration(
+                conninfo: databaseURL, size: poolSize, preparedStatements: preparedStatements, homeWait: .milliseconds(homeWait)),
             listenURL: listenURL, httpHost: host, httpPort: port, metricsPort: metricsPort, environment: environment,
             keyring: keyring, keyringIsEphemeral: ephemeral,
             migrationsDirectory: config.string(forKey: "auth.migrations.dir"), tenantSpares: tenantSpares,

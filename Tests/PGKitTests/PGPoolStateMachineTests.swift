@@ -154,4 +154,54 @@ import Testing
         // Overtaken twice (the capacity), then served.
         #expect(served.prefix(3) == [4, 5, 3])
     }
+
+    @Test func aStrictWaiterTakesOnlyAHomeAndNobodyWaitsForAConnectionNoWaiterWants() {
+        var m = PGPoolStateMachine<String>(capacity: 3) { Int($0.dropFirst()) ?? -1 }
+        for id in 1...3 { _ = m.acquire(waiter: id) }
+        _ = m.release("h2", broken: false)
+        // Strict: an idle connection that is not a home is not taken; the task parks.
+        let immediate = m.acquireWithoutWaiting(homes: [0, 1], strict: true)
+        #expect(immediate == nil)
+        guard case .wait = m.acquire(waiter: 4, homes: [0, 1], strict: true) else {
+            Issue.record("a strict task parks while its homes are busy")
+            return
+        }
+        // Not wanted by the strict waiter: h2 stays idle, and a newcomer takes it at once.
+        let newcomer = m.acquire(waiter: 5)
+        #expect(grantedConnection(newcomer) == "h2")
+        guard case .none = m.release("h2", broken: false) else {
+            Issue.record("no waiter takes h2: it goes idle")
+            return
+        }
+        // A waiter that takes anything gets a returning non-home connection before the older
+        // strict waiter; the strict waiter gets its home.
+        _ = m.acquire(waiter: 6, homes: [2])
+        #expect(m.waiters == [4])  // waiter 6 took the idle h2 (its home) at once
+        _ = m.acquire(waiter: 7)
+        #expect(m.waiters == [4, 7])
+        guard case .resume(7, .connection("h2")) = m.release("h2", broken: false) else {
+            Issue.record("h2 goes to the waiter that takes any connection")
+            return
+        }
+        guard case .resume(4, .connection("h1")) = m.release("h1", broken: false) else {
+            Issue.record("h1 goes to the strict waiter calling it home")
+            return
+        }
+        #expect(m.waiters.isEmpty)
+    }
+
+    @Test func aStrictWaiterGivingUpLeavesNothingBehind() {
+        var m = PGPoolStateMachine<String>(capacity: 1) { Int($0.dropFirst()) ?? -1 }
+        _ = m.acquire(waiter: 1)
+        _ = m.acquire(waiter: 2, homes: [5], strict: true)
+        let cancelled = m.cancel(waiter: 2)
+        #expect(cancelled)
+        guard case .none = m.release("h0", broken: false) else {
+            Issue.record("nobody waits any more")
+            return
+        }
+        let again = m.acquire(waiter: 3, homes: [5], strict: true)
+        #expect(grantedConnection(again) == nil)
+        #expect(m.waiters == [3])
+    }
 }

@@ -65,6 +65,43 @@ import Testing
         try await db.withPool(size: 1) { pool in #expect(pool.homes(for: "tenant_0") == [0]) }
     }
 
+    @Test func aTaskWaitsForAHomeOnlyAsLongAsConfigured() async throws {
+        let db = try await Self.db.get()
+        for homeWait in [Duration.milliseconds(300), .seconds(5)] {
+            let pool = PGPool(.init(conninfo: db.conninfo, size: 3, homeWait: homeWait))
+            // All three connections open, one on each thread.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<3 { group.addTask { try await pool.withConnection { _ = try await $0.query("SELECT pg_sleep(0.2)") } } }
+                try await group.waitForAll()
+            }
+            let key = "tenant_wait"
+            let homes = Set(pool.homes(for: key))
+            // Both homes busy (1 s with the short wait; 0.3 s with the long one), the third idle.
+            let busy = homeWait == .seconds(5) ? 0.3 : 1.0
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<2 {
+                    group.addTask { try await pool.withConnection(affinity: key) { _ = try await $0.query("SELECT pg_sleep($1::float8)", busy) } }
+                }
+                try await Task.sleep(for: .milliseconds(100))
+                let start = ContinuousClock.now
+                let slot = try await pool.withConnection(affinity: key) { $0.slot.thread.index }
+                let waited = ContinuousClock.now - start
+                if homeWait == .seconds(5) {
+                    // A home came back within the wait: it is the one taken.
+                    #expect(homes.contains(slot), "took \(slot), homes \(homes)")
+                    #expect(waited >= .milliseconds(100))
+                } else {
+                    // No home came back in time: the free connection, after the wait (a task
+                    // that waited on would have got a home, after the homes' second).
+                    #expect(!homes.contains(slot), "took \(slot), homes \(homes)")
+                    #expect(waited >= .milliseconds(290), "waited \(waited)")
+                }
+                try await group.waitForAll()
+            }
+            await pool.shutdown()
+        }
+    }
+
     @Test func acquireTimesOutAndThePoolRecovers() async throws {
         let db = try await Self.db.get()
         let pool = PGPool(.init(conninfo: db.conninfo, size: 1, acquireTimeout: .milliseconds(200)))
