@@ -33,6 +33,18 @@ public struct PGMigrator: Sendable {
         }
     }
 
+    /// Takes the migration lock shared for the rest of `tx` (waiting while a process migrates).
+    /// A transaction that creates a schema takes it first, before it changes anything: waiting
+    /// on it while holding table locks could deadlock with a migration that needs those tables.
+    public static func shareLock(in tx: PGTransaction) async throws {
+        try await tx.query("SELECT pg_advisory_xact_lock_shared($1)", lockKey)
+    }
+
+    /// `shareLock`, unless a process is migrating: then false at once.
+    public static func tryShareLock(in tx: PGTransaction) async throws -> Bool {
+        try await tx.query("SELECT pg_try_advisory_xact_lock_shared($1) AS locked", lockKey).first?.decode("locked", as: Bool.self) ?? false
+    }
+
     /// Brings `schema` up to date, each pending file in its own transaction on `lease`.
     /// Returns the migrations applied now. The caller holds the migration lock.
     @discardableResult
@@ -55,7 +67,7 @@ public struct PGMigrator: Sendable {
     /// beside a migrating process, which holds it exclusively.
     @discardableResult
     public func migrate(schema: String, in tx: PGTransaction) async throws -> [PGMigration] {
-        try await tx.query("SELECT pg_advisory_xact_lock_shared($1)", Self.lockKey)
+        try await Self.shareLock(in: tx)
         let quoted = try await tx.escapeIdentifier(schema)
         try await tx.execute(Self.bookkeepingDDL(quoted))
         let pending = try await pendingMigrations(schema: schema, on: tx)

@@ -8,7 +8,8 @@ import Dispatch
 /// A bounded pool of libpq connections, each living on a thread of its own.
 ///
 /// - at most `size` connections; a task that finds none free parks and is served in arrival
-///   order (a task naming an affinity may overtake, boundedly, to meet a home connection: see
+///   order (a task naming an affinity may overtake, boundedly, to meet a home connection, and
+///   with `homeWait` set may wait that long for one while another is free: see
 ///   `PGPoolStateMachine`), or gets `PGError(.acquireTimeout)` after `acquireTimeout`;
 /// - an idle connection is probed (a non-blocking `poll` on its socket) before it is handed out,
 ///   and a broken one is replaced, so a backend killed while idle costs no failed query; the
@@ -26,7 +27,8 @@ public final class PGPool: Sendable {
         /// Statements each connection keeps prepared on the server (0: none; see `PGStatementCache`).
         public var preparedStatements: Int
         /// How long a task naming an affinity waits for one of its home connections while
-        /// another is free, before it takes any (zero: it never waits for a home).
+        /// another is free, before it takes any (zero: it never waits for a home). Only while
+        /// fewer of its key's tasks than the key has homes are in flight: a hot key spreads.
         public var homeWait: Duration
         public init(
             conninfo: String, size: Int = 8, acquireTimeout: Duration = .seconds(10), preparedStatements: Int = 256,
@@ -49,6 +51,8 @@ public final class PGPool: Sendable {
         var nextWaiterID = 0
         /// Threads not yet given to a slot (one per slot the pool may still open).
         var freeThreads: [PGThread]
+        /// Tasks acquiring or holding a connection, per affinity key.
+        var inFlight: [String: Int] = [:]
     }
 
     public let configuration: Configuration
@@ -69,11 +73,15 @@ public final class PGPool: Sendable {
     /// `affinity`: a key (a tenant's schema) whose work should keep meeting the same two
     /// connections when it can (see `homes(for:)`, `PGPoolStateMachine`), so those server
     /// processes' plans and relation caches for it are reused; it makes the caller wait while
-    /// another connection is free for at most `Configuration.homeWait`.
+    /// another connection is free for at most `Configuration.homeWait`, and only while fewer of
+    /// the key's tasks than it has homes are in flight.
     public func withConnection<T>(
         ignoringCancellation: Bool = false, affinity: String? = nil, _ body: (PGLease) async throws -> T
     ) async throws -> T {
-        let slot = try await acquire(ignoringCancellation: ignoringCancellation, homes: affinity.map(homes(for:)) ?? [])
+        let homes = affinity.map(homes(for:)) ?? []
+        let waitForHome = affinity.map { beginAffinity($0, homes: homes.count) } ?? false
+        defer { if let affinity { endAffinity(affinity) } }
+        let slot = try await acquire(ignoringCancellation: ignoringCancellation, homes: homes, waitForHome: waitForHome)
         let lease = PGLease(slot: slot)
         let outcome: Result<T, any Error> = await withTaskExecutorPreference(slot.thread) {
             do {
@@ -146,13 +154,32 @@ public final class PGPool: Sendable {
 
     // MARK: - acquire / release
 
-    func acquire(ignoringCancellation: Bool = false, homes: [Int] = []) async throws -> PGSlot {
+    func acquire(ignoringCancellation: Bool = false, homes: [Int] = [], waitForHome: Bool = false) async throws -> PGSlot {
         let id = state.withLock { s in
             s.nextWaiterID += 1
             return s.nextWaiterID
         }
-        let grant = try await waitForGrant(id: id, homes: homes, ignoringCancellation: ignoringCancellation)
+        let grant = try await waitForGrant(id: id, homes: homes, waitForHome: waitForHome, ignoringCancellation: ignoringCancellation)
         return try await slot(from: grant, homes: homes)
+    }
+
+    /// Counts a task for `key` in; true when it should wait for a home (`homeWait` is set and
+    /// fewer of the key's tasks than it has homes are in flight). A key busy enough to fill its
+    /// homes — one hot tenant — spreads over the pool instead of queueing for two connections.
+    private func beginAffinity(_ key: String, homes: Int) -> Bool {
+        let waitable = configuration.homeWait > .zero
+        return state.withLock { s in
+            let before = s.inFlight[key, default: 0]
+            s.inFlight[key] = before + 1
+            return waitable && before < homes
+        }
+    }
+
+    private func endAffinity(_ key: String) {
+        state.withLock { s in
+            let after = s.inFlight[key, default: 1] - 1
+            s.inFlight[key] = after > 0 ? after : nil
+        }
     }
 
     /// The two slot indexes `key` calls home (one in a pool of one), from FNV-1a of its bytes
@@ -240,9 +267,10 @@ public final class PGPool: Sendable {
         }
     }
 
-    private func waitForGrant(id: Int, homes: [Int], ignoringCancellation: Bool) async throws -> Grant {
-        // A home is waited for a while only if configured, and only by a task naming one.
-        let homeFirst = !homes.isEmpty && configuration.homeWait > .zero
+    private func waitForGrant(id: Int, homes: [Int], waitForHome: Bool, ignoringCancellation: Bool) async throws -> Grant {
+        let homeFirst = waitForHome && !homes.isEmpty
+        let start = ContinuousClock.now
+        let acquireTimeout = configuration.acquireTimeout
         // Fast path: no parking, no timer.
         let immediate: Grant? = try state.withLock { s in
             if s.machine.isShutDown { throw PGError(.shutDown, "pool is shut down") }
@@ -252,37 +280,39 @@ public final class PGPool: Sendable {
         var id = id
         if homeFirst {
             do {
-                return try await park(id: id, homes: homes, strict: true, ignoringCancellation: ignoringCancellation)
+                let wait = min(configuration.homeWait, acquireTimeout)
+                return try await park(id: id, homes: homes, strict: true, timeout: wait, ignoringCancellation: ignoringCancellation)
             } catch is HomeWaitElapsed {
-                // No home came back in time: wait for any connection, as a new waiter.
+                // No home came back in time: wait for any connection, as a new (youngest)
+                // waiter, within what is left of the acquire timeout.
                 id = state.withLock { s in
                     s.nextWaiterID += 1
                     return s.nextWaiterID
                 }
             }
         }
-        return try await park(id: id, homes: homes, strict: false, ignoringCancellation: ignoringCancellation)
+        let left = max(acquireTimeout - (ContinuousClock.now - start), .milliseconds(1))
+        return try await park(id: id, homes: homes, strict: false, timeout: left, ignoringCancellation: ignoringCancellation)
     }
 
     /// A strict waiter's time for a home ran out.
     private struct HomeWaitElapsed: Error {}
 
-    /// Parks (see `park(id:homes:strict:honourCancellation:)`), honouring cancellation unless told not to.
-    private func park(id: Int, homes: [Int], strict: Bool, ignoringCancellation: Bool) async throws -> Grant {
-        if ignoringCancellation { return try await park(id: id, homes: homes, strict: strict, honourCancellation: false) }
+    /// Parks (see `park(id:homes:strict:timeout:honourCancellation:)`), honouring cancellation unless told not to.
+    private func park(id: Int, homes: [Int], strict: Bool, timeout: Duration, ignoringCancellation: Bool) async throws -> Grant {
+        if ignoringCancellation { return try await park(id: id, homes: homes, strict: strict, timeout: timeout, honourCancellation: false) }
         return try await withTaskCancellationHandler {
-            try await park(id: id, homes: homes, strict: strict, honourCancellation: true)
+            try await park(id: id, homes: homes, strict: strict, timeout: timeout, honourCancellation: true)
         } onCancel: {
             abandon(waiter: id, with: CancellationError())
         }
     }
 
-    /// Parks until a release serves this waiter, the acquire timeout (for a `strict` waiter: the
-    /// home wait) passes, or (when honoured) the task is cancelled. Whichever comes first removes
-    /// the waiter under the lock and resumes it, so it is resumed exactly once and no grant is
-    /// ever lost.
-    private func park(id: Int, homes: [Int], strict: Bool, honourCancellation: Bool) async throws -> Grant {
-        let timeout = strict ? configuration.homeWait : configuration.acquireTimeout
+    /// Parks until a release serves this waiter, `timeout` passes (a `strict` waiter then gets
+    /// `HomeWaitElapsed`, anyone else `.acquireTimeout`), or (when honoured) the task is
+    /// cancelled. Whichever comes first removes the waiter under the lock and resumes it, so it
+    /// is resumed exactly once and no grant is ever lost.
+    private func park(id: Int, homes: [Int], strict: Bool, timeout: Duration, honourCancellation: Bool) async throws -> Grant {
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
             let action: Machine.AcquireAction = state.withLock { s in
                 if honourCancellation, Task.isCancelled { return .shutDown }
@@ -298,7 +328,8 @@ public final class PGPool: Sendable {
             case .wait:
                 // A dispatch timer rather than a sleeping child task: parking stays cheap.
                 let nanos = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-                let error: any Error = strict ? HomeWaitElapsed() : PGError(.acquireTimeout, "no database connection free within \(timeout)")
+                let error: any Error =
+                    strict ? HomeWaitElapsed() : PGError(.acquireTimeout, "no database connection free within \(configuration.acquireTimeout)")
                 DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanos))) { [weak self] in
                     self?.abandon(waiter: id, with: error)
                 }

@@ -11,9 +11,11 @@
 /// before the oldest waiter. Work for one tenant thus keeps meeting the same few server
 /// processes, whose caches (plans, relations) already hold that tenant. A task waits for a home
 /// while another connection is free only if it asks to (`strict`: it then takes nothing but a
-/// home or a new connection; the pool bounds that wait in time). The oldest waiter is overtaken
-/// at most `capacity` times in a row, so a waiter without homes (or whose homes are held by long
-/// transactions) is never starved.
+/// home or a new connection; the pool bounds that wait in time). Overtaking is bounded: once the
+/// oldest waiter that would take a returning connection has been passed over `capacity` times in
+/// a row, it gets the next one it takes (serving a strict waiter ahead of it starts the count
+/// again), so a waiter without homes, or whose homes are held by long transactions, is never
+/// starved.
 ///
 /// Invariant: no parked waiter wants an idle connection (a waiter parks only when none it would
 /// take is idle, and a returning connection goes idle only when no waiter takes it), so a

@@ -6,7 +6,8 @@ import TestSupport
 import Testing
 
 /// Spare tenant schemas: made ahead, claimed by creates (id and schema), given back by a failed
-/// create, brought current when claimed, never more than the target however many makers run.
+/// create, claimed only by a build with the same files, never more than the target however many
+/// makers run, none made while a process migrates.
 /// Serialized, on a database of its own: the tests count the spares.
 @Suite(.serialized) struct TenantSpareTests {
     static let db = SuiteDatabase()
@@ -72,28 +73,47 @@ import Testing
         }
     }
 
-    @Test func aSpareMadeBeforeNewFilesIsBroughtCurrentWhenClaimed() async throws {
+    @Test func aSpareMadeWithOtherFilesIsNeverClaimedAndAnOlderOneIsDropped() async throws {
         let db = try await Self.db.get()
         try await db.withPool { pool in
             let registry = try TestDatabase.registry(pool)
             try await Self.drain(registry)
-            #expect(try await registry.makeSpares(upTo: 1) == 1)
-            let spare = try #require(try await Self.spares(pool).first)
-            // As an older build would have left it: without the newest file and what it made.
-            let latest = try #require(registry.migrations.tenant.latestVersion)
-            try await pool.withConnection { lease in
-                let quoted = try await lease.escapeIdentifier(spare.schema)
-                try await lease.execute("DROP FUNCTION \(quoted).write_audit_row(auth.events)")
-                try await lease.queryUnprepared("DELETE FROM \(quoted).schema_migrations WHERE version = $1", [latest])
-            }
-            #expect(try await Self.pending(spare.schema, registry, pool) == 1)
+            #expect(try await registry.makeSpares(upTo: 2) == 2)
+            let spares = try await Self.spares(pool)
+            // As an older build (fewer tenant files) and a newer one (more global files) left them.
+            try await pool.query("UPDATE auth.tenant_spares SET tenant_version = '20000101000000' WHERE id = $1", spares[0].id)
+            try await pool.query("UPDATE auth.tenant_spares SET global_version = '29990101000000' WHERE id = $1", spares[1].id)
+            #expect(try await registry.spareCount() == 0)
 
             let tenant = try await registry.create(slug: TestDatabase.uniqueSlug())
-            #expect(tenant.id == spare.id)
+            #expect(!spares.map(\.id).contains(tenant.id))
             #expect(try await Self.pending(tenant.schemaName, registry, pool) == 0)
-            let writer = try await pool.query(
-                "SELECT to_regprocedure(format('%I.write_audit_row(auth.events)', $1::text)) IS NOT NULL AS present", tenant.schemaName)
-            #expect(try writer.first?.decode("present", as: Bool.self) == true)
+
+            // The keeper's pass drops the older spare (row and schema), leaves the newer one to
+            // its own build, and makes one with this build's files.
+            #expect(try await registry.makeSpares(upTo: 1) == 1)
+            let after = try await Self.spares(pool).map(\.id)
+            #expect(!after.contains(spares[0].id))
+            #expect(!(try await Self.schemaExists(spares[0].schema, pool)))
+            #expect(after.contains(spares[1].id))
+            #expect(try await Self.schemaExists(spares[1].schema, pool))
+            #expect(try await registry.spareCount() == 1)
+            try await pool.query("DELETE FROM auth.tenant_spares WHERE id = $1", spares[1].id)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func noSpareIsMadeWhileAProcessMigrates() async throws {
+        let db = try await Self.db.get()
+        try await db.withPool { pool in
+            let registry = try TestDatabase.registry(pool)
+            try await Self.drain(registry)
+            // Returns at once rather than holding a connection until the migration ends.
+            let made = try await pool.withConnection { lease in
+                try await PGMigrator.withMigrationLock(on: lease) { try await registry.makeSpares(upTo: 2) }
+            }
+            #expect(made == 0)
+            #expect(try await registry.spareCount() == 0)
+            #expect(try await registry.makeSpares(upTo: 2) == 2)
         }
     }
 

@@ -192,16 +192,19 @@ import Testing
 
     @Test func aStrictWaiterGivingUpLeavesNothingBehind() {
         var m = PGPoolStateMachine<String>(capacity: 1) { Int($0.dropFirst()) ?? -1 }
-        _ = m.acquire(waiter: 1)
+        _ = m.acquire(waiter: 1)  // opens the one connection, "h5"
         _ = m.acquire(waiter: 2, homes: [5], strict: true)
         let cancelled = m.cancel(waiter: 2)
         #expect(cancelled)
-        guard case .none = m.release("h0", broken: false) else {
-            Issue.record("nobody waits any more")
+        // h5 is waiter 2's home: had it stayed queued, it would be resumed here.
+        guard case .none = m.release("h5", broken: false) else {
+            Issue.record("nobody waits any more: h5 goes idle")
             return
         }
-        let again = m.acquire(waiter: 3, homes: [5], strict: true)
-        #expect(grantedConnection(again) == nil)
+        guard case .wait = m.acquire(waiter: 3, homes: [7], strict: true) else {
+            Issue.record("a strict task whose home is not idle parks")
+            return
+        }
         #expect(m.waiters == [3])
     }
 }

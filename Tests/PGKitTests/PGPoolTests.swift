@@ -65,31 +65,66 @@ import Testing
         try await db.withPool(size: 1) { pool in #expect(pool.homes(for: "tenant_0") == [0]) }
     }
 
+    /// Counts tasks in, so a test can wait until all of them hold their connection.
+    final class Gate: Sendable {
+        private let count = Mutex(0)
+        func enter() { count.withLock { $0 += 1 } }
+        func wait(for n: Int) async throws {
+            while count.withLock({ $0 }) < n { try await Task.sleep(for: .milliseconds(5)) }
+        }
+    }
+
+    /// Opens every connection of `pool` (one on each thread): `size` leases held at once.
+    static func openAll(_ pool: PGPool) async throws {
+        let gate = Gate()
+        let size = pool.configuration.size
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<size {
+                group.addTask {
+                    try await pool.withConnection { _ in
+                        gate.enter()
+                        try await gate.wait(for: size)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// A key other than `key` with the same two homes.
+    static func twin(of key: String, in pool: PGPool) -> String {
+        let homes = Set(pool.homes(for: key))
+        return (0...).lazy.map { "twin_\($0)" }.first { Set(pool.homes(for: $0)) == homes }!
+    }
+
     @Test func aTaskWaitsForAHomeOnlyAsLongAsConfigured() async throws {
         let db = try await Self.db.get()
         for homeWait in [Duration.milliseconds(300), .seconds(5)] {
             let pool = PGPool(.init(conninfo: db.conninfo, size: 3, homeWait: homeWait))
-            // All three connections open, one on each thread.
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<3 { group.addTask { try await pool.withConnection { _ = try await $0.query("SELECT pg_sleep(0.2)") } } }
-                try await group.waitForAll()
-            }
+            try await Self.openAll(pool)
             let key = "tenant_wait"
             let homes = Set(pool.homes(for: key))
-            // Both homes busy (1 s with the short wait; 0.3 s with the long one), the third idle.
+            // Both homes busy with another key's work (1 s with the short wait; 0.3 s with the
+            // long one), the third connection idle.
+            let other = Self.twin(of: key, in: pool)
             let busy = homeWait == .seconds(5) ? 0.3 : 1.0
+            let gate = Gate()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<2 {
-                    group.addTask { try await pool.withConnection(affinity: key) { _ = try await $0.query("SELECT pg_sleep($1::float8)", busy) } }
+                    group.addTask {
+                        try await pool.withConnection(affinity: other) { lease in
+                            gate.enter()
+                            _ = try await lease.query("SELECT pg_sleep($1::float8)", busy)
+                        }
+                    }
                 }
-                try await Task.sleep(for: .milliseconds(100))
+                try await gate.wait(for: 2)
                 let start = ContinuousClock.now
                 let slot = try await pool.withConnection(affinity: key) { $0.slot.thread.index }
                 let waited = ContinuousClock.now - start
                 if homeWait == .seconds(5) {
                     // A home came back within the wait: it is the one taken.
                     #expect(homes.contains(slot), "took \(slot), homes \(homes)")
-                    #expect(waited >= .milliseconds(100))
                 } else {
                     // No home came back in time: the free connection, after the wait (a task
                     // that waited on would have got a home, after the homes' second).
@@ -100,6 +135,38 @@ import Testing
             }
             await pool.shutdown()
         }
+    }
+
+    @Test func aKeyWhoseHomesItFillsItselfDoesNotWaitForThem() async throws {
+        let db = try await Self.db.get()
+        let pool = PGPool(.init(conninfo: db.conninfo, size: 3, acquireTimeout: .seconds(120), homeWait: .seconds(60)))
+        try await Self.openAll(pool)
+        let key = "tenant_hot"
+        let homes = Set(pool.homes(for: key))
+        let gate = Gate()
+        let release = Gate()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // Two of the key's own tasks hold its two homes until told to stop.
+            for _ in 0..<2 {
+                group.addTask {
+                    try await pool.withConnection(affinity: key) { _ in
+                        gate.enter()
+                        try await release.wait(for: 1)
+                    }
+                }
+            }
+            try await gate.wait(for: 2)
+            // A third task for the key takes the free connection at once; were it waiting for a
+            // home, it would get one only when the home wait (60 s) ran out, since the holders
+            // stop only after it finished.
+            let start = ContinuousClock.now
+            let slot = try await pool.withConnection(affinity: key) { $0.slot.thread.index }
+            #expect(!homes.contains(slot), "took \(slot), homes \(homes)")
+            #expect(ContinuousClock.now - start < .seconds(30))
+            release.enter()
+            try await group.waitForAll()
+        }
+        await pool.shutdown()
     }
 
     @Test func acquireTimesOutAndThePoolRecovers() async throws {

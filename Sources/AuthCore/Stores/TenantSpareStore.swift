@@ -5,35 +5,68 @@ import Foundation
 #endif
 import PGKit
 
-/// `auth.tenant_spares`: tenant schemas made ahead of need (see `TenantSpareKeeper`).
+/// `auth.tenant_spares`: tenant schemas made ahead of need (see `TenantSpareKeeper`), each
+/// stamped with the newest global and tenant migration of the build that made it.
 public struct TenantSpareStore: Sendable {
+    /// The files a spare was made with (the newest version of each catalog).
+    public struct Files: Sendable, Equatable {
+        public var global: String
+        public var tenant: String
+
+        public init(global: String, tenant: String) {
+            self.global = global
+            self.tenant = tenant
+        }
+    }
+
     /// The advisory lock one spare maker holds at a time (`authd serve` replicas would otherwise
     /// each top the spares up, and overshoot).
     static let makerLockKey: Int64 = 0x6175_7468_7370_6172
 
     public init() {}
 
-    /// Takes the oldest spare nobody else is taking (SKIP LOCKED: concurrent creates take
-    /// different spares, or none) and deletes its row; a rollback gives it back.
-    public func claim(on tx: PGTransaction) async throws -> (id: UUID, schema: String)? {
+    /// Takes the oldest spare made with `files` that nobody else is taking (SKIP LOCKED:
+    /// concurrent creates take different spares, or none) and deletes its row; a rollback gives
+    /// it back.
+    public func claim(files: Files, on tx: PGTransaction) async throws -> (id: UUID, schema: String)? {
         let rows = try await tx.query(
             """
             DELETE FROM auth.tenant_spares WHERE id = (
-                SELECT id FROM auth.tenant_spares ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)
+                SELECT id FROM auth.tenant_spares WHERE global_version = $1 AND tenant_version = $2
+                ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)
             RETURNING id, schema_name
-            """, [])
+            """, files.global, files.tenant)
         guard let row = rows.first else { return nil }
         return (try row.decode("id", as: UUID.self), try row.decode("schema_name", as: String.self))
     }
 
     /// Records a spare made in `tx`.
-    public func insert(id: UUID, schema: String, on tx: PGTransaction) async throws {
-        try await tx.query("INSERT INTO auth.tenant_spares (id, schema_name) VALUES ($1, $2)", id, schema)
+    public func insert(id: UUID, schema: String, files: Files, on tx: PGTransaction) async throws {
+        try await tx.query(
+            "INSERT INTO auth.tenant_spares (id, schema_name, global_version, tenant_version) VALUES ($1, $2, $3, $4)",
+            id, schema, files.global, files.tenant)
     }
 
-    /// How many spares there are.
-    public func count(on db: some PGQueryable) async throws -> Int {
-        try await db.query("SELECT count(*) AS n FROM auth.tenant_spares", []).first?.decode("n", as: Int.self) ?? 0
+    /// How many spares made with `files` there are.
+    public func count(files: Files, on db: some PGQueryable) async throws -> Int {
+        try await db.query(
+            "SELECT count(*) AS n FROM auth.tenant_spares WHERE global_version = $1 AND tenant_version = $2",
+            files.global, files.tenant
+        ).first?.decode("n", as: Int.self) ?? 0
+    }
+
+    /// Removes the row of one spare made with older files than `files` (nobody else holding it)
+    /// and returns its schema, to be dropped in the same transaction; nil when there is none.
+    public func takeOlder(than files: Files, on tx: PGTransaction) async throws -> String? {
+        try await tx.query(
+            """
+            DELETE FROM auth.tenant_spares WHERE id = (
+                SELECT id FROM auth.tenant_spares
+                WHERE global_version < $1 OR (global_version = $1 AND tenant_version < $2)
+                ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)
+            RETURNING schema_name
+            """, files.global, files.tenant
+        ).first?.decode("schema_name", as: String.self)
     }
 
     /// The maker lock for the rest of `tx`, if no one else holds it.

@@ -7,8 +7,8 @@ import PGKit
 
 /// The tenancy service: the registry `auth.tenants` and the schema that belongs to each tenant.
 ///
-/// Creating a tenant is one transaction (registry row, then a spare schema claimed or
-/// `CREATE SCHEMA`, then the pending tenant migrations);
+/// Creating a tenant is one transaction (the registry row, in a claimed spare schema or a new
+/// one, and the tenant migrations that schema lacks);
 /// deleting one drops its schema with everything in it, sessions included, and tells every
 /// running authd at COMMIT.
 public struct TenantRegistry: Sendable {
@@ -34,46 +34,64 @@ public struct TenantRegistry: Sendable {
         }
     }
 
-    /// Creates a tenant inside the caller's transaction: in a spare schema when one is ready
-    /// (the tenant takes its id; files added since it was made are applied here), else in a
-    /// schema made now.
+    /// Creates a tenant inside the caller's transaction: in a spare schema made with this
+    /// build's files when one is ready (the tenant takes its id), else in a schema made now.
     public func create(slug: TenantSlug, name: String, in tx: PGTransaction) async throws -> Tenant {
+        // First, before anything is changed: a running `authd migrate` is waited for.
+        try await PGMigrator.shareLock(in: tx)
         let tenant: Tenant
-        if let spare = try await spares.claim(on: tx) {
+        if let spare = try await spares.claim(files: files, on: tx) {
             tenant = try await store.insert(id: spare.id, slug: slug.value, name: name, schema: spare.schema, on: tx)
         } else {
             let id = UUID()
             tenant = try await store.insert(id: id, slug: slug.value, name: name, schema: Tenant.schemaName(for: id), on: tx)
             try await store.createSchema(tenant.schemaName, in: tx)
         }
+        // A spare has nothing pending (it was made with these files); a new schema has it all.
         try await migrations.tenant.migrate(schema: tenant.schemaName, in: tx)
         return tenant
     }
 
-    /// Makes spare tenant schemas, one transaction each, until there are `target`; returns how
-    /// many it made. Returns 0 at once while another process is making them.
-    @discardableResult
-    public func makeSpares(upTo target: Int) async throws -> Int {
-        var made = 0
-        while made < target {
-            let madeOne = try await db.transaction { tx -> Bool in
-                guard try await spares.tryLockMaker(on: tx), try await spares.count(on: tx) < target else { return false }
-                let id = UUID()
-                let schema = Tenant.schemaName(for: id)
-                try await spares.insert(id: id, schema: schema, on: tx)
-                try await store.createSchema(schema, in: tx)
-                try await migrations.tenant.migrate(schema: schema, in: tx)
-                return true
-            }
-            guard madeOne else { break }
-            made += 1
-        }
-        return made
+    /// The newest files of this build, which the spares it makes and claims carry.
+    var files: TenantSpareStore.Files {
+        TenantSpareStore.Files(global: migrations.global.latestVersion ?? "", tenant: migrations.tenant.latestVersion ?? "")
     }
 
-    /// How many spare schemas are ready.
+    /// Drops the spares made with older files, then makes spares with this build's files until
+    /// there are `target`, one transaction each; returns how many it made. Returns at once while
+    /// another process makes spares or migrates (it never waits on either).
+    @discardableResult
+    public func makeSpares(upTo target: Int) async throws -> Int {
+        let files = files
+        var made = 0
+        while true {
+            let step = try await db.transaction { tx -> SpareStep in
+                guard try await spares.tryLockMaker(on: tx), try await PGMigrator.tryShareLock(in: tx) else { return .busy }
+                if let stale = try await spares.takeOlder(than: files, on: tx) {
+                    try await store.dropSchema(stale, in: tx)
+                    return .dropped
+                }
+                guard try await spares.count(files: files, on: tx) < target else { return .full }
+                let id = UUID()
+                let schema = Tenant.schemaName(for: id)
+                try await spares.insert(id: id, schema: schema, files: files, on: tx)
+                try await store.createSchema(schema, in: tx)
+                try await migrations.tenant.migrate(schema: schema, in: tx)
+                return .made
+            }
+            switch step {
+            case .made: made += 1
+            case .dropped: continue
+            case .busy, .full: return made
+            }
+        }
+    }
+
+    private enum SpareStep { case made, dropped, busy, full }
+
+    /// How many spare schemas made with this build's files are ready.
     public func spareCount() async throws -> Int {
-        try await db.statements { try await spares.count(on: $0) }
+        try await db.statements { try await spares.count(files: files, on: $0) }
     }
 
     /// Every tenant, oldest first.
