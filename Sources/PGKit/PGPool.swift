@@ -79,8 +79,10 @@ public final class PGPool: Sendable {
         ignoringCancellation: Bool = false, affinity: String? = nil, _ body: (PGLease) async throws -> T
     ) async throws -> T {
         let homes = affinity.map(homes(for:)) ?? []
-        let waitForHome = affinity.map { beginAffinity($0, homes: homes.count) } ?? false
-        defer { if let affinity { endAffinity(affinity) } }
+        // Tasks per key are counted only when the count decides something (a home wait is set).
+        let counted = configuration.homeWait > .zero ? affinity : nil
+        let waitForHome = counted.map { beginAffinity($0, homes: homes.count) } ?? false
+        defer { if let counted { endAffinity(counted) } }
         let slot = try await acquire(ignoringCancellation: ignoringCancellation, homes: homes, waitForHome: waitForHome)
         let lease = PGLease(slot: slot)
         let outcome: Result<T, any Error> = await withTaskExecutorPreference(slot.thread) {
@@ -163,15 +165,14 @@ public final class PGPool: Sendable {
         return try await slot(from: grant, homes: homes)
     }
 
-    /// Counts a task for `key` in; true when it should wait for a home (`homeWait` is set and
-    /// fewer of the key's tasks than it has homes are in flight). A key busy enough to fill its
+    /// Counts a task for `key` in; true when it should wait for a home (fewer of the key's tasks
+    /// than it has homes are in flight). A key busy enough to fill its
     /// homes — one hot tenant — spreads over the pool instead of queueing for two connections.
     private func beginAffinity(_ key: String, homes: Int) -> Bool {
-        let waitable = configuration.homeWait > .zero
-        return state.withLock { s in
+        state.withLock { s in
             let before = s.inFlight[key, default: 0]
             s.inFlight[key] = before + 1
-            return waitable && before < homes
+            return before < homes
         }
     }
 
@@ -180,6 +181,11 @@ public final class PGPool: Sendable {
             let after = s.inFlight[key, default: 1] - 1
             s.inFlight[key] = after > 0 ? after : nil
         }
+    }
+
+    /// Tasks of `key` acquiring or holding a connection (counted only with a home wait).
+    func inFlight(_ key: String) -> Int {
+        state.withLock { $0.inFlight[key, default: 0] }
     }
 
     /// The two slot indexes `key` calls home (one in a pool of one), from FNV-1a of its bytes

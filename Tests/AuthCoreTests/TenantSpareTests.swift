@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PGKit
 import TestSupport
+import Synchronization
 import Testing
 
 /// Spare tenant schemas: made ahead, claimed by creates (id and schema), given back by a failed
@@ -27,16 +28,30 @@ import Testing
         try await pool.withConnection { try await registry.migrations.tenant.pendingMigrations(schema: schema, on: $0).count }
     }
 
-    /// Empties the spares (each test starts from none).
-    static func drain(_ registry: TenantRegistry) async throws {
-        while try await registry.spareCount() > 0 { _ = try await registry.create(slug: TestDatabase.uniqueSlug("drain")) }
+    /// A flag tasks can share.
+    final class Flag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
+    }
+
+    /// Removes every spare, row and schema (each test starts from none, whatever a failed one left).
+    static func drain(_ pool: PGPool) async throws {
+        for spare in try await spares(pool) { try await drop(spare, pool) }
+    }
+
+    static func drop(_ spare: (id: UUID, schema: String), _ pool: PGPool) async throws {
+        try await pool.withConnection { lease in
+            try await lease.query("DELETE FROM auth.tenant_spares WHERE id = $1", spare.id)
+            try await lease.execute("DROP SCHEMA IF EXISTS \(try await lease.escapeIdentifier(spare.schema)) CASCADE")
+        }
     }
 
     @Test func aTenantCreatedWhileASpareIsReadyTakesItsIdAndSchema() async throws {
         let db = try await Self.db.get()
         try await db.withPool { pool in
             let registry = try TestDatabase.registry(pool)
-            try await Self.drain(registry)
+            try await Self.drain(pool)
             #expect(try await registry.makeSpares(upTo: 2) == 2)
             #expect(try await registry.makeSpares(upTo: 2) == 0)
             let spares = try await Self.spares(pool)
@@ -63,7 +78,7 @@ import Testing
         let db = try await Self.db.get()
         try await db.withPool { pool in
             let registry = try TestDatabase.registry(pool)
-            try await Self.drain(registry)
+            try await Self.drain(pool)
             let taken = try await registry.create(slug: TestDatabase.uniqueSlug())
             #expect(try await registry.makeSpares(upTo: 1) == 1)
             let before = try await Self.spares(pool)
@@ -77,39 +92,63 @@ import Testing
         let db = try await Self.db.get()
         try await db.withPool { pool in
             let registry = try TestDatabase.registry(pool)
-            try await Self.drain(registry)
-            #expect(try await registry.makeSpares(upTo: 2) == 2)
+            try await Self.drain(pool)
+            #expect(try await registry.makeSpares(upTo: 3) == 3)
             let spares = try await Self.spares(pool)
-            // As an older build (fewer tenant files) and a newer one (more global files) left them.
-            try await pool.query("UPDATE auth.tenant_spares SET tenant_version = '20000101000000' WHERE id = $1", spares[0].id)
-            try await pool.query("UPDATE auth.tenant_spares SET global_version = '29990101000000' WHERE id = $1", spares[1].id)
+            // As builds with other files left them: an older one (fewer tenant files), one as new
+            // but with a file merged under an older date (only the digest differs), a newer one.
+            try await pool.query(
+                "UPDATE auth.tenant_spares SET tenant_version = '20000101000000', files_digest = 'older' WHERE id = $1", spares[0].id)
+            try await pool.query("UPDATE auth.tenant_spares SET files_digest = 'late-merge' WHERE id = $1", spares[1].id)
+            try await pool.query(
+                "UPDATE auth.tenant_spares SET global_version = '29990101000000', files_digest = 'newer' WHERE id = $1", spares[2].id)
             #expect(try await registry.spareCount() == 0)
 
             let tenant = try await registry.create(slug: TestDatabase.uniqueSlug())
             #expect(!spares.map(\.id).contains(tenant.id))
             #expect(try await Self.pending(tenant.schemaName, registry, pool) == 0)
 
-            // The keeper's pass drops the older spare (row and schema), leaves the newer one to
-            // its own build, and makes one with this build's files.
-            #expect(try await registry.makeSpares(upTo: 1) == 1)
+            // The keeper's pass drops the older and the late-merge spare (rows and schemas), leaves
+            // the newer one to its own build, and makes none while that one exists (a rolling
+            // deploy would otherwise make and drop spares in turn).
+            #expect(try await registry.makeSpares(upTo: 1) == 0)
             let after = try await Self.spares(pool).map(\.id)
-            #expect(!after.contains(spares[0].id))
+            #expect(after == [spares[2].id])
             #expect(!(try await Self.schemaExists(spares[0].schema, pool)))
-            #expect(after.contains(spares[1].id))
-            #expect(try await Self.schemaExists(spares[1].schema, pool))
+            #expect(!(try await Self.schemaExists(spares[1].schema, pool)))
+            #expect(try await Self.schemaExists(spares[2].schema, pool))
+            // Once the newer build's spare is gone, this build makes its own.
+            try await Self.drop(spares[2], pool)
+            #expect(try await registry.makeSpares(upTo: 1) == 1)
             #expect(try await registry.spareCount() == 1)
-            try await pool.query("DELETE FROM auth.tenant_spares WHERE id = $1", spares[1].id)
         }
     }
 
-    @Test(.timeLimit(.minutes(1))) func noSpareIsMadeWhileAProcessMigrates() async throws {
+    @Test func noSpareIsMadeWhileAProcessMigrates() async throws {
         let db = try await Self.db.get()
         try await db.withPool { pool in
             let registry = try TestDatabase.registry(pool)
-            try await Self.drain(registry)
-            // Returns at once rather than holding a connection until the migration ends.
-            let made = try await pool.withConnection { lease in
-                try await PGMigrator.withMigrationLock(on: lease) { try await registry.makeSpares(upTo: 2) }
+            try await Self.drain(pool)
+            // A child holds the migration lock, as `authd migrate` does, until the maker returned
+            // or 30 s passed: a maker that waited for the lock would then go on and make spares,
+            // so the test fails instead of hanging.
+            let locked = Flag()
+            let finished = Flag()
+            let made = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await pool.withConnection { lease in
+                        try await PGMigrator.withMigrationLock(on: lease) {
+                            locked.set()
+                            let deadline = ContinuousClock.now + .seconds(30)
+                            while !finished.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+                        }
+                    }
+                }
+                while !locked.isSet { try await Task.sleep(for: .milliseconds(10)) }
+                let made = try await registry.makeSpares(upTo: 2)
+                finished.set()
+                try await group.waitForAll()
+                return made
             }
             #expect(made == 0)
             #expect(try await registry.spareCount() == 0)
@@ -121,7 +160,7 @@ import Testing
         let db = try await Self.db.get()
         try await db.withPool(size: 6) { pool in
             let registry = try TestDatabase.registry(pool)
-            try await Self.drain(registry)
+            try await Self.drain(pool)
             async let a = registry.makeSpares(upTo: 3)
             async let b = registry.makeSpares(upTo: 3)
             async let c = registry.makeSpares(upTo: 3)
@@ -135,7 +174,7 @@ import Testing
         let db = try await Self.db.get()
         try await db.withPool(size: 6) { pool in
             let registry = try TestDatabase.registry(pool)
-            try await Self.drain(registry)
+            try await Self.drain(pool)
             #expect(try await registry.makeSpares(upTo: 2) == 2)
             let spareIDs = Set(try await Self.spares(pool).map(\.id))
             let tenants = try await withThrowingTaskGroup(of: Tenant.self) { group in
@@ -153,7 +192,7 @@ import Testing
         let db = try await Self.db.get()
         try await db.withPool { pool in
             let registry = try TestDatabase.registry(pool)
-            try await Self.drain(registry)
+            try await Self.drain(pool)
             let keeper = TenantSpareKeeper(registry: registry, target: 2, interval: .milliseconds(20), logger: Logger(label: "test"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await keeper.run() }

@@ -169,6 +169,33 @@ import Testing
         await pool.shutdown()
     }
 
+    @Test func aKeyIsCountedOutOnEveryPath() async throws {
+        let db = try await Self.db.get()
+        let pool = PGPool(.init(conninfo: db.conninfo, size: 1, acquireTimeout: .milliseconds(300), homeWait: .milliseconds(100)))
+        let key = "tenant_count"
+        try await pool.withConnection { _ in
+            // The one connection is held: a task for the key waits for its home, then for any,
+            // then times out.
+            #expect(pool.inFlight(key) == 0)
+            await #expect(throws: PGError.self) { try await pool.withConnection(affinity: key) { _ in } }
+            #expect(pool.inFlight(key) == 0)
+            // Cancelled while waiting.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await pool.withConnection(affinity: key) { _ in } }
+                while pool.inFlight(key) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+                group.cancelAll()
+                await #expect(throws: CancellationError.self) { try await group.next() }
+            }
+            #expect(pool.inFlight(key) == 0)
+        }
+        // The body throwing, and succeeding.
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) { try await pool.withConnection(affinity: key) { _ in throw Boom() } }
+        try await pool.withConnection(affinity: key) { _ in #expect(pool.inFlight(key) == 1) }
+        #expect(pool.inFlight(key) == 0)
+        await pool.shutdown()
+    }
+
     @Test func acquireTimesOutAndThePoolRecovers() async throws {
         let db = try await Self.db.get()
         let pool = PGPool(.init(conninfo: db.conninfo, size: 1, acquireTimeout: .milliseconds(200)))

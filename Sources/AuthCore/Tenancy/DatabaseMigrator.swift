@@ -61,6 +61,8 @@ public struct DatabaseMigrator: Sendable {
                 let workers = max(1, min(jobs, registry.db.pool.configuration.size - 1))
                 report.tenantApplied = try await migrateTenants(tenants, jobs: workers, first: lease, progress: progress)
                 if !tenants.contains(where: { $0.slug == TenantSlug.defaultTenant.value }) {
+                    // On the lease that holds the lock: the create takes it shared, which this
+                    // session may; a transaction on another connection would wait for it forever.
                     let tenant = try await lease.withTransaction { tx in
                         try await registry.create(slug: .defaultTenant, name: "Default", in: tx)
                     }

@@ -47,19 +47,22 @@ public struct TenantRegistry: Sendable {
             tenant = try await store.insert(id: id, slug: slug.value, name: name, schema: Tenant.schemaName(for: id), on: tx)
             try await store.createSchema(tenant.schemaName, in: tx)
         }
-        // A spare has nothing pending (it was made with these files); a new schema has it all.
+        // A spare has nothing pending (it was made with these very files); a new schema has it all.
         try await migrations.tenant.migrate(schema: tenant.schemaName, in: tx)
         return tenant
     }
 
-    /// The newest files of this build, which the spares it makes and claims carry.
+    /// This build's files, which the spares it makes and claims carry.
     var files: TenantSpareStore.Files {
-        TenantSpareStore.Files(global: migrations.global.latestVersion ?? "", tenant: migrations.tenant.latestVersion ?? "")
+        TenantSpareStore.Files(
+            digest: migrations.global.digest + migrations.tenant.digest,
+            global: migrations.global.latestVersion ?? "", tenant: migrations.tenant.latestVersion ?? "")
     }
 
-    /// Drops the spares made with older files, then makes spares with this build's files until
-    /// there are `target`, one transaction each; returns how many it made. Returns at once while
-    /// another process makes spares or migrates (it never waits on either).
+    /// Drops the spares made with other files by builds no newer than this one, then makes
+    /// spares with this build's files until there are `target`, one transaction each; returns
+    /// how many it made. Returns at once while another process makes spares or migrates (it never
+    /// waits on either), and makes none while a newer build's spares exist.
     @discardableResult
     public func makeSpares(upTo target: Int) async throws -> Int {
         let files = files
@@ -67,10 +70,11 @@ public struct TenantRegistry: Sendable {
         while true {
             let step = try await db.transaction { tx -> SpareStep in
                 guard try await spares.tryLockMaker(on: tx), try await PGMigrator.tryShareLock(in: tx) else { return .busy }
-                if let stale = try await spares.takeOlder(than: files, on: tx) {
+                if let stale = try await spares.takeStale(for: files, on: tx) {
                     try await store.dropSchema(stale, in: tx)
                     return .dropped
                 }
+                guard try await !spares.newerExists(than: files, on: tx) else { return .busy }
                 guard try await spares.count(files: files, on: tx) < target else { return .full }
                 let id = UUID()
                 let schema = Tenant.schemaName(for: id)
