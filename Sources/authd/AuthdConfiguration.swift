@@ -70,7 +70,7 @@ struct AuthdConfiguration: Sendable {
         if !(0...10_000).contains(preparedStatements) {
             problems.append("AUTH_DATABASE_PREPARED_STATEMENTS must be 0–10000 (got \(preparedStatements))")
         }
-        let homeWait = config.int(forKey: "auth.database.home.wait.ms", default: 0)
+        let homeWait = config.int(forKey: "auth.database.home.wait.ms", default: 20)
         if !(0...1000).contains(homeWait) { problems.append("AUTH_DATABASE_HOME_WAIT_MS must be 0–1000 (got \(homeWait))") }
         let host = config.string(forKey: "auth.http.host", default: "127.0.0.1")
         let port = config.int(forKey: "auth.http.port", default: 8080)
