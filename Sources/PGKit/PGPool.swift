@@ -166,8 +166,8 @@ public final class PGPool: Sendable {
     }
 
     /// Counts a task for `key` in; true when it should wait for a home (fewer of the key's tasks
-    /// than it has homes are in flight). A key busy enough to fill its
-    /// homes — one hot tenant — spreads over the pool instead of queueing for two connections.
+    /// than it has homes are in flight). A key busy enough to fill its homes — one hot tenant —
+    /// spreads over the pool instead of queueing for two connections.
     private func beginAffinity(_ key: String, homes: Int) -> Bool {
         state.withLock { s in
             let before = s.inFlight[key, default: 0]

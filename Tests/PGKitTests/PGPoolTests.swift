@@ -99,39 +99,50 @@ import Testing
 
     @Test func aTaskWaitsForAHomeOnlyAsLongAsConfigured() async throws {
         let db = try await Self.db.get()
-        for homeWait in [Duration.milliseconds(300), .seconds(5)] {
-            let pool = PGPool(.init(conninfo: db.conninfo, size: 3, homeWait: homeWait))
+        for homeWait in [Duration.milliseconds(300), .seconds(60)] {
+            let pool = PGPool(.init(conninfo: db.conninfo, size: 3, acquireTimeout: .seconds(120), homeWait: homeWait))
             try await Self.openAll(pool)
             let key = "tenant_wait"
             let homes = Set(pool.homes(for: key))
-            // Both homes busy with another key's work (1 s with the short wait; 0.3 s with the
-            // long one), the third connection idle.
+            // Both homes held by another key's tasks until told to stop, the third connection idle.
             let other = Self.twin(of: key, in: pool)
-            let busy = homeWait == .seconds(5) ? 0.3 : 1.0
-            let gate = Gate()
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            let holding = Gate()
+            let release = Gate()
+            let slot = try await withThrowingTaskGroup(of: Int?.self) { group in
                 for _ in 0..<2 {
                     group.addTask {
-                        try await pool.withConnection(affinity: other) { lease in
-                            gate.enter()
-                            _ = try await lease.query("SELECT pg_sleep($1::float8)", busy)
+                        try await pool.withConnection(affinity: other) { _ in
+                            holding.enter()
+                            try await release.wait(for: 1)
                         }
+                        return nil
                     }
                 }
-                try await gate.wait(for: 2)
+                try await holding.wait(for: 2)
                 let start = ContinuousClock.now
-                let slot = try await pool.withConnection(affinity: key) { $0.slot.thread.index }
-                let waited = ContinuousClock.now - start
-                if homeWait == .seconds(5) {
-                    // A home came back within the wait: it is the one taken.
-                    #expect(homes.contains(slot), "took \(slot), homes \(homes)")
-                } else {
-                    // No home came back in time: the free connection, after the wait (a task
-                    // that waited on would have got a home, after the homes' second).
-                    #expect(!homes.contains(slot), "took \(slot), homes \(homes)")
-                    #expect(waited >= .milliseconds(290), "waited \(waited)")
+                group.addTask {
+                    let slot = try await pool.withConnection(affinity: key) { $0.slot.thread.index }
+                    if homeWait == .milliseconds(300) {
+                        // Its wait ran out while the homes were still held: after at least that long.
+                        #expect(ContinuousClock.now - start >= .milliseconds(290))
+                        release.enter()
+                    }
+                    return slot
                 }
-                try await group.waitForAll()
+                if homeWait == .seconds(60) {
+                    // A home comes back while it waits.
+                    try await Task.sleep(for: .milliseconds(200))
+                    release.enter()
+                }
+                var slot: Int?
+                for try await result in group { if let result { slot = result } }
+                return slot
+            }
+            if homeWait == .seconds(60) {
+                #expect(slot.map(homes.contains) == true, "took \(slot.map(String.init) ?? "nothing"), homes \(homes)")
+            } else {
+                // The free connection: the homes were held until it had one.
+                #expect(slot.map(homes.contains) == false, "took \(slot.map(String.init) ?? "nothing"), homes \(homes)")
             }
             await pool.shutdown()
         }

@@ -6,7 +6,7 @@ import Foundation
 import PGKit
 
 /// `auth.tenant_spares`: tenant schemas made ahead of need (see `TenantSpareKeeper`), each
-/// stamped with the newest global and tenant migration of the build that made it.
+/// stamped with the migration files of the build that made it.
 public struct TenantSpareStore: Sendable {
     /// The files a spare was made with: a digest of all of them (what must match to claim it)
     /// and the newest version of each catalog (which build is newer).
