@@ -40,8 +40,9 @@ public struct PGMigrator: Sendable {
     }
 
     /// Takes the migration lock shared for the rest of `tx` (waiting while a process migrates).
-    /// A transaction that creates a schema takes it first, before it changes anything: waiting
-    /// on it while holding table locks could deadlock with a migration that needs those tables.
+    /// A transaction that creates a schema takes it (or `tryShareLock`) first, before it changes
+    /// anything: waiting on it while holding table locks could deadlock with a migration that
+    /// needs those tables.
     public static func shareLock(in tx: PGTransaction) async throws {
         try await tx.query("SELECT pg_advisory_xact_lock_shared($1)", lockKey)
     }

@@ -14,6 +14,10 @@ import PGKit
 public struct TenantRegistry: Sendable {
     public let db: AuthDatabase
     public let migrations: MigrationCatalog
+    /// How long a create waits while `authd migrate` runs before answering 503 with
+    /// `Retry-After` (a migration over many tenants takes minutes; each waiting create holds a
+    /// pool connection).
+    public var migrationWait: Duration = .seconds(5)
     let store = TenantStore()
     let spares = TenantSpareStore()
 
@@ -37,8 +41,8 @@ public struct TenantRegistry: Sendable {
     /// Creates a tenant inside the caller's transaction: in a spare schema made with this
     /// build's files when one is ready (the tenant takes its id), else in a schema made now.
     public func create(slug: TenantSlug, name: String, in tx: PGTransaction) async throws -> Tenant {
-        // First, before anything is changed: a running `authd migrate` is waited for.
-        try await PGMigrator.shareLock(in: tx)
+        // First, before anything is changed: a running `authd migrate` is waited for, a while.
+        try await waitForMigrations(in: tx)
         let tenant: Tenant
         if let spare = try await spares.claim(files: files, on: tx) {
             tenant = try await store.insert(id: spare.id, slug: slug.value, name: name, schema: spare.schema, on: tx)
@@ -50,6 +54,18 @@ public struct TenantRegistry: Sendable {
         // A spare has nothing pending (it was made with these very files); a new schema has it all.
         try await migrations.tenant.migrate(schema: tenant.schemaName, in: tx)
         return tenant
+    }
+
+    /// Takes the migration lock shared, trying every 50 ms for `migrationWait`; then 503.
+    private func waitForMigrations(in tx: PGTransaction) async throws {
+        let deadline = ContinuousClock.now + migrationWait
+        while try await !PGMigrator.tryShareLock(in: tx) {
+            guard ContinuousClock.now < deadline else {
+                let seconds = Int(migrationWait.components.seconds)
+                throw AuthError.unavailable(retryAfter: max(1, seconds))
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     /// This build's files, which the spares it makes and claims carry.
