@@ -11,18 +11,17 @@ public struct PGMigrator: Sendable {
 
     public let migrations: [PGMigration]
 
+    /// SHA-256 over every file's version and checksum: equal exactly when two builds have the
+    /// same files (a file merged with an older date than the newest changes it too).
+    public let digest: String
+
     public init(migrations: [PGMigration]) {
         self.migrations = migrations.sorted { $0.version < $1.version }
+        digest = PGMigration.sha256Hex(Array(self.migrations.map { "\($0.version) \($0.checksum)\n" }.joined().utf8))
     }
 
     /// The newest version this migrator knows (nil when it has none).
     public var latestVersion: String? { migrations.last?.version }
-
-    /// SHA-256 over every file's version and checksum: equal exactly when two builds have the
-    /// same files (a file merged with an older date than the newest changes it too).
-    public var digest: String {
-        PGMigration.sha256Hex(Array(migrations.map { "\($0.version) \($0.checksum)\n" }.joined().utf8))
-    }
 
     /// Runs `body` holding the global migration lock on `lease`'s session. The unlock is sent
     /// whatever happened, cancellation included (lease statements always run): a pooled

@@ -32,21 +32,7 @@ import Testing
             var registry = try TestDatabase.registry(pool)
             registry.migrationWait = .milliseconds(200)
             let slug = TestDatabase.uniqueSlug()
-            // A child holds the migration lock, as `authd migrate` does, until the create gave
-            // up or 30 s passed (a create that waited on would then succeed: a failure, not a hang).
-            let locked = TenantSpareTests.Flag()
-            let finished = TenantSpareTests.Flag()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    try await pool.withConnection { lease in
-                        try await PGMigrator.withMigrationLock(on: lease) {
-                            locked.set()
-                            let deadline = ContinuousClock.now + .seconds(30)
-                            while !finished.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-                        }
-                    }
-                }
-                while !locked.isSet { try await Task.sleep(for: .milliseconds(10)) }
+            try await TestDatabase.whileMigrating(pool) {
                 do {
                     _ = try await registry.create(slug: slug)
                     Issue.record("a create must not run beside a migration")
@@ -55,8 +41,6 @@ import Testing
                     #expect(error.code == "SERVICE_UNAVAILABLE")
                     #expect((error.retryAfter ?? 0) >= 1)
                 }
-                finished.set()
-                try await group.waitForAll()
             }
             #expect(try await registry.find(slug) == nil)
             // Once the migration is over, the same create goes through.

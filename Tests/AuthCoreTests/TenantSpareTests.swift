@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import PGKit
 import TestSupport
-import Synchronization
 import Testing
 
 /// Spare tenant schemas: made ahead, claimed by creates (id and schema), given back by a failed
@@ -26,13 +25,6 @@ import Testing
 
     static func pending(_ schema: String, _ registry: TenantRegistry, _ pool: PGPool) async throws -> Int {
         try await pool.withConnection { try await registry.migrations.tenant.pendingMigrations(schema: schema, on: $0).count }
-    }
-
-    /// A flag tasks can share.
-    final class Flag: Sendable {
-        private let value = Mutex(false)
-        func set() { value.withLock { $0 = true } }
-        var isSet: Bool { value.withLock { $0 } }
     }
 
     /// Removes every spare, row and schema (each test starts from none, whatever a failed one left).
@@ -129,27 +121,8 @@ import Testing
         try await db.withPool { pool in
             let registry = try TestDatabase.registry(pool)
             try await Self.drain(pool)
-            // A child holds the migration lock, as `authd migrate` does, until the maker returned
-            // or 30 s passed: a maker that waited for the lock would then go on and make spares,
-            // so the test fails instead of hanging.
-            let locked = Flag()
-            let finished = Flag()
-            let made = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    try await pool.withConnection { lease in
-                        try await PGMigrator.withMigrationLock(on: lease) {
-                            locked.set()
-                            let deadline = ContinuousClock.now + .seconds(30)
-                            while !finished.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-                        }
-                    }
-                }
-                while !locked.isSet { try await Task.sleep(for: .milliseconds(10)) }
-                let made = try await registry.makeSpares(upTo: 2)
-                finished.set()
-                try await group.waitForAll()
-                return made
-            }
+            // Returns at once rather than holding a connection until the migration ends.
+            let made = try await TestDatabase.whileMigrating(pool) { try await registry.makeSpares(upTo: 2) }
             #expect(made == 0)
             #expect(try await registry.spareCount() == 0)
             #expect(try await registry.makeSpares(upTo: 2) == 2)

@@ -20,10 +20,15 @@ public struct TenantRegistry: Sendable {
     public var migrationWait: Duration = .seconds(5)
     let store = TenantStore()
     let spares = TenantSpareStore()
+    /// This build's files, which the spares it makes and claims carry.
+    let files: TenantSpareStore.Files
 
     public init(db: AuthDatabase, migrations: MigrationCatalog) {
         self.db = db
         self.migrations = migrations
+        files = TenantSpareStore.Files(
+            digest: migrations.global.digest + migrations.tenant.digest,
+            global: migrations.global.latestVersion ?? "", tenant: migrations.tenant.latestVersion ?? "")
     }
 
     /// Creates a tenant; 400 `INVALID_SLUG_FORMAT` or 409 `TENANT_ALREADY_EXISTS` change nothing.
@@ -68,20 +73,12 @@ public struct TenantRegistry: Sendable {
         }
     }
 
-    /// This build's files, which the spares it makes and claims carry.
-    var files: TenantSpareStore.Files {
-        TenantSpareStore.Files(
-            digest: migrations.global.digest + migrations.tenant.digest,
-            global: migrations.global.latestVersion ?? "", tenant: migrations.tenant.latestVersion ?? "")
-    }
-
     /// Drops the spares made with other files by builds no newer than this one, then makes
     /// spares with this build's files until there are `target`, one transaction each; returns
     /// how many it made. Returns at once while another process makes spares or migrates (it never
     /// waits on either), and makes none while a newer build's spares exist.
     @discardableResult
     public func makeSpares(upTo target: Int) async throws -> Int {
-        let files = files
         var made = 0
         while true {
             let step = try await db.transaction { tx -> SpareStep in
