@@ -72,4 +72,16 @@ struct LoadDriver: Sendable {
         _ = try await response.body.collect(upTo: 1 << 20)
         return Int(response.status.code)
     }
+
+    /// The server's `/metrics` as series → value (`name{labels}` as written; comments skipped).
+    func metrics() async throws -> [String: Double] {
+        let response = try await client.execute(HTTPClientRequest(url: base + "/metrics"), timeout: .seconds(30))
+        let text = String(buffer: try await response.body.collect(upTo: 16 << 20))
+        var series: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            series[String(line[..<space])] = value
+        }
+        return series
+    }
 }

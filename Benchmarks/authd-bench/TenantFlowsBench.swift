@@ -55,7 +55,7 @@ struct TenantFlowsBench: Sendable {
         var rows: [BenchRow] = []
         for flow in Flow.allCases {
             let label = flow.rawValue
-            var results: [String: (cold: Double, warm: Double, memory: Double)] = [:]
+            var results: [String: (cold: Double, warm: Double, memory: Double, pool: PoolShares)] = [:]
             for (name, sessions) in [("1 tenant", single), ("\(slugs.count) tenants", spread)] {
                 // A fresh process: every cache and database connection starts cold.
                 server = try start(key: key, client: client)
@@ -67,10 +67,16 @@ struct TenantFlowsBench: Sendable {
                 // work meets its home connection often but not always, so a second pass is not
                 // yet the steady state a deployment runs in. Every pass goes to standard error.
                 var passes: [Double] = []
-                for _ in 0..<warmPasses { passes.append(try await pass(client, server, &current, flow: flow, password: password)) }
+                var before: [String: Double] = [:]
+                for i in 0..<warmPasses {
+                    // The pool's counters over the last pass: what the warm figure ran on.
+                    if i == warmPasses - 1 { before = try await LoadDriver(client: client, base: server.base).metrics() }
+                    passes.append(try await pass(client, server, &current, flow: flow, password: password))
+                }
+                let shares = PoolShares(before: before, after: try await LoadDriver(client: client, base: server.base).metrics())
                 FileHandle.standardError.write(Data("\(flow.rawValue), \(name): cold \(Int(cold))/s, then \(passes.map { String(Int($0)) }.joined(separator: " "))\n".utf8))
                 let warm = passes.suffix(averaged).reduce(0, +) / Double(averaged)
-                results[name] = (cold, warm, try backendMemory())
+                results[name] = (cold, warm, try backendMemory(), shares)
                 server.process.stop()
                 if name == "1 tenant" { single = current } else { spread = current }
             }
@@ -84,6 +90,13 @@ struct TenantFlowsBench: Sendable {
             rows.append(BenchRow(
                 name: "\(label): private memory per database server process after", value: "\(BenchTable.f(one.memory)) · \(BenchTable.f(many.memory)) MiB",
                 note: "1 tenant · \(slugs.count) tenants (RssAnon, mean over authd's connections)"))
+            rows.append(BenchRow(
+                name: "\(label), last pass: leases on a home connection · statements run prepared",
+                value: "\(one.pool.homes) · \(one.pool.prepared)", note: "1 tenant"))
+            rows.append(BenchRow(
+                name: "\(label), last pass: leases on a home connection · statements run prepared",
+                value: "\(many.pool.homes) · \(many.pool.prepared)",
+                note: "\(slugs.count) tenants; \(many.pool.prepares) prepared, \(many.pool.deallocated) deallocated in the pass"))
         }
         return rows
     }

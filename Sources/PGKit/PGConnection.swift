@@ -28,8 +28,9 @@ public final class PGConnection: @unchecked Sendable {
 
     /// Connects with a libpq conninfo string or URI (`host=… dbname=…` or `postgresql://…`).
     /// `preparedStatements` caps the statements kept prepared on the server (0: none, e.g.
-    /// behind a pooler in transaction mode that cannot follow them).
-    public init(conninfo: String, preparedStatements: Int = 256) throws {
+    /// behind a pooler in transaction mode that cannot follow them). `statistics`: where the
+    /// statement cache counts what it does (a pool's).
+    public init(conninfo: String, preparedStatements: Int = 256, statistics: PGPoolStatistics? = nil) throws {
         guard !conninfo.utf8.contains(0) else { throw PGError(.invalidParameter, "connection string contains a NUL character") }
         guard let c = PQconnectdb(conninfo) else { throw PGError.fromConnection(nil, "connect") }
         guard PQstatus(c) == CONNECTION_OK else {
@@ -40,7 +41,7 @@ public final class PGConnection: @unchecked Sendable {
         // Drop NOTICE/WARNING text libpq would print to stderr (e.g. "drop cascades to …").
         PQsetNoticeProcessor(c, { _, _ in }, nil)
         raw = c
-        statements = PGStatementCache(capacity: preparedStatements)
+        statements = PGStatementCache(capacity: preparedStatements, statistics: statistics)
         try execute(Self.sessionSetup)
     }
 

@@ -56,6 +56,8 @@ public final class PGPool: Sendable {
     }
 
     public let configuration: Configuration
+    /// What the pool and its connections' statement caches did so far.
+    public let statistics = PGPoolStatistics()
     let logger: Logger
     private let state: Mutex<State>
 
@@ -84,6 +86,7 @@ public final class PGPool: Sendable {
         let waitForHome = counted.map { beginAffinity($0, homes: homes.count) } ?? false
         defer { if let counted { endAffinity(counted) } }
         let slot = try await acquire(ignoringCancellation: ignoringCancellation, homes: homes, waitForHome: waitForHome)
+        if !homes.isEmpty { statistics.countLease(home: homes.contains(slot.thread.index)) }
         let lease = PGLease(slot: slot)
         let outcome: Result<T, any Error> = await withTaskExecutorPreference(slot.thread) {
             do {
@@ -256,9 +259,9 @@ public final class PGPool: Sendable {
                 throw PGError(.misuse, "pool has no thread for a new connection")
             }
             do {
-                let (conninfo, prepared) = (configuration.conninfo, configuration.preparedStatements)
+                let (conninfo, prepared, statistics) = (configuration.conninfo, configuration.preparedStatements, statistics)
                 return try await thread.run {
-                    try PGSlot(thread: thread) { try PGConnection(conninfo: conninfo, preparedStatements: prepared) }
+                    try PGSlot(thread: thread) { try PGConnection(conninfo: conninfo, preparedStatements: prepared, statistics: statistics) }
                 }
             } catch {
                 var stop = false

@@ -81,6 +81,7 @@ struct ListenCommand: AsyncParsableCommand {
     private func listen(_ http: HTTPClient) async throws {
         MetricsExporter.bootstrap()
         try await Runtime.run(poolSize: 4) { runtime in
+            MetricsExporter.watch(runtime.pool)
             let listener = try PGListener(
                 conninfo: runtime.configuration.listenURL ?? runtime.configuration.database.conninfo, logger: runtime.logger)
             let roleSync = AfterCommitQueue(logger: runtime.logger)

@@ -2,8 +2,10 @@ import AuthHTTP
 import Hummingbird
 import Logging
 import Metrics
+import PGKit
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 /// swift-metrics backed by Prometheus for this process, and the `/metrics` route that shows it:
 /// on the main HTTP port, or on `AUTH_METRICS_PORT` alone when that is set (a port a firewall can
@@ -23,9 +25,22 @@ enum MetricsExporter {
     /// Must run before any metric is made (metrics made earlier stay no-ops).
     static func bootstrap() { _ = registry }
 
+    /// Pools whose counters `/metrics` brings up to date before it renders (see `watch`).
+    private static let pools = Mutex<[PoolMetrics]>([])
+
+    /// Shows `pool`'s counters (`PoolMetrics`) on `/metrics` from now on.
+    static func watch(_ pool: PGPool) {
+        bootstrap()
+        let metrics = PoolMetrics(pool: pool)
+        pools.withLock { $0.append(metrics) }
+    }
+
     static var route: MetricsRoute {
         let registry = registry
-        return MetricsRoute { registry.emitToBuffer() }
+        return MetricsRoute {
+            for pool in pools.withLock({ $0 }) { pool.update() }
+            return registry.emitToBuffer()
+        }
     }
 
     /// A server for `/metrics` alone on `port`, as a service to run beside the others.

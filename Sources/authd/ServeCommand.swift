@@ -22,6 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let runtime = try await AuthRuntime.start(
                 config.runtime(keyring: keyring, hooks: exampleHooks ? SeedExampleHooks.make(logger: logger) : AuthHooks()))
+            MetricsExporter.watch(runtime.pool)
             // The hasher's threads are stopped however the service group ends (the pool is one
             // of the application's services and closes with it).
             do {

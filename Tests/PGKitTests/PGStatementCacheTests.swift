@@ -11,44 +11,95 @@ import Testing
 @Suite struct PGStatementCacheTests {
     static let db = SuiteDatabase()
 
-    @Test func preparesOnTheSecondRunAndEvictsTheLeastRecentlyUsedWhenIdle() {
-        var cache = PGStatementCache(capacity: 2)
+    @Test func preparesOnTheSecondRunAndEvictsOnlyWhatWentUnusedWhenIdle() {
+        // Every plan and every confirmation is one tick of the cache's clock (commented below).
+        var cache = PGStatementCache(capacity: 2, idleBeforeEviction: 4)
         let a = PGStatementCache.key("SELECT $1", [25])
-        #expect(cache.plan(a) == .unnamed)
-        guard case .prepare(let nameA, let none) = cache.plan(a) else {
+        #expect(cache.plan(a) == .unnamed)  // 1
+        guard case .prepare(let nameA, let none) = cache.plan(a) else {  // 2
             Issue.record("second run should prepare")
             return
         }
         #expect(none.isEmpty)
-        cache.prepared(a, as: nameA)
-        #expect(cache.plan(a) == .execute(nameA))
+        cache.prepared(a, as: nameA)  // 3
+        #expect(cache.plan(a) == .execute(nameA))  // 4: a last ran at 4
         // Other parameter types make another statement.
         #expect(PGStatementCache.key("SELECT $1", [20]) != a)
-        let b = "SELECT 2", c = "SELECT 3"
-        _ = cache.plan(b)
-        if case .prepare(let n, _) = cache.plan(b) { cache.prepared(b, as: n) }
-        #expect(cache.plan(b) != .unnamed)
-        _ = cache.plan(c)
-        // Full: inside a transaction c runs unnamed; outside, the least recently used (a) goes.
-        #expect(cache.plan(c, idle: false) == .unnamed)
-        guard case .prepare(let nameC, let evicted) = cache.plan(c, idle: true) else {
+        let b = "SELECT 2", c = "SELECT 3", d = "SELECT 4"
+        _ = cache.plan(b)  // 5
+        guard case .prepare(let nameB, _) = cache.plan(b) else {  // 6
+            Issue.record("second run should prepare")
+            return
+        }
+        cache.prepared(b, as: nameB)  // 7
+        #expect(cache.plan(b) == .execute(nameB))  // 8: b last ran at 8
+        #expect(cache.plan(a) == .execute(nameA))  // 9: a at 9, b is the least recently used
+        _ = cache.plan(c)  // 10
+        // Full: b ran 3 ticks ago, fewer than 4, so it stays and c runs unnamed; inside a
+        // transaction nothing is ever deallocated; then b has been idle long enough.
+        #expect(cache.plan(c, idle: true) == .unnamed)  // 11
+        #expect(cache.plan(c, idle: false) == .unnamed)  // 12
+        guard case .prepare(let nameC, let evicted) = cache.plan(c, idle: true) else {  // 13
             Issue.record("idle: should make room")
             return
         }
-        #expect(evicted == [nameA])
+        #expect(evicted == [nameB])
         cache.prepared(c, as: nameC)
         #expect(cache.count == 2)
         // A statement whose result type changed is dropped on the server at the next chance.
         cache.forget(c, exists: true)
         #expect(cache.count == 1)
-        _ = cache.plan(a)
-        if case .prepare(_, let dropped) = cache.plan(a, idle: true) { #expect(dropped == [nameC]) } else { Issue.record("should prepare") }
+        _ = cache.plan(d)
+        if case .prepare(_, let dropped) = cache.plan(d, idle: true) { #expect(dropped == [nameC]) } else { Issue.record("should prepare") }
         var off = PGStatementCache(capacity: 0)
         #expect(off.plan(a) == .unnamed && off.plan(a) == .unnamed)
     }
 
+    /// Many tenants' statements on one connection: more in use than room, in a cycle. Plain LRU
+    /// evicted each one shortly before its next run (no run found its plan, and each paid a
+    /// DEALLOCATE and a PREPARE); the cache keeps what it holds instead.
+    @Test func aCycleOverMoreStatementsThanRoomKeepsWhatItHolds() {
+        var cache = PGStatementCache(capacity: 4)
+        let statistics = PGPoolStatistics()
+        var counted = PGStatementCache(capacity: 4, statistics: statistics)
+        let keys = (0..<6).map { "SELECT \($0)" }
+        var hits = 0, evictions = 0
+        for round in 0..<20 {
+            for key in keys {
+                switch cache.plan(key, eager: true) {
+                case .execute: if round >= 10 { hits += 1 }
+                case .prepare(let name, let evicting):
+                    cache.prepared(key, as: name)
+                    if round >= 10 { evictions += evicting.count }
+                case .unnamed: break
+                }
+                if case .prepare(let name, _) = counted.plan(key, eager: true) { counted.prepared(key, as: name) }
+            }
+        }
+        #expect(hits == 10 * 4)
+        #expect(evictions == 0)
+        let s = statistics.snapshot
+        #expect(s.statementsPrepared == 4 && s.statementsDeallocated == 0)
+        #expect(s.statementHits + s.statementsPrepared + s.statementsUnnamed == 20 * 6)
+        #expect(s.statementHits == 19 * 4)
+
+        // The work changes: statements nobody runs any more give way once idle long enough.
+        let next = (0..<4).map { "SELECT \($0 + 100)" }
+        var executed = 0
+        for round in 0..<40 {
+            for key in next {
+                switch cache.plan(key, eager: true) {
+                case .execute: if round == 39 { executed += 1 }
+                case .prepare(let name, _): cache.prepared(key, as: name)
+                case .unnamed: break
+                }
+            }
+        }
+        #expect(executed == 4)
+    }
+
     @Test func schemaStatementsArePreparedAtOnceOnlyWhileThereIsRoom() {
-        var cache = PGStatementCache(capacity: 2)
+        var cache = PGStatementCache(capacity: 2, idleBeforeEviction: 4)
         for key in ["a", "b"] {
             guard case .prepare(let name, let evicting) = cache.plan(key, eager: true) else {
                 Issue.record("with room, a schema statement is prepared on its first run")
@@ -57,7 +108,8 @@ import Testing
             #expect(evicting.isEmpty)
             cache.prepared(key, as: name)
         }
-        // Full: a first sighting runs unnamed instead of evicting; a second one makes room.
+        // Full: a first sighting runs unnamed instead of evicting; a second one makes room (the
+        // oldest ran 4 ticks ago).
         #expect(cache.plan("c", eager: true) == .unnamed)
         guard case .prepare(_, let evicted) = cache.plan("c", eager: true) else {
             Issue.record("seen twice, it is prepared")
@@ -76,8 +128,35 @@ import Testing
             }
         }
         #expect(conn.preparedStatementCount == 2)
-        let onServer = try #require(try conn.query("SELECT count(*)::int8 AS n FROM pg_prepared_statements").first)
-        #expect(try onServer.decode("n", as: Int.self) == 2)
+        // Other statements only, for longer than a prepared one may sit idle (32 runs here):
+        // the first ones give way, and the server holds only the new ones.
+        for round in 1...40 {
+            for k in 10...11 { _ = try conn.query("SELECT $1::int8 + \(k) AS v", [round.pgBind]) }
+        }
+        #expect(conn.preparedStatementCount == 2)
+        let onServer = try conn.query("SELECT statement FROM pg_prepared_statements ORDER BY statement")
+        #expect(try onServer.map { try $0.decode("statement", as: String.self) } == ["SELECT $1::int8 + 10 AS v", "SELECT $1::int8 + 11 AS v"])
+    }
+
+    @Test func aPoolCountsHomeLeasesAndWhatItsStatementsDid() async throws {
+        let db = try await Self.db.get()
+        let pool = PGPool(.init(conninfo: db.conninfo, size: 3))
+        for i in 1...3 {
+            _ = try await pool.withConnection(affinity: "counted") { try await $0.query("SELECT $1::int8 AS v", [i.pgBind]) }
+        }
+        var s = pool.statistics.snapshot
+        // One connection, a home, served all three: unnamed, then prepared, then found prepared.
+        #expect(s.homeHits == 3 && s.homeMisses == 0)
+        #expect(s.statementsUnnamed == 1 && s.statementsPrepared == 1 && s.statementHits == 1)
+        // Both homes held: a third lease of the key gets the third connection.
+        try await pool.withConnection(affinity: "counted") { _ in
+            try await pool.withConnection(affinity: "counted") { _ in
+                try await pool.withConnection(affinity: "counted") { _ in }
+            }
+        }
+        s = pool.statistics.snapshot
+        #expect(s.homeHits == 5 && s.homeMisses == 1)
+        await pool.shutdown()
     }
 
     @Test func repeatedStatementsRunPreparedWithTheSameResults() async throws {

@@ -493,6 +493,12 @@ import Testing
         #expect(text.contains(#"authd_logins_total{result="failure"} 1"#), "\(text)")
         #expect(text.contains(#"authd_http_requests_total{status="4xx"}"#))
         #expect(!text.contains("correct horse"), "no secret in metrics")
+        // The pool's own counters: the tenant's work met its home connections, and ran statements.
+        func value(_ series: String) -> Double {
+            text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.dropFirst(series.count + 1)) } ?? 0
+        }
+        #expect(value(#"authd_pg_leases_total{connection="home"}"#) > 0, "\(text)")
+        #expect(value(#"authd_pg_statements_total{plan="unnamed"}"#) + value(#"authd_pg_statements_total{plan="prepare"}"#) > 0)
     }
 }
 

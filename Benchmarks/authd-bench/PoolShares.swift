@@ -1,0 +1,25 @@
+/// What authd's pool did over one pass, from `/metrics` read before and after it
+/// (`authd_pg_leases_total`, `authd_pg_statements_total`; see `PoolMetrics` in authd).
+struct PoolShares {
+    let homes: String
+    let prepared: String
+    let prepares: Int
+    let deallocated: Int
+
+    init(before: [String: Double], after: [String: Double]) {
+        func delta(_ series: String) -> Double { (after[series] ?? 0) - (before[series] ?? 0) }
+        let home = delta(#"authd_pg_leases_total{connection="home"}"#)
+        let other = delta(#"authd_pg_leases_total{connection="other"}"#)
+        let hits = delta(#"authd_pg_statements_total{plan="prepared"}"#)
+        let prepare = delta(#"authd_pg_statements_total{plan="prepare"}"#)
+        let unnamed = delta(#"authd_pg_statements_total{plan="unnamed"}"#)
+        homes = Self.percent(home, of: home + other)
+        prepared = Self.percent(hits, of: hits + prepare + unnamed)
+        prepares = Int(prepare)
+        deallocated = Int(delta("authd_pg_statements_deallocated_total"))
+    }
+
+    static func percent(_ part: Double, of whole: Double) -> String {
+        whole > 0 ? "\(Int((part / whole * 100).rounded())) %" : "–"
+    }
+}

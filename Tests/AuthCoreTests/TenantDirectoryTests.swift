@@ -1,0 +1,37 @@
+@testable import AuthCore
+import PGKit
+import TestSupport
+import Testing
+
+/// The tenant cache keeps the names used most recently, within its capacity.
+@Suite struct TenantDirectoryTests {
+    /// A rename made behind the cache's back shows which lookups were answered from memory.
+    @Test func aFullCacheDropsTheLeastRecentlyUsedNameOnly() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        try await db.withPool { pool in
+            let registry = try TestDatabase.registry(pool)
+            let directory = TenantDirectory(registry: registry, ttl: .seconds(3600), capacity: 2)
+            let a = try await registry.create(slug: TestDatabase.uniqueSlug("lru-a"), name: "A")
+            let b = try await registry.create(slug: TestDatabase.uniqueSlug("lru-b"), name: "B")
+            let c = try await registry.create(slug: TestDatabase.uniqueSlug("lru-c"), name: "C")
+            _ = try await directory.resolve(a.slug)
+            _ = try await directory.resolve(b.slug)
+            _ = try await registry.update(id: a.id, name: "A2", status: nil)
+            _ = try await registry.update(id: b.id, name: "B2", status: nil)
+            #expect(try await directory.resolve(a.slug).name == "A")  // cached; now b is the oldest
+            _ = try await directory.resolve(c.slug)  // full: b goes, a stays
+            #expect(try await directory.resolve(a.slug).name == "A")
+            #expect(try await directory.resolve(b.slug).name == "B2")
+            // Forgetting a tenant drops every name it is cached under.
+            let roomy = TenantDirectory(registry: registry, ttl: .seconds(3600))
+            let id = a.id.uuidString.lowercased()
+            _ = try await roomy.resolve(a.slug)
+            _ = try await roomy.resolve(id)
+            _ = try await registry.update(id: a.id, name: "A3", status: nil)
+            #expect(try await roomy.resolve(id).name == "A2")
+            roomy.forget(a.id)
+            #expect(try await roomy.resolve(a.slug).name == "A3")
+            #expect(try await roomy.resolve(id).name == "A3")
+        }
+    }
+}
