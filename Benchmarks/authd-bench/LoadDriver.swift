@@ -76,6 +76,7 @@ struct LoadDriver: Sendable {
     /// The server's `/metrics` as series → value (`name{labels}` as written; comments skipped).
     func metrics() async throws -> [String: Double] {
         let response = try await client.execute(HTTPClientRequest(url: base + "/metrics"), timeout: .seconds(30))
+        guard response.status == .ok else { throw BenchError("/metrics answered \(response.status.code)") }
         let text = String(buffer: try await response.body.collect(upTo: 16 << 20))
         var series: [String: Double] = [:]
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {

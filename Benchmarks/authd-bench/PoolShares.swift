@@ -1,8 +1,10 @@
-/// What authd's pool did over one pass, from `/metrics` read before and after it
-/// (`authd_pg_leases_total`, `authd_pg_statements_total`; see `PoolMetrics` in authd).
+/// What authd's pool and tenant cache did over one pass, from `/metrics` read before and after
+/// it (`authd_pg_leases_total`, `authd_pg_statements_total`, see `PoolMetrics` in authd;
+/// `authd_tenant_lookups_total`).
 struct PoolShares {
     let homes: String
     let prepared: String
+    let tenantsFromMemory: String
     let prepares: Int
     let deallocated: Int
 
@@ -10,11 +12,14 @@ struct PoolShares {
         func delta(_ series: String) -> Double { (after[series] ?? 0) - (before[series] ?? 0) }
         let home = delta(#"authd_pg_leases_total{connection="home"}"#)
         let other = delta(#"authd_pg_leases_total{connection="other"}"#)
-        let hits = delta(#"authd_pg_statements_total{plan="prepared"}"#)
-        let prepare = delta(#"authd_pg_statements_total{plan="prepare"}"#)
+        let hits = delta(#"authd_pg_statements_total{plan="reused"}"#)
+        let prepare = delta(#"authd_pg_statements_total{plan="prepared"}"#)
         let unnamed = delta(#"authd_pg_statements_total{plan="unnamed"}"#)
         homes = Self.percent(home, of: home + other)
         prepared = Self.percent(hits, of: hits + prepare + unnamed)
+        let memory = delta(#"authd_tenant_lookups_total{source="memory"}"#)
+        let database = delta(#"authd_tenant_lookups_total{source="database"}"#)
+        tenantsFromMemory = Self.percent(memory, of: memory + database)
         prepares = Int(prepare)
         deallocated = Int(delta("authd_pg_statements_deallocated_total"))
     }

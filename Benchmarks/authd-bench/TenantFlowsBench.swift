@@ -47,7 +47,7 @@ struct TenantFlowsBench: Sendable {
         let password = "bench password \(Int.random(in: 0..<1_000_000))"
 
         // One user per tenant, and as many in the default tenant.
-        var server = try start(key: key, client: client)
+        let server = try start(key: key, client: client)
         var spread = try await signups(client, server, password: password, tenants: slugs)
         var single = try await signups(client, server, password: password, tenants: Array(repeating: "default", count: slugs.count))
         server.process.stop()
@@ -55,35 +55,42 @@ struct TenantFlowsBench: Sendable {
         var rows: [BenchRow] = []
         for flow in Flow.allCases {
             let label = flow.rawValue
-            var results: [String: (cold: Double, warm: Double, memory: Double, pool: PoolShares)] = [:]
-            for (name, sessions) in [("1 tenant", single), ("\(slugs.count) tenants", spread)] {
-                // A fresh process: every cache and database connection starts cold.
-                server = try start(key: key, client: client)
-                try await server.process.waitReady(client, path: "/health/ready")
-                var current = sessions
-                let cold = try await pass(client, server, &current, flow: flow, password: password)
-                // Warm: the last passes of several. Each database server process keeps its
-                // caches (plans, relations, the tenant's audit writer) per tenant, and a tenant's
-                // work meets its home connection often but not always, so a second pass is not
-                // yet the steady state a deployment runs in. Every pass goes to standard error.
-                var passes: [Double] = []
-                var before: [String: Double] = [:]
-                for i in 0..<warmPasses {
+            // Two fresh processes, one per side (every cache and database connection starts
+            // cold), whose passes alternate: this shared VM's speed drifts by tens of percent
+            // within minutes, and interleaving puts both sides in the same minutes.
+            let sides = [("1 tenant", "1"), ("\(slugs.count) tenants", "n")]
+            var servers: [Server] = []
+            for (_, tag) in sides { servers.append(try start(key: key, client: client, side: tag)) }
+            defer { for server in servers { server.process.stop() } }
+            for server in servers { try await server.process.waitReady(client, path: "/health/ready") }
+            var sessions = [single, spread]
+            var passes: [[Double]] = [[], []]
+            var before: [[String: Double]] = [[:], [:]]
+            // Pass 0 is cold. Warm: the last passes of several. Each database server process
+            // keeps its caches (plans, relations, the tenant's audit writer) per tenant, and a
+            // tenant's work meets its home connection often but not always, so a second pass
+            // is not yet the steady state a deployment runs in.
+            for i in 0...warmPasses {
+                // Which side goes first alternates, so neither always runs second.
+                for side in (i % 2 == 0 ? [0, 1] : [1, 0]) {
                     // The pool's counters over the last pass: what the warm figure ran on.
-                    if i == warmPasses - 1 { before = try await LoadDriver(client: client, base: server.base).metrics() }
-                    passes.append(try await pass(client, server, &current, flow: flow, password: password))
+                    if i == warmPasses { before[side] = try await LoadDriver(client: client, base: servers[side].base).metrics() }
+                    passes[side].append(try await pass(client, servers[side], &sessions[side], flow: flow, password: password))
                 }
-                let shares = PoolShares(before: before, after: try await LoadDriver(client: client, base: server.base).metrics())
-                FileHandle.standardError.write(Data("\(flow.rawValue), \(name): cold \(Int(cold))/s, then \(passes.map { String(Int($0)) }.joined(separator: " "))\n".utf8))
-                let warm = passes.suffix(averaged).reduce(0, +) / Double(averaged)
-                results[name] = (cold, warm, try backendMemory(), shares)
-                server.process.stop()
-                if name == "1 tenant" { single = current } else { spread = current }
             }
+            var results: [String: (cold: Double, warm: Double, memory: Double, pool: PoolShares)] = [:]
+            for (side, (name, tag)) in sides.enumerated() {
+                let warm = passes[side].dropFirst().suffix(averaged)
+                FileHandle.standardError.write(Data(
+                    "\(flow.rawValue), \(name): cold \(Int(passes[side][0]))/s, then \(passes[side].dropFirst().map { String(Int($0)) }.joined(separator: " "))\n".utf8))
+                let shares = PoolShares(before: before[side], after: try await LoadDriver(client: client, base: servers[side].base).metrics())
+                results[name] = (passes[side][0], warm.reduce(0, +) / Double(warm.count), try backendMemory(side: tag), shares)
+            }
+            (single, spread) = (sessions[0], sessions[1])
             guard let one = results["1 tenant"], let many = results["\(slugs.count) tenants"] else { continue }
             rows.append(BenchRow(
                 name: "\(label), \(slugs.count) sessions in 1 tenant: cold · warm", value: "\(Int(one.cold)) · \(Int(one.warm))/s",
-                note: "16 concurrent, each session once per pass; warm: mean of passes \(2 + warmPasses - averaged)–\(1 + warmPasses)"))
+                note: "16 concurrent, each session once per pass; warm: mean of passes \(2 + warmPasses - averaged)–\(1 + warmPasses), alternating with the other side's"))
             rows.append(BenchRow(
                 name: "\(label), one session in each of \(slugs.count) tenants: cold · warm", value: "\(Int(many.cold)) · \(Int(many.warm))/s",
                 note: "× \(BenchTable.f(many.cold / one.cold, 2)) cold, × \(BenchTable.f(many.warm / one.warm, 2)) warm of 1 tenant (target ≥ 0.9)"))
@@ -91,12 +98,13 @@ struct TenantFlowsBench: Sendable {
                 name: "\(label): private memory per database server process after", value: "\(BenchTable.f(one.memory)) · \(BenchTable.f(many.memory)) MiB",
                 note: "1 tenant · \(slugs.count) tenants (RssAnon, mean over authd's connections)"))
             rows.append(BenchRow(
-                name: "\(label), last pass: leases on a home connection · statements run prepared",
-                value: "\(one.pool.homes) · \(one.pool.prepared)", note: "1 tenant"))
+                name: "\(label), last pass, 1 tenant: home leases · statements reused · tenants from cache",
+                value: "\(one.pool.homes) · \(one.pool.prepared) · \(one.pool.tenantsFromMemory)",
+                note: "\(one.pool.prepares) prepared, \(one.pool.deallocated) deallocated in the pass"))
             rows.append(BenchRow(
-                name: "\(label), last pass: leases on a home connection · statements run prepared",
-                value: "\(many.pool.homes) · \(many.pool.prepared)",
-                note: "\(slugs.count) tenants; \(many.pool.prepares) prepared, \(many.pool.deallocated) deallocated in the pass"))
+                name: "\(label), last pass, \(slugs.count) tenants: home leases · statements reused · tenants from cache",
+                value: "\(many.pool.homes) · \(many.pool.prepared) · \(many.pool.tenantsFromMemory)",
+                note: "\(many.pool.prepares) prepared, \(many.pool.deallocated) deallocated in the pass"))
         }
         return rows
     }
@@ -107,9 +115,10 @@ struct TenantFlowsBench: Sendable {
 
     /// The mean private memory (RssAnon, MiB) of the server processes behind the running authd's
     /// connections: what caching plans and relations per tenant costs the database server.
-    private func backendMemory() throws -> Double {
+    private func backendMemory(side: String) throws -> Double {
         let conn = try PGConnection(conninfo: conninfo)
-        let pids = try conn.query("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [Self.applicationName.pgBind])
+        let pids = try conn.query(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = $1", [(Self.applicationName + "-" + side).pgBind])
             .map { try $0.decode("pid", as: Int32.self) }
         let sizes = pids.compactMap { pid -> Double? in
             guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
@@ -128,10 +137,14 @@ struct TenantFlowsBench: Sendable {
         let base: String
     }
 
-    private func start(key: String, client: HTTPClient) throws -> Server {
+    /// `side` tags its database connections (`application_name`), so each side's server
+    /// processes can be told apart.
+    private func start(key: String, client: HTTPClient, side: String = "signup") throws -> Server {
         let port = ServerProcess.freePort()
         var env = ProcessInfo.processInfo.environment
-        env["AUTH_DATABASE_URL"] = conninfo + " application_name=\(Self.applicationName)"
+        env["AUTH_DATABASE_URL"] = conninfo + " application_name=\(Self.applicationName)-\(side)"
+        // `/metrics` on the main port, where the bench reads the pool's counters.
+        env["AUTH_METRICS_PORT"] = nil
         env["AUTH_ENV"] = "development"
         env["AUTH_SECRET_KEY"] = key
         env["AUTH_HTTP_PORT"] = String(port)

@@ -12,6 +12,8 @@ public final class PGConnection: @unchecked Sendable {
     let raw: OpaquePointer
     /// Statements prepared on this connection's server session (see `PGStatementCache`).
     private var statements: PGStatementCache
+    /// Where this connection counts how it sent statements (a pool's), if anywhere.
+    private let statistics: PGPoolStatistics?
     /// The search path of the transaction `PGTransaction.run` began last (set at every BEGIN it
     /// sends), part of the statement cache's key for statements run inside a transaction. Only a
     /// cache key: a stale value (a transaction begun some other way) costs a re-plan on the
@@ -41,7 +43,8 @@ public final class PGConnection: @unchecked Sendable {
         // Drop NOTICE/WARNING text libpq would print to stderr (e.g. "drop cascades to …").
         PQsetNoticeProcessor(c, { _, _ in }, nil)
         raw = c
-        statements = PGStatementCache(capacity: preparedStatements, statistics: statistics)
+        statements = PGStatementCache(capacity: preparedStatements)
+        self.statistics = statistics
         try execute(Self.sessionSetup)
     }
 
@@ -74,24 +77,36 @@ public final class PGConnection: @unchecked Sendable {
     public func query(_ sql: String, _ binds: [PGBind] = [], prepare: Bool = true) throws -> PGRows {
         try Self.checkSendable(sql, binds)
         let status = PQtransactionStatus(raw)
+        if status == PQTRANS_IDLE, statements.hasStale { deallocate(statements.takeStale()) }
         let scope = status == PQTRANS_IDLE ? nil : transactionScope
         let key = PGStatementCache.key(sql, binds.map(\.oid), scope: scope)
         let plan = prepare ? statements.plan(key, idle: status == PQTRANS_IDLE, eager: scope != nil) : .unnamed
         return try withParameters(binds) { types, values, count in
             switch plan {
             case .unnamed:
+                statistics?.countUnnamed()
                 return try exchange { PQsendQueryParams(raw, sql, count, types, values, nil, nil, 0) }
             case .prepare(let name, let evicting):
                 // Evictions only happen outside a transaction (see `PGStatementCache.plan`). A
                 // schema statement may be prepared inside one: if that fails, running it would
                 // have failed the same way. The names are our own `pgkit_N`.
-                for old in evicting { _ = try? exchange { PQsendQuery(raw, "DEALLOCATE \(old)") } }
+                deallocate(evicting)
                 _ = try exchange { PQsendPrepare(raw, name, sql, count, types) }
                 statements.prepared(key, as: name)
+                statistics?.countPrepared()
                 return try executePrepared(name, key: key, count: count, values: values)
             case .execute(let name):
+                statistics?.countReused()
                 return try executePrepared(name, key: key, count: count, values: values)
             }
+        }
+    }
+
+    /// Drops server-side statements by name (our own `pgkit_N`), one round trip each; a failure
+    /// only leaves a statement behind on the server until the connection closes.
+    private func deallocate(_ names: [String]) {
+        for name in names where (try? exchange { PQsendQuery(raw, "DEALLOCATE \(name)") }) != nil {
+            statistics?.countDeallocated()
         }
     }
 
@@ -106,6 +121,7 @@ public final class PGConnection: @unchecked Sendable {
             throw PGError(.misuse, "a schema-scoped autocommit statement was run inside a transaction")
         }
         try Self.checkSendable(sql, binds)
+        if self.statements.hasStale { deallocate(self.statements.takeStale()) }
         let statements: [(sql: String, binds: [PGBind], scope: String?)] = [
             (
                 "SELECT set_config('search_path', $1, true), set_config('plan_cache_mode', 'force_generic_plan', true)",
@@ -130,7 +146,7 @@ public final class PGConnection: @unchecked Sendable {
             let key = PGStatementCache.key(item.sql, item.binds.map(\.oid), scope: item.scope)
             let plan = usePrepared ? statements.plan(key, idle: true, eager: item.scope != nil) : .unnamed
             if case .prepare(let name, let evicting) = plan {
-                for old in evicting { _ = try? exchange { PQsendQuery(raw, "DEALLOCATE \(old)") } }
+                deallocate(evicting)
                 // Recorded now, so the next statement's plan counts it (undone if it fails).
                 statements.prepared(key, as: name)
             }
@@ -177,11 +193,14 @@ public final class PGConnection: @unchecked Sendable {
         var outcomes: [Result<PGRows, PGError>] = []
         var next = 0
         for (key, plan) in plans {
-            if case .prepare = plan {
+            switch plan {
+            case .prepare:
                 let prepared: Bool
                 if next < results.count, case .success = results[next] { prepared = true } else { prepared = false }
-                if !prepared { statements.forget(key, exists: false) }
+                if prepared { statistics?.countPrepared() } else { statements.forget(key, exists: false) }
                 next += 1
+            case .execute: statistics?.countReused()
+            case .unnamed: statistics?.countUnnamed()
             }
             let outcome = next < results.count ? results[next] : .failure(PGError.fromConnection(raw, "pipeline ended early"))
             // As for a single statement: a statement gone (26000) or whose result type changed

@@ -1,9 +1,10 @@
 import Synchronization
 
 /// Counters a pool keeps about itself, for metrics and benchmarks: how often a task with an
-/// affinity met one of its home connections, and what the prepared-statement caches of its
-/// connections did with each statement. Shared by the pool and its connections (each counter is
-/// an atomic: connections count from their own threads).
+/// affinity met one of its home connections, and how its connections sent each statement run
+/// with parameters (`PGConnection.query`; counted as sent, so a statement retried on a fresh
+/// connection counts twice; `execute`'s migration and session text is not counted). Shared by the
+/// pool and its connections (each counter is an atomic: connections count from their threads).
 public final class PGPoolStatistics: Sendable {
     /// The counters at one moment; each only grows.
     public struct Snapshot: Sendable, Equatable {
@@ -12,7 +13,7 @@ public final class PGPoolStatistics: Sendable {
         /// Leases of a task naming an affinity that got another connection.
         public var homeMisses = 0
         /// Statements run as already prepared on the server (no parse, no plan).
-        public var statementHits = 0
+        public var statementsReused = 0
         /// Statements prepared on the server (then run).
         public var statementsPrepared = 0
         /// Statements run unnamed (parsed and planned for that run only).
@@ -20,16 +21,18 @@ public final class PGPoolStatistics: Sendable {
         /// Prepared statements deallocated to make room or because they went stale.
         public var statementsDeallocated = 0
 
+        /// All zero.
         public init() {}
     }
 
     private let homeHits = Atomic<Int>(0)
     private let homeMisses = Atomic<Int>(0)
-    private let statementHits = Atomic<Int>(0)
+    private let statementsReused = Atomic<Int>(0)
     private let statementsPrepared = Atomic<Int>(0)
     private let statementsUnnamed = Atomic<Int>(0)
     private let statementsDeallocated = Atomic<Int>(0)
 
+    /// All zero.
     public init() {}
 
     /// The counters now (each read on its own: a snapshot taken under load may mix moments).
@@ -37,7 +40,7 @@ public final class PGPoolStatistics: Sendable {
         var s = Snapshot()
         s.homeHits = homeHits.load(ordering: .relaxed)
         s.homeMisses = homeMisses.load(ordering: .relaxed)
-        s.statementHits = statementHits.load(ordering: .relaxed)
+        s.statementsReused = statementsReused.load(ordering: .relaxed)
         s.statementsPrepared = statementsPrepared.load(ordering: .relaxed)
         s.statementsUnnamed = statementsUnnamed.load(ordering: .relaxed)
         s.statementsDeallocated = statementsDeallocated.load(ordering: .relaxed)
@@ -48,13 +51,8 @@ public final class PGPoolStatistics: Sendable {
         if home { homeHits.add(1, ordering: .relaxed) } else { homeMisses.add(1, ordering: .relaxed) }
     }
 
-    func countStatement(_ plan: PGStatementCache.Plan) {
-        switch plan {
-        case .execute: statementHits.add(1, ordering: .relaxed)
-        case .unnamed: statementsUnnamed.add(1, ordering: .relaxed)
-        case .prepare(_, let evicting):
-            statementsPrepared.add(1, ordering: .relaxed)
-            if !evicting.isEmpty { statementsDeallocated.add(evicting.count, ordering: .relaxed) }
-        }
-    }
+    func countReused() { statementsReused.add(1, ordering: .relaxed) }
+    func countPrepared() { statementsPrepared.add(1, ordering: .relaxed) }
+    func countUnnamed() { statementsUnnamed.add(1, ordering: .relaxed) }
+    func countDeallocated() { statementsDeallocated.add(1, ordering: .relaxed) }
 }

@@ -5,12 +5,14 @@
 /// A statement is prepared on its second run, not its first: one-off SQL (migrations, DDL) never
 /// takes a server-side slot. Statements scoped to a schema are kept once per schema and prepared
 /// at once while there is room (see `key` and `plan`). At most `capacity` statements stay
-/// prepared per connection. A full cache makes room only by deallocating a statement nobody ran
-/// for `idleBeforeEviction` runs (and only outside a transaction; the caller deallocates it),
-/// never simply the least recently used one: with more statements in use than room — many
-/// tenants' statements on one connection — plain LRU evicts each statement shortly before its
-/// next run, so every run paid a DEALLOCATE and a PREPARE and none found its plan. Kept instead,
-/// the prepared ones are found every time and the rest run unnamed, as without a cache.
+/// prepared per connection. A full cache does not simply evict the least recently used one
+/// for a newcomer: with more statements in use than room — many tenants' statements taking
+/// turns on one connection — that evicts each statement shortly before its next run, so every
+/// run paid a DEALLOCATE and a PREPARE and none found its plan. The least recently used one
+/// gives way only to a newcomer run again in less than half the time it has sat unused, or
+/// once it has sat unused for `idleBeforeEviction` ticks. Taking turns, the prepared ones stay
+/// and the rest run unnamed, as without a cache; a hot newcomer still gets in. Evictions happen
+/// only outside a transaction (the caller deallocates).
 /// Not thread-safe: it belongs to one `PGConnection`, used by one thread at a time.
 struct PGStatementCache {
     /// What to do with a statement about to run.
@@ -24,29 +26,27 @@ struct PGStatementCache {
     }
 
     let capacity: Int
-    /// Runs (of any statement) a prepared statement must go unused before a full cache may
-    /// deallocate it to make room.
+    /// Ticks (each `plan` and each `prepared` is one) a prepared statement must sit unused
+    /// before a full cache gives its room to any newcomer.
     let idleBeforeEviction: UInt64
-    /// Counts every decision (shared with the pool).
-    let statistics: PGPoolStatistics?
     private var names: [String: (name: String, lastUse: UInt64)] = [:]
-    private var seenOnce: Set<String> = []
+    /// Statements run once and not prepared, with the tick of their last run.
+    private var seenOnce: [String: UInt64] = [:]
     /// Prepared on the server but no longer used (their result type changed): dropped at the
     /// next chance outside a transaction.
     private var stale: [String] = []
     private var counter = 0
     private var clock: UInt64 = 0
-    /// No prepared statement can have been idle for `idleBeforeEviction` runs before this
-    /// moment: a lower bound that spares scanning the cache while nothing can go (statements
-    /// are only ever used more recently, and newly prepared ones are the most recent).
-    private var nothingEvictableBefore: UInt64 = 0
+    /// At most the last use of the least recently used statement: it never goes down (a use
+    /// only moves a statement's last use up, a new one is the most recent), so while
+    /// `clock - oldestUseAtLeast` rules an eviction out the cache is not scanned.
+    private var oldestUseAtLeast: UInt64 = 0
 
-    /// `idleBeforeEviction` defaults to sixteen times the capacity: a cache kept full by a
-    /// cycle over up to that many statements (each tenant's, in turn) keeps what it holds.
-    init(capacity: Int = 256, idleBeforeEviction: UInt64? = nil, statistics: PGPoolStatistics? = nil) {
+    /// `idleBeforeEviction` defaults to sixteen times the capacity.
+    init(capacity: Int = 256, idleBeforeEviction: UInt64? = nil) {
         self.capacity = capacity
-        self.idleBeforeEviction = idleBeforeEviction ?? UInt64(max(1, capacity)) * 16
-        self.statistics = statistics
+        let (product, overflow) = UInt64(max(1, capacity)).multipliedReportingOverflow(by: 16)
+        self.idleBeforeEviction = idleBeforeEviction ?? (overflow ? .max : product)
     }
 
     /// The cache key: the same text with other parameter types is another statement, and so is
@@ -65,35 +65,27 @@ struct PGStatementCache {
     /// prepare on the first run while there is room — a statement scoped to a schema is a
     /// store's fixed text, never one-off SQL, and it runs too rarely per schema and connection
     /// to wait for a second run. Once the cache is full it too needs a second run within the
-    /// recent sightings, and a statement idle long enough to give way (see `evictable`).
+    /// recent sightings, and a statement to give way (see `evictable`).
     mutating func plan(_ key: String, idle: Bool = true, eager: Bool = false) -> Plan {
-        let plan = decide(key, idle: idle, eager: eager)
-        statistics?.countStatement(plan)
-        return plan
-    }
-
-    private mutating func decide(_ key: String, idle: Bool, eager: Bool) -> Plan {
         guard capacity > 0 else { return .unnamed }
         clock &+= 1
         if let entry = names[key] {
             names[key] = (entry.name, clock)
             return .execute(entry.name)
         }
-        if !(eager && names.count < capacity), seenOnce.remove(key) == nil {
+        let seenAt = seenOnce.removeValue(forKey: key)
+        if !(eager && names.count < capacity), seenAt == nil {
             // Bounded: forgetting first sightings only delays a statement's preparation.
             if seenOnce.count >= capacity * 4 { seenOnce.removeAll(keepingCapacity: true) }
-            seenOnce.insert(key)
+            seenOnce[key] = clock
             return .unnamed
         }
         var evicting: [String] = []
-        if idle {
-            evicting = stale
-            stale.removeAll()
-        }
+        if idle { evicting = takeStale() }
         if names.count >= capacity {
-            guard idle, let victim = evictable() else {
+            guard idle, let victim = evictable(reusedAfter: clock &- (seenAt ?? 0)) else {
                 stale += evicting  // not now after all
-                seenOnce.insert(key)  // still a candidate: its next run may find room
+                seenOnce[key] = clock  // still a candidate: the gap to its next run decides
                 return .unnamed
             }
             names[victim.key] = nil
@@ -103,17 +95,29 @@ struct PGStatementCache {
         return .prepare("pgkit_\(counter)", evicting: evicting)
     }
 
-    /// The least recently used prepared statement, if nobody ran it for `idleBeforeEviction`
-    /// runs. The scan is linear, but it runs only when a statement can go, or once per change
-    /// of `nothingEvictableBefore`.
-    private mutating func evictable() -> (key: String, name: String)? {
-        guard clock >= nothingEvictableBefore, let oldest = names.min(by: { $0.value.lastUse < $1.value.lastUse }) else {
-            return nil
-        }
-        if clock - oldest.value.lastUse >= idleBeforeEviction { return (oldest.key, oldest.value.name) }
-        nothingEvictableBefore = oldest.value.lastUse + idleBeforeEviction
-        return nil
+    /// The least recently used prepared statement, if it should give way to a newcomer run
+    /// again `gap` ticks after its previous run: it has sat unused for more than twice that
+    /// (the newcomer is clearly the hotter one; statements taking turns never are), or for
+    /// `idleBeforeEviction`. Scans the cache only when `oldestUseAtLeast` allows an eviction.
+    private mutating func evictable(reusedAfter gap: UInt64) -> (key: String, name: String)? {
+        let twiceGap = gap > UInt64.max / 2 ? UInt64.max : gap * 2
+        func goes(idleFor idle: UInt64) -> Bool { idle >= idleBeforeEviction || idle > twiceGap }
+        guard goes(idleFor: clock &- oldestUseAtLeast),
+              let oldest = names.min(by: { $0.value.lastUse < $1.value.lastUse })
+        else { return nil }
+        oldestUseAtLeast = oldest.value.lastUse
+        return goes(idleFor: clock &- oldest.value.lastUse) ? (oldest.key, oldest.value.name) : nil
     }
+
+    /// Prepared statements that went stale (`forget(_:exists: true)`), for the caller to
+    /// deallocate now: call only outside a transaction.
+    mutating func takeStale() -> [String] {
+        defer { stale.removeAll() }
+        return stale
+    }
+
+    /// Whether stale statements wait to be deallocated.
+    var hasStale: Bool { !stale.isEmpty }
 
     /// Records that the server holds `key` as `name`.
     mutating func prepared(_ key: String, as name: String) {

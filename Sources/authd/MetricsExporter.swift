@@ -28,11 +28,14 @@ enum MetricsExporter {
     /// Pools whose counters `/metrics` brings up to date before it renders (see `watch`).
     private static let pools = Mutex<[PoolMetrics]>([])
 
-    /// Shows `pool`'s counters (`PoolMetrics`) on `/metrics` from now on.
+    /// Shows `pool`'s counters (`PoolMetrics`) on `/metrics` from now on. Once per pool: two
+    /// watchers of one pool would add each change twice to the same series.
     static func watch(_ pool: PGPool) {
         bootstrap()
-        let metrics = PoolMetrics(pool: pool)
-        pools.withLock { $0.append(metrics) }
+        pools.withLock { pools in
+            guard !pools.contains(where: { $0.pool === pool }) else { return }
+            pools.append(PoolMetrics(pool: pool))
+        }
     }
 
     static var route: MetricsRoute {

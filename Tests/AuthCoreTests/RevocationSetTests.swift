@@ -24,6 +24,7 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await setB.run() }
                 group.addTask { try await broadcaster.run() }
+                // 40 s to sync, as in the tests below: a wait for readiness, not a speed claim.
                 let ok1 = try await eventually(timeout: .seconds(40)) { setB.isSynced }
                 #expect(ok1)
                 // What a revoking flow does: the row in its transaction, the NOTIFY after COMMIT.
@@ -63,6 +64,7 @@ import Testing
             #expect(try await directory.resolve(slug).id == tenant.id)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await set.run() }
+                // 40 s to sync, as in the tests around: a wait for readiness, not a speed claim.
                 let synced = try await eventually(timeout: .seconds(40)) { set.isSynced }
                 #expect(synced)
                 try await registry.delete(slug: slug)

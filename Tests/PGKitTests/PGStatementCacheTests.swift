@@ -11,9 +11,9 @@ import Testing
 @Suite struct PGStatementCacheTests {
     static let db = SuiteDatabase()
 
-    @Test func preparesOnTheSecondRunAndEvictsOnlyWhatWentUnusedWhenIdle() {
+    @Test func preparesOnTheSecondRunAndEvictsForAClearlyHotterNewcomerWhenIdle() {
         // Every plan and every confirmation is one tick of the cache's clock (commented below).
-        var cache = PGStatementCache(capacity: 2, idleBeforeEviction: 4)
+        var cache = PGStatementCache(capacity: 2, idleBeforeEviction: 100)
         let a = PGStatementCache.key("SELECT $1", [25])
         #expect(cache.plan(a) == .unnamed)  // 1
         guard case .prepare(let nameA, let none) = cache.plan(a) else {  // 2
@@ -22,7 +22,7 @@ import Testing
         }
         #expect(none.isEmpty)
         cache.prepared(a, as: nameA)  // 3
-        #expect(cache.plan(a) == .execute(nameA))  // 4: a last ran at 4
+        #expect(cache.plan(a) == .execute(nameA))  // 4
         // Other parameter types make another statement.
         #expect(PGStatementCache.key("SELECT $1", [20]) != a)
         let b = "SELECT 2", c = "SELECT 3", d = "SELECT 4"
@@ -33,13 +33,17 @@ import Testing
         }
         cache.prepared(b, as: nameB)  // 7
         #expect(cache.plan(b) == .execute(nameB))  // 8: b last ran at 8
-        #expect(cache.plan(a) == .execute(nameA))  // 9: a at 9, b is the least recently used
+        #expect(cache.plan(a) == .execute(nameA))  // 9: b is the least recently used
         _ = cache.plan(c)  // 10
-        // Full: b ran 3 ticks ago, fewer than 4, so it stays and c runs unnamed; inside a
-        // transaction nothing is ever deallocated; then b has been idle long enough.
-        #expect(cache.plan(c, idle: true) == .unnamed)  // 11
-        #expect(cache.plan(c, idle: false) == .unnamed)  // 12
-        guard case .prepare(let nameC, let evicted) = cache.plan(c, idle: true) else {  // 13
+        #expect(cache.plan(a) == .execute(nameA))  // 11
+        #expect(cache.plan(a) == .execute(nameA))  // 12
+        // Full. c ran again 3 ticks after its first run, b has sat unused for 5: not clearly
+        // hotter (statements taking turns stay put), so c runs unnamed.
+        #expect(cache.plan(c, idle: true) == .unnamed)  // 13
+        // Again 1 tick later: clearly hotter, but inside a transaction nothing is deallocated.
+        #expect(cache.plan(c, idle: false) == .unnamed)  // 14
+        // Outside one: b, unused for 7 ticks, more than twice c's 1, gives way.
+        guard case .prepare(let nameC, let evicted) = cache.plan(c, idle: true) else {  // 15
             Issue.record("idle: should make room")
             return
         }
@@ -48,20 +52,39 @@ import Testing
         #expect(cache.count == 2)
         // A statement whose result type changed is dropped on the server at the next chance.
         cache.forget(c, exists: true)
-        #expect(cache.count == 1)
+        #expect(cache.count == 1 && cache.hasStale)
         _ = cache.plan(d)
         if case .prepare(_, let dropped) = cache.plan(d, idle: true) { #expect(dropped == [nameC]) } else { Issue.record("should prepare") }
+        #expect(!cache.hasStale)
         var off = PGStatementCache(capacity: 0)
         #expect(off.plan(a) == .unnamed && off.plan(a) == .unnamed)
     }
 
-    /// Many tenants' statements on one connection: more in use than room, in a cycle. Plain LRU
-    /// evicted each one shortly before its next run (no run found its plan, and each paid a
+    /// However rarely a newcomer comes back, a statement unused for `idleBeforeEviction` ticks
+    /// gives it room.
+    @Test func aStatementUnusedLongEnoughGivesWayToAnyNewcomer() {
+        func run(idleBeforeEviction: UInt64) -> Bool {
+            var cache = PGStatementCache(capacity: 2, idleBeforeEviction: idleBeforeEviction)
+            for key in ["a", "b"] {  // 1–3 (a last used at 3), 4–6
+                _ = cache.plan(key)
+                if case .prepare(let name, _) = cache.plan(key) { cache.prepared(key, as: name) }
+            }
+            _ = cache.plan("x")  // 7
+            for i in 0..<5 { _ = cache.plan("one-off \(i)") }  // 8…12
+            _ = cache.plan("b")  // 13
+            // x comes back 7 ticks later; a has sat unused for 11: not twice as long.
+            if case .prepare = cache.plan("x") { return true }  // 14
+            return false
+        }
+        #expect(run(idleBeforeEviction: 8))
+        #expect(!run(idleBeforeEviction: 100))
+    }
+
+    /// Many tenants' statements on one connection: more in use than room, taking turns. Plain
+    /// LRU evicted each one shortly before its next run (no run found its plan, and each paid a
     /// DEALLOCATE and a PREPARE); the cache keeps what it holds instead.
-    @Test func aCycleOverMoreStatementsThanRoomKeepsWhatItHolds() {
+    @Test func statementsTakingTurnsKeepWhatTheCacheHolds() {
         var cache = PGStatementCache(capacity: 4)
-        let statistics = PGPoolStatistics()
-        var counted = PGStatementCache(capacity: 4, statistics: statistics)
         let keys = (0..<6).map { "SELECT \($0)" }
         var hits = 0, evictions = 0
         for round in 0..<20 {
@@ -73,23 +96,18 @@ import Testing
                     if round >= 10 { evictions += evicting.count }
                 case .unnamed: break
                 }
-                if case .prepare(let name, _) = counted.plan(key, eager: true) { counted.prepared(key, as: name) }
             }
         }
         #expect(hits == 10 * 4)
         #expect(evictions == 0)
-        let s = statistics.snapshot
-        #expect(s.statementsPrepared == 4 && s.statementsDeallocated == 0)
-        #expect(s.statementHits + s.statementsPrepared + s.statementsUnnamed == 20 * 6)
-        #expect(s.statementHits == 19 * 4)
 
-        // The work changes: statements nobody runs any more give way once idle long enough.
+        // The work changes: statements nobody runs any more give way to the new ones.
         let next = (0..<4).map { "SELECT \($0 + 100)" }
         var executed = 0
-        for round in 0..<40 {
+        for round in 0..<10 {
             for key in next {
                 switch cache.plan(key, eager: true) {
-                case .execute: if round == 39 { executed += 1 }
+                case .execute: if round == 9 { executed += 1 }
                 case .prepare(let name, _): cache.prepared(key, as: name)
                 case .unnamed: break
                 }
@@ -147,7 +165,7 @@ import Testing
         var s = pool.statistics.snapshot
         // One connection, a home, served all three: unnamed, then prepared, then found prepared.
         #expect(s.homeHits == 3 && s.homeMisses == 0)
-        #expect(s.statementsUnnamed == 1 && s.statementsPrepared == 1 && s.statementHits == 1)
+        #expect(s.statementsUnnamed == 1 && s.statementsPrepared == 1 && s.statementsReused == 1)
         // Both homes held: a third lease of the key gets the third connection.
         try await pool.withConnection(affinity: "counted") { _ in
             try await pool.withConnection(affinity: "counted") { _ in

@@ -498,7 +498,12 @@ import Testing
             text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.dropFirst(series.count + 1)) } ?? 0
         }
         #expect(value(#"authd_pg_leases_total{connection="home"}"#) > 0, "\(text)")
-        #expect(value(#"authd_pg_statements_total{plan="unnamed"}"#) + value(#"authd_pg_statements_total{plan="prepare"}"#) > 0)
+        #expect(value(#"authd_pg_statements_total{plan="unnamed"}"#) + value(#"authd_pg_statements_total{plan="prepared"}"#) > 0)
+        // The signup read the default tenant from the registry; the login looked it up again
+        // (from the cache unless more than its 5 s had passed: not asserted, no clock race).
+        let fromRegistry = value(#"authd_tenant_lookups_total{source="database"}"#)
+        #expect(fromRegistry >= 1)
+        #expect(fromRegistry + value(#"authd_tenant_lookups_total{source="memory"}"#) >= 2)
     }
 }
 

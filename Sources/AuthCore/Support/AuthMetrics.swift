@@ -17,6 +17,10 @@ public enum AuthMetrics {
     /// Guarded requests answered from memory vs. with a database read.
     static let guardCacheHits = Counter(label: "authd_guard_lookups_total", dimensions: [("source", "memory")])
     static let guardCacheMisses = Counter(label: "authd_guard_lookups_total", dimensions: [("source", "database")])
+    /// Tenant names (a request's slug or a token's tenant id) resolved from the tenant cache vs.
+    /// with a read of the registry (missing, expired, or dropped from a full cache).
+    static let tenantCacheHits = Counter(label: "authd_tenant_lookups_total", dimensions: [("source", "memory")])
+    static let tenantCacheMisses = Counter(label: "authd_tenant_lookups_total", dimensions: [("source", "database")])
     /// Session ids received on the revocation channel or reloaded from the table.
     static let revocationsReceived = Counter(label: "authd_revocations_received_total")
     /// 1 while this process's revocation set is known to be current, else 0 (the guard then reads

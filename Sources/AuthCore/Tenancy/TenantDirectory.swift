@@ -25,7 +25,11 @@ public final class TenantDirectory: Sendable {
     public func resolve(_ idOrSlug: String?) async throws -> Tenant {
         let key = (idOrSlug?.isEmpty == false ? idOrSlug! : TenantSlug.defaultTenant.value).lowercased()
         let now = ContinuousClock.now
-        if let (tenant, at) = cache.withLock({ $0.get(key) }), now - at < ttl { return tenant }
+        if let (tenant, at) = cache.withLock({ $0.get(key) }), now - at < ttl {
+            AuthMetrics.tenantCacheHits.increment()
+            return tenant
+        }
+        AuthMetrics.tenantCacheMisses.increment()
         guard key.utf8.count <= 64, let tenant = try await registry.find(key), tenant.status == .active else {
             throw AuthError.tenantNotFound
         }
