@@ -118,6 +118,7 @@ struct AuthdConfiguration: Sendable {
         settings.audience = config.string(forKey: "auth.token.audience", default: settings.audience)
         settings.accessTokenTTL = seconds("auth.access.token.ttl", settings.accessTokenTTL, 30...86_400)
         settings.refreshGraceWindow = seconds("auth.refresh.grace.seconds", settings.refreshGraceWindow, 0...300)
+        settings.tenantCacheTTL = seconds("auth.tenant.cache.seconds", settings.tenantCacheTTL, 0...3600)
         settings.sessionIdleTimeout = seconds("auth.session.idle.timeout", settings.sessionIdleTimeout, 60...31_536_000)
         settings.sessionAbsoluteLifetime = seconds("auth.session.lifetime", settings.sessionAbsoluteLifetime, 60...31_536_000)
         settings.maxSessionsPerUser = config.int(forKey: "auth.max.sessions.per.user", default: settings.maxSessionsPerUser)

@@ -218,6 +218,7 @@ import Testing
         (["AUTH_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"], "proxy.internal"),
         (["AUTH_LOCKOUT_SECONDS": "0"], "AUTH_LOCKOUT_SECONDS"),
         (["AUTH_ARGON2_QUEUE": "0"], "AUTH_ARGON2_QUEUE"),
+        (["AUTH_TENANT_CACHE_SECONDS": "3601"], "AUTH_TENANT_CACHE_SECONDS"),
     ])
     func weakSettingsRefuseToStart(_ settings: [String: String], _ named: String) async throws {
         let db = try await TestDatabases.shared.migrated()

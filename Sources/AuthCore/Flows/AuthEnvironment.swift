@@ -51,7 +51,7 @@ public struct AuthEnvironment: Sendable {
         self.revocations = revocations
         self.outbox = EventOutbox(notifier: notifier, sealer: SecretSealer(keyring: tokens.keyring))
         self.registry = registry
-        self.tenants = TenantDirectory(registry: registry)
+        self.tenants = TenantDirectory(registry: registry, ttl: settings.tenantCacheTTL)
         self.rateLimiter = RateLimiter(limits: settings.rateLimits, db: db, keyring: tokens.keyring)
         self.codeDigest = KeyedDigest(keyring: tokens.keyring, purpose: "one-time codes")
         if let revocations { revocations.onTenantDeleted { [tenants] id in tenants.forget(id) } }
