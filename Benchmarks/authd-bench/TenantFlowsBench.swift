@@ -60,12 +60,13 @@ struct TenantFlowsBench: Sendable {
             // within minutes, and interleaving puts both sides in the same minutes.
             let sides = [("1 tenant", "1"), ("\(slugs.count) tenants", "n")]
             var servers: [Server] = []
-            for (_, tag) in sides { servers.append(try start(key: key, client: client, side: tag)) }
             defer { for server in servers { server.process.stop() } }
+            for (_, tag) in sides { servers.append(try start(key: key, client: client, side: tag)) }
             for server in servers { try await server.process.waitReady(client, path: "/health/ready") }
             var sessions = [single, spread]
             var passes: [[Double]] = [[], []]
             var before: [[String: Double]] = [[:], [:]]
+            var after: [[String: Double]] = [[:], [:]]
             // Pass 0 is cold. Warm: the last passes of several. Each database server process
             // keeps its caches (plans, relations, the tenant's audit writer) per tenant, and a
             // tenant's work meets its home connection often but not always, so a second pass
@@ -74,8 +75,10 @@ struct TenantFlowsBench: Sendable {
                 // Which side goes first alternates, so neither always runs second.
                 for side in (i % 2 == 0 ? [0, 1] : [1, 0]) {
                     // The pool's counters over the last pass: what the warm figure ran on.
-                    if i == warmPasses { before[side] = try await LoadDriver(client: client, base: servers[side].base).metrics() }
+                    let driver = LoadDriver(client: client, base: servers[side].base)
+                    if i == warmPasses { before[side] = try await driver.metrics() }
                     passes[side].append(try await pass(client, servers[side], &sessions[side], flow: flow, password: password))
+                    if i == warmPasses { after[side] = try await driver.metrics() }
                 }
             }
             var results: [String: (cold: Double, warm: Double, memory: Double, pool: PoolShares)] = [:]
@@ -83,7 +86,7 @@ struct TenantFlowsBench: Sendable {
                 let warm = passes[side].dropFirst().suffix(averaged)
                 FileHandle.standardError.write(Data(
                     "\(flow.rawValue), \(name): cold \(Int(passes[side][0]))/s, then \(passes[side].dropFirst().map { String(Int($0)) }.joined(separator: " "))\n".utf8))
-                let shares = PoolShares(before: before[side], after: try await LoadDriver(client: client, base: servers[side].base).metrics())
+                let shares = PoolShares(before: before[side], after: after[side])
                 results[name] = (passes[side][0], warm.reduce(0, +) / Double(warm.count), try backendMemory(side: tag), shares)
             }
             (single, spread) = (sessions[0], sessions[1])

@@ -49,7 +49,8 @@ public final class RevocationFollower: Service, Sendable {
     /// A token naming a tenant missing from a read is refused only when issued this long before
     /// the read (its clock is authd's, the read's the database's).
     static let tenantMargin: TimeInterval = 30
-    /// How often the tenant list is read (authd's tenant directory keeps entries 5 s).
+    /// How often the tenant list is read (authd's tenant directory keeps entries
+    /// `AUTH_TENANT_CACHE_SECONDS`, 5 s by default).
     static let tenantInterval: TimeInterval = 5
     /// Revoked ids are kept this long past their expiry (by this process's clock), so a clock
     /// behind the database's does not drop one while its last token is still accepted here.

@@ -87,9 +87,9 @@ public final class PGConnection: @unchecked Sendable {
                 statistics?.countUnnamed()
                 return try exchange { PQsendQueryParams(raw, sql, count, types, values, nil, nil, 0) }
             case .prepare(let name, let evicting):
-                // Evictions only happen outside a transaction (see `PGStatementCache.plan`). A
-                // schema statement may be prepared inside one: if that fails, running it would
-                // have failed the same way. The names are our own `pgkit_N`.
+                // Only outside a transaction does a plan name statements to drop now (see
+                // `PGStatementCache.plan`). A statement may be prepared inside one: if that
+                // fails, running it would have failed the same way.
                 deallocate(evicting)
                 _ = try exchange { PQsendPrepare(raw, name, sql, count, types) }
                 statements.prepared(key, as: name)
@@ -103,8 +103,12 @@ public final class PGConnection: @unchecked Sendable {
     }
 
     /// Drops server-side statements by name (our own `pgkit_N`), one round trip each; a failure
-    /// only leaves a statement behind on the server until the connection closes.
+    /// only leaves a statement behind on the server until the connection closes. Housekeeping,
+    /// not the caller's statement: `answered` is left as it was, so a statement that then fails
+    /// without reaching the server may still be retried (see `PGSlot`).
     private func deallocate(_ names: [String]) {
+        let before = answered
+        defer { answered = before }
         for name in names where (try? exchange { PQsendQuery(raw, "DEALLOCATE \(name)") }) != nil {
             statistics?.countDeallocated()
         }
@@ -152,6 +156,14 @@ public final class PGConnection: @unchecked Sendable {
             }
             plans.append((key, plan))
         }
+        // Until the results are matched, a preparation recorded above is unconfirmed: if the
+        // pipeline fails before (entering, sending, syncing), the server never got it.
+        var matched = false
+        defer {
+            if !matched {
+                for (key, plan) in plans { if case .prepare = plan { statements.forget(key, exists: false) } }
+            }
+        }
         guard PQenterPipelineMode(raw) == 1 else { throw PGError.fromConnection(raw, "pipeline", notExecuted: true) }
         defer { _ = PQexitPipelineMode(raw) }
         for (item, (_, plan)) in zip(items, plans) {
@@ -190,6 +202,7 @@ public final class PGConnection: @unchecked Sendable {
             }
         }
         // Match results to statements: a `.prepare` plan produced two (prepare, execute).
+        matched = true
         var outcomes: [Result<PGRows, PGError>] = []
         var next = 0
         for (key, plan) in plans {

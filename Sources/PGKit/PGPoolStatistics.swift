@@ -3,7 +3,8 @@ import Synchronization
 /// Counters a pool keeps about itself, for metrics and benchmarks: how often a task with an
 /// affinity met one of its home connections, and how its connections sent each statement run
 /// with parameters (`PGConnection.query`; counted as sent, so a statement retried on a fresh
-/// connection counts twice; `execute`'s migration and session text is not counted). Shared by the
+/// connection counts twice, and one whose PREPARE failed counts nowhere; `execute`'s migration
+/// and session text is not counted). Shared by the
 /// pool and its connections (each counter is an atomic: connections count from their threads).
 public final class PGPoolStatistics: Sendable {
     /// The counters at one moment; each only grows.

@@ -11,8 +11,9 @@
 /// run paid a DEALLOCATE and a PREPARE and none found its plan. The least recently used one
 /// gives way only to a newcomer run again in less than half the time it has sat unused, or
 /// once it has sat unused for `idleBeforeEviction` ticks. Taking turns, the prepared ones stay
-/// and the rest run unnamed, as without a cache; a hot newcomer still gets in. Evictions happen
-/// only outside a transaction (the caller deallocates).
+/// and the rest run unnamed, as without a cache; a hot newcomer still gets in. The caller
+/// deallocates what gives way: at once outside a transaction, else at its next statement
+/// outside one (it is never run again meanwhile).
 /// Not thread-safe: it belongs to one `PGConnection`, used by one thread at a time.
 struct PGStatementCache {
     /// What to do with a statement about to run.
@@ -61,7 +62,9 @@ struct PGStatementCache {
     }
 
     /// Decides how to run `key`; a `.prepare` must be confirmed with `prepared(_:as:)`.
-    /// `idle`: the connection is outside any transaction, so deallocating is safe. `eager`:
+    /// `idle`: the connection is outside any transaction, so deallocating now is safe (inside
+    /// one, a statement giving way waits in `stale`: a failed transaction would refuse the
+    /// DEALLOCATE, and a healthy one would hold its locks for another round trip). `eager`:
     /// prepare on the first run while there is room — a statement scoped to a schema is a
     /// store's fixed text, never one-off SQL, and it runs too rarely per schema and connection
     /// to wait for a second run. Once the cache is full it too needs a second run within the
@@ -76,20 +79,20 @@ struct PGStatementCache {
         let seenAt = seenOnce.removeValue(forKey: key)
         if !(eager && names.count < capacity), seenAt == nil {
             // Bounded: forgetting first sightings only delays a statement's preparation.
-            if seenOnce.count >= capacity * 4 { seenOnce.removeAll(keepingCapacity: true) }
+            if seenOnce.count >= min(capacity, Int.max / 4) * 4 { seenOnce.removeAll(keepingCapacity: true) }
             seenOnce[key] = clock
             return .unnamed
         }
         var evicting: [String] = []
         if idle { evicting = takeStale() }
         if names.count >= capacity {
-            guard idle, let victim = evictable(reusedAfter: clock &- (seenAt ?? 0)) else {
+            guard let victim = evictable(reusedAfter: clock &- (seenAt ?? 0)) else {
                 stale += evicting  // not now after all
                 seenOnce[key] = clock  // still a candidate: the gap to its next run decides
                 return .unnamed
             }
             names[victim.key] = nil
-            evicting.append(victim.name)
+            if idle { evicting.append(victim.name) } else { stale.append(victim.name) }
         }
         counter += 1
         return .prepare("pgkit_\(counter)", evicting: evicting)

@@ -32,6 +32,11 @@ import Testing
             roomy.forget(a.id)
             #expect(try await roomy.resolve(a.slug).name == "A3")
             #expect(try await roomy.resolve(id).name == "A3")
+            // A TTL of zero (AUTH_TENANT_CACHE_SECONDS=0) reads the registry every time.
+            let uncached = TenantDirectory(registry: registry, ttl: .zero)
+            #expect(try await uncached.resolve(a.slug).name == "A3")
+            _ = try await registry.update(id: a.id, name: "A4", status: nil)
+            #expect(try await uncached.resolve(a.slug).name == "A4")
         }
     }
 }

@@ -11,7 +11,7 @@ import Testing
 @Suite struct PGStatementCacheTests {
     static let db = SuiteDatabase()
 
-    @Test func preparesOnTheSecondRunAndEvictsForAClearlyHotterNewcomerWhenIdle() {
+    @Test func preparesOnTheSecondRunAndMakesRoomOnlyForAClearlyHotterNewcomer() {
         // Every plan and every confirmation is one tick of the cache's clock (commented below).
         var cache = PGStatementCache(capacity: 2, idleBeforeEviction: 100)
         let a = PGStatementCache.key("SELECT $1", [25])
@@ -40,21 +40,22 @@ import Testing
         // Full. c ran again 3 ticks after its first run, b has sat unused for 5: not clearly
         // hotter (statements taking turns stay put), so c runs unnamed.
         #expect(cache.plan(c, idle: true) == .unnamed)  // 13
-        // Again 1 tick later: clearly hotter, but inside a transaction nothing is deallocated.
-        #expect(cache.plan(c, idle: false) == .unnamed)  // 14
-        // Outside one: b, unused for 7 ticks, more than twice c's 1, gives way.
-        guard case .prepare(let nameC, let evicted) = cache.plan(c, idle: true) else {  // 15
-            Issue.record("idle: should make room")
+        // Again 1 tick later, inside a transaction: clearly hotter now (b unused for 6 ticks,
+        // more than twice 1). c is prepared; b waits, never run again, for a deallocation
+        // outside the transaction.
+        guard case .prepare(let nameC, let nothingNow) = cache.plan(c, idle: false) else {  // 14
+            Issue.record("a clearly hotter newcomer gets in, in a transaction too")
             return
         }
-        #expect(evicted == [nameB])
-        cache.prepared(c, as: nameC)
+        #expect(nothingNow.isEmpty && cache.hasStale)
+        cache.prepared(c, as: nameC)  // 15
         #expect(cache.count == 2)
-        // A statement whose result type changed is dropped on the server at the next chance.
+        #expect(cache.plan(b) == .unnamed)  // 16: b is gone
+        // A statement whose result type changed is dropped on the server at the next chance too.
         cache.forget(c, exists: true)
-        #expect(cache.count == 1 && cache.hasStale)
+        #expect(cache.count == 1)
         _ = cache.plan(d)
-        if case .prepare(_, let dropped) = cache.plan(d, idle: true) { #expect(dropped == [nameC]) } else { Issue.record("should prepare") }
+        if case .prepare(_, let dropped) = cache.plan(d, idle: true) { #expect(dropped == [nameB, nameC]) } else { Issue.record("should prepare") }
         #expect(!cache.hasStale)
         var off = PGStatementCache(capacity: 0)
         #expect(off.plan(a) == .unnamed && off.plan(a) == .unnamed)
@@ -175,6 +176,31 @@ import Testing
         s = pool.statistics.snapshot
         #expect(s.homeHits == 5 && s.homeMisses == 1)
         await pool.shutdown()
+    }
+
+    /// The counters for the one-round-trip schema statements (a pipeline), and deallocations.
+    @Test func aConnectionCountsPipelinesAndDeallocations() async throws {
+        let db = try await Self.db.get()
+        let statistics = PGPoolStatistics()
+        let conn = try PGConnection(conninfo: db.conninfo, preparedStatements: 4, statistics: statistics)
+        try Self.makeSchemas(["pc_a"], on: conn)
+        for _ in 1...3 { _ = try conn.query("SELECT v FROM t WHERE v <> $1", ["-".pgBind], searchPath: "pc_a") }
+        var s = statistics.snapshot
+        // The path-setting statement: unnamed, prepared, reused; the schema's: prepared at once
+        // (eager), then reused twice.
+        #expect(s.statementsUnnamed == 1 && s.statementsPrepared == 2 && s.statementsReused == 3)
+        #expect(s.statementsDeallocated == 0)
+        // Two more statements, each run twice, fill the cache (4); a third, run again at once,
+        // takes the room of the least recently used (idle more than twice that long), which is
+        // deallocated on the server.
+        for k in 1...2 {
+            for _ in 1...2 { _ = try conn.query("SELECT $1::int8 + \(k) AS v", [k.pgBind]) }
+        }
+        for _ in 1...6 { _ = try conn.query("SELECT $1::int8 + 3 AS v", [3.pgBind]) }
+        s = statistics.snapshot
+        #expect(s.statementsDeallocated >= 1)
+        let onServer = try #require(try conn.query("SELECT count(*)::int8 AS n FROM pg_prepared_statements").first)
+        #expect(try onServer.decode("n", as: Int.self) == conn.preparedStatementCount)
     }
 
     @Test func repeatedStatementsRunPreparedWithTheSameResults() async throws {

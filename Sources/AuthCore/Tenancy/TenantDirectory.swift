@@ -33,7 +33,7 @@ public final class TenantDirectory: Sendable {
         guard key.utf8.count <= 64, let tenant = try await registry.find(key), tenant.status == .active else {
             throw AuthError.tenantNotFound
         }
-        cache.withLock { $0.set(key, (tenant, now)) }
+        if ttl > .zero { cache.withLock { $0.set(key, (tenant, now)) } }
         return tenant
     }
 
