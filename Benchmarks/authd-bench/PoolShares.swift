@@ -1,5 +1,5 @@
-/// What authd's pool and tenant cache did over one pass, from `/metrics` read before and after
-/// it (`authd_pg_leases_total`, `authd_pg_statements_total`, see `PoolMetrics` in authd;
+/// What authd's pool and tenant cache did over some passes, from `/metrics` read before and
+/// after them (`authd_pg_leases_total`, `authd_pg_statements_total`, see `PoolMetrics` in authd;
 /// `authd_tenant_lookups_total`).
 struct PoolShares {
     let homes: String
