@@ -31,7 +31,7 @@ public final class PGConnection: @unchecked Sendable {
     /// Connects with a libpq conninfo string or URI (`host=… dbname=…` or `postgresql://…`).
     /// `preparedStatements` caps the statements kept prepared on the server (0: none, e.g.
     /// behind a pooler in transaction mode that cannot follow them). `statistics`: where the
-    /// statement cache counts what it does (a pool's).
+    /// connection counts how it sent each statement (a pool's; see `PGPoolStatistics`).
     public init(conninfo: String, preparedStatements: Int = 256, statistics: PGPoolStatistics? = nil) throws {
         guard !conninfo.utf8.contains(0) else { throw PGError(.invalidParameter, "connection string contains a NUL character") }
         guard let c = PQconnectdb(conninfo) else { throw PGError.fromConnection(nil, "connect") }

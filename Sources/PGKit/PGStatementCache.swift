@@ -33,8 +33,8 @@ struct PGStatementCache {
     private var names: [String: (name: String, lastUse: UInt64)] = [:]
     /// Statements run once and not prepared, with the tick of their last run.
     private var seenOnce: [String: UInt64] = [:]
-    /// Prepared on the server but no longer used (their result type changed): dropped at the
-    /// next chance outside a transaction.
+    /// Prepared on the server but no longer used (their result type changed, or they gave way
+    /// inside a transaction): dropped at the next chance outside one.
     private var stale: [String] = []
     private var counter = 0
     private var clock: UInt64 = 0
@@ -112,8 +112,8 @@ struct PGStatementCache {
         return goes(idleFor: clock &- oldest.value.lastUse) ? (oldest.key, oldest.value.name) : nil
     }
 
-    /// Prepared statements that went stale (`forget(_:exists: true)`), for the caller to
-    /// deallocate now: call only outside a transaction.
+    /// Prepared statements no longer in use — gone stale (`forget(_:exists: true)`) or given
+    /// way inside a transaction — for the caller to deallocate now: call only outside one.
     mutating func takeStale() -> [String] {
         defer { stale.removeAll() }
         return stale
