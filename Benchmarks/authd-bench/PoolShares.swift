@@ -3,7 +3,8 @@
 /// `authd_tenant_lookups_total`).
 struct PoolShares {
     let homes: String
-    let prepared: String
+    /// Statements found prepared, as a share of all sent.
+    let reused: String
     let tenantsFromMemory: String
     let prepares: Int
     let deallocated: Int
@@ -16,7 +17,7 @@ struct PoolShares {
         let prepare = delta(#"authd_pg_statements_total{plan="prepared"}"#)
         let unnamed = delta(#"authd_pg_statements_total{plan="unnamed"}"#)
         homes = Self.percent(home, of: home + other)
-        prepared = Self.percent(hits, of: hits + prepare + unnamed)
+        reused = Self.percent(hits, of: hits + prepare + unnamed)
         let memory = delta(#"authd_tenant_lookups_total{source="memory"}"#)
         let database = delta(#"authd_tenant_lookups_total{source="database"}"#)
         tenantsFromMemory = Self.percent(memory, of: memory + database)

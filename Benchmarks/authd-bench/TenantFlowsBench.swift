@@ -104,11 +104,11 @@ struct TenantFlowsBench: Sendable {
                 note: "1 tenant · \(slugs.count) tenants (RssAnon, mean over authd's connections)"))
             rows.append(BenchRow(
                 name: "\(label), warm passes, 1 tenant: home leases · statements reused · tenants from cache",
-                value: "\(one.pool.homes) · \(one.pool.prepared) · \(one.pool.tenantsFromMemory)",
+                value: "\(one.pool.homes) · \(one.pool.reused) · \(one.pool.tenantsFromMemory)",
                 note: "\(one.pool.prepares) prepared, \(one.pool.deallocated) deallocated over the averaged passes"))
             rows.append(BenchRow(
                 name: "\(label), warm passes, \(slugs.count) tenants: home leases · statements reused · tenants from cache",
-                value: "\(many.pool.homes) · \(many.pool.prepared) · \(many.pool.tenantsFromMemory)",
+                value: "\(many.pool.homes) · \(many.pool.reused) · \(many.pool.tenantsFromMemory)",
                 note: "\(many.pool.prepares) prepared, \(many.pool.deallocated) deallocated over the averaged passes"))
         }
         return rows
