@@ -7,8 +7,8 @@
 /// at once while there is room (see `key` and `plan`). At most `capacity` statements stay
 /// prepared per connection. A full cache does not simply evict the least recently used one
 /// for a newcomer: with more statements in use than room — many tenants' statements taking
-/// turns on one connection — that evicts each statement shortly before its next run, so every
-/// run paid a DEALLOCATE and a PREPARE and none found its plan. The least recently used one
+/// turns on one connection — that evicts statements shortly before their next run: those runs
+/// miss their plan and pay a DEALLOCATE and a PREPARE on top. The least recently used one
 /// gives way only to a newcomer run again in less than half the time it has sat unused, or
 /// once it has sat unused for `idleBeforeEviction` ticks. Taking turns, the prepared ones stay
 /// and the rest run unnamed, as without a cache; a hot newcomer still gets in. The caller

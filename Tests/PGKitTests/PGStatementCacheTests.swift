@@ -81,9 +81,10 @@ import Testing
         #expect(!run(idleBeforeEviction: 100))
     }
 
-    /// Many tenants' statements on one connection: more in use than room, taking turns. Plain
-    /// LRU evicted each one shortly before its next run (no run found its plan, and each paid a
-    /// DEALLOCATE and a PREPARE); the cache keeps what it holds instead.
+    /// Many tenants' statements on one connection: more in use than room, taking turns. The old
+    /// policy (LRU, on a second sighting) evicted statements shortly before their next run (30
+    /// of the 40 runs checked below found their plan, with 14 evictions); the cache keeps what
+    /// it holds.
     @Test func statementsTakingTurnsKeepWhatTheCacheHolds() {
         var cache = PGStatementCache(capacity: 4)
         let keys = (0..<6).map { "SELECT \($0)" }
