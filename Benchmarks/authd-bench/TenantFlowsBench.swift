@@ -52,6 +52,10 @@ struct TenantFlowsBench: Sendable {
         var single = try await signups(client, server, password: password, tenants: Array(repeating: "default", count: slugs.count))
         server.process.stop()
 
+        // CPU and WAL sampling; full-page images need pg_walinspect (contrib, superuser here).
+        let probe = try PGConnection(conninfo: conninfo)
+        let inspectsWAL = (try? probe.execute("CREATE EXTENSION IF NOT EXISTS pg_walinspect")) != nil
+
         var rows: [BenchRow] = []
         for flow in Flow.allCases {
             let label = flow.rawValue
@@ -67,6 +71,8 @@ struct TenantFlowsBench: Sendable {
             var passes: [[Double]] = [[], []]
             var before: [[String: Double]] = [[:], [:]]
             var after: [[String: Double]] = [[:], [:]]
+            var costs = [PassCost(), PassCost()]
+            if !inspectsWAL { for side in costs.indices { costs[side].fullPageBytes = nil } }
             // Pass 0 is cold. Warm: the last passes of several. Each database server process
             // keeps its caches (plans, relations, the tenant's audit writer) per tenant, and a
             // tenant's work meets its home connection often but not always, so a second pass
@@ -78,18 +84,26 @@ struct TenantFlowsBench: Sendable {
                     // alone: a tenant cache entry lives a fixed time from its read, so with every
                     // tenant once per pass whole passes fall in its hit or its miss phase.
                     let driver = LoadDriver(client: client, base: servers[side].base)
+                    let counted = i > warmPasses - averaged
                     if i == warmPasses - averaged + 1 { before[side] = try await driver.metrics() }
+                    let application = Self.applicationName + "-" + sides[side].1
+                    let pid = servers[side].process.process.processIdentifier
+                    let start = counted ? try PassCost.sample(probe, authd: pid, application: application) : nil
                     passes[side].append(try await pass(client, servers[side], &sessions[side], flow: flow, password: password))
+                    if let start {
+                        let end = try PassCost.sample(probe, authd: pid, application: application)
+                        costs[side].add(probe, requests: sessions[side].count, from: start, to: end)
+                    }
                     if i == warmPasses { after[side] = try await driver.metrics() }
                 }
             }
-            var results: [String: (cold: Double, warm: Double, memory: Double, pool: PoolShares)] = [:]
+            var results: [String: (cold: Double, warm: Double, memory: Double, pool: PoolShares, cost: PassCost)] = [:]
             for (side, (name, tag)) in sides.enumerated() {
                 let warm = passes[side].dropFirst().suffix(averaged)
                 FileHandle.standardError.write(Data(
                     "\(flow.rawValue), \(name): cold \(Int(passes[side][0]))/s, then \(passes[side].dropFirst().map { String(Int($0)) }.joined(separator: " "))\n".utf8))
                 let shares = PoolShares(before: before[side], after: after[side])
-                results[name] = (passes[side][0], warm.reduce(0, +) / Double(warm.count), try backendMemory(side: tag), shares)
+                results[name] = (passes[side][0], warm.reduce(0, +) / Double(warm.count), try backendMemory(side: tag), shares, costs[side])
             }
             (single, spread) = (sessions[0], sessions[1])
             guard let one = results["1 tenant"], let many = results["\(slugs.count) tenants"] else { continue }
@@ -110,6 +124,15 @@ struct TenantFlowsBench: Sendable {
                 name: "\(label), warm passes, \(slugs.count) tenants: home leases · statements reused · tenants from cache",
                 value: "\(many.pool.homes) · \(many.pool.reused) · \(many.pool.tenantsFromMemory)",
                 note: "\(many.pool.prepares) prepared, \(many.pool.deallocated) deallocated over the averaged passes"))
+            rows.append(BenchRow(
+                name: "\(label), warm, CPU per request, 1 tenant", value: one.cost.cpuPerRequest,
+                note: "authd · its database sessions · PostgreSQL background · bench driver (/proc, averaged passes)"))
+            rows.append(BenchRow(
+                name: "\(label), warm, CPU per request, \(slugs.count) tenants", value: many.cost.cpuPerRequest,
+                note: "the same"))
+            rows.append(BenchRow(
+                name: "\(label), warm, WAL per request: bytes · full-page images", value: "\(one.cost.walPerRequest) | \(many.cost.walPerRequest)",
+                note: "1 tenant | \(slugs.count) tenants (flush LSN around each pass; images by pg_walinspect)"))
         }
         return rows
     }

@@ -34,6 +34,10 @@ public final class RevocationFollower: Service, Sendable {
         /// Tenant id → active, as of `tenantsReadAt` (the database's clock).
         var tenants: [UUID: Bool] = [:]
         var tenantsReadAt: Date?
+        /// `tenant-changed` broadcasts heard, and how many of them the last tenant read began
+        /// after: while they differ the next read includes the tenant list.
+        var tenantChanges = 0
+        var tenantChangesRead = 0
         /// The LISTEN has been established at least once (its first `.resync`): before that a
         /// successful read proves nothing about broadcasts to come.
         var listening = false
@@ -43,15 +47,18 @@ public final class RevocationFollower: Service, Sendable {
         }
     }
 
-    /// The channel and payloads authd sends (comma-separated session ids, or `tenant:<id>`).
+    /// The channel and payloads authd sends (comma-separated session ids, `tenant:<id>` for a
+    /// tenant deleted, `tenant-changed:<id>` for one changed).
     static let channel = "auth_revocations"
     static let tenantPrefix = "tenant:"
+    static let tenantChangedPrefix = "tenant-changed:"
     /// A token naming a tenant missing from a read is refused only when issued this long before
     /// the read (its clock is authd's, the read's the database's).
     static let tenantMargin: TimeInterval = 30
-    /// How often the tenant list is read (authd's tenant directory keeps entries
-    /// `AUTH_TENANT_CACHE_SECONDS`, 5 s by default).
-    static let tenantInterval: TimeInterval = 5
+    /// How often the tenant list is read besides a `tenant-changed` broadcast, which has it read
+    /// at once (a change made in SQL behind authd's back is broadcast by nobody).
+    static let defaultTenantInterval: TimeInterval = 5
+    let tenantInterval: TimeInterval
     /// Revoked ids are kept this long past their expiry (by this process's clock), so a clock
     /// behind the database's does not drop one while its last token is still accepted here.
     static let expiryGrace: TimeInterval = 300
@@ -67,12 +74,13 @@ public final class RevocationFollower: Service, Sendable {
     private let sync = Mutex(Sync())
     private let broadcasts = Mutex(0)
 
-    init(conninfo: String, rereadInterval: Duration, freshness: Duration, logger: Logger) throws {
+    init(conninfo: String, rereadInterval: Duration, freshness: Duration, tenantInterval: TimeInterval = RevocationFollower.defaultTenantInterval, logger: Logger) throws {
         let bounded = ConnInfo.withDefaults(conninfo)
         listener = try PGListener(conninfo: bounded, logger: logger)
         reader = RevocationReader(conninfo: bounded)
         self.rereadInterval = rereadInterval
         self.freshness = freshness
+        self.tenantInterval = tenantInterval
         self.logger = logger
     }
 
@@ -108,7 +116,7 @@ public final class RevocationFollower: Service, Sendable {
                 for await event in subscription {
                     switch event {
                     case .notification(_, let payload, _):
-                        self.apply(payload)
+                        if self.apply(payload) { wake.yield() }
                     case .resync:
                         self.sync.withLock { s in
                             s.listening = true
@@ -140,17 +148,25 @@ public final class RevocationFollower: Service, Sendable {
         }
     }
 
-    func apply(_ payload: String) {
+    /// Applies a broadcast; true when it calls for reading the tenant list at once (a tenant
+    /// changed: disabled, perhaps).
+    @discardableResult
+    func apply(_ payload: String) -> Bool {
+        if payload.hasPrefix(Self.tenantChangedPrefix) {
+            sync.withLock { $0.tenantChanges += 1 }
+            return true
+        }
         if payload.hasPrefix(Self.tenantPrefix) {
-            guard let id = UUID(uuidString: String(payload.dropFirst(Self.tenantPrefix.count))) else { return }
+            guard let id = UUID(uuidString: String(payload.dropFirst(Self.tenantPrefix.count))) else { return false }
             deletedTenants.withLock { _ = $0.insert(id) }
-            return
+            return false
         }
         let ids = payload.split(separator: ",").compactMap { UUID(uuidString: String($0)) }
         // Kept until the next full read says when it may go (a token lives minutes at most).
         let until = Date().addingTimeInterval(24 * 3600)
         revoked.withLock { set in for id in ids { set[id] = set[id] ?? until } }
         broadcasts.withLock { $0 += ids.count }
+        return false
     }
 
     private func refreshLogging() async {
@@ -162,11 +178,11 @@ public final class RevocationFollower: Service, Sendable {
     /// A full read after a resync (or the first), else what was recorded since the watermark;
     /// the tenant list on a full read and every `tenantInterval`.
     func refresh() async throws {
-        let (full, epoch, watermark, tenantsReadAt) = sync.withLock { s in
-            (s.needsFullReload || s.watermark == nil, s.epoch, s.watermark, s.tenantsReadAt)
+        let (full, epoch, watermark, tenantsReadAt, changes, changesRead) = sync.withLock { s in
+            (s.needsFullReload || s.watermark == nil, s.epoch, s.watermark, s.tenantsReadAt, s.tenantChanges, s.tenantChangesRead)
         }
-        let readTenants = full || tenantsReadAt == nil || watermark.map { w in
-            tenantsReadAt.map { w.timeIntervalSince($0) >= Self.tenantInterval } ?? true
+        let readTenants = full || tenantsReadAt == nil || changes != changesRead || watermark.map { w in
+            tenantsReadAt.map { w.timeIntervalSince($0) >= tenantInterval } ?? true
         } ?? true
         let since = full ? nil : watermark.map { $0.addingTimeInterval(-Self.watermarkMargin) }
         let read = try await reader.read(since: since, tenants: readTenants)
@@ -191,6 +207,7 @@ public final class RevocationFollower: Service, Sendable {
                 if !gone.isEmpty { deletedTenants.withLock { $0.formUnion(gone) } }
                 s.tenants = tenants
                 s.tenantsReadAt = read.readAt
+                s.tenantChangesRead = max(s.tenantChangesRead, changes)
             }
         }
     }

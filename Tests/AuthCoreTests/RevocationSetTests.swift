@@ -56,8 +56,9 @@ import Testing
             listener.start()
             let set = RevocationSet(db: AuthDatabase(pool: pool), listener: listener, retention: .seconds(900))
             let registry = try TestDatabase.registry(pool)
-            let directory = TenantDirectory(registry: registry, ttl: .seconds(3600))
-            set.onTenantDeleted { directory.forget($0) }
+            // Trusted an hour either way: only the broadcast can drop the entry.
+            let directory = TenantDirectory(registry: registry, ttl: .seconds(3600), unsyncedTTL: .seconds(3600))
+            set.onTenantChange { id in if let id { directory.forget(id) } else { directory.forgetAll() } }
             let slug = TestDatabase.uniqueSlug("gone")
             let tenant = try await registry.create(slug: slug)
             let kept = try await registry.create(slug: TestDatabase.uniqueSlug("kept"))
@@ -73,6 +74,54 @@ import Testing
                 #expect(!set.tenantDeleted(kept.id))
                 // The cache (TTL one hour here) forgot it: the next lookup reads the registry.
                 await #expect(throws: AuthError.tenantNotFound) { try await directory.resolve(slug) }
+                group.cancelAll()
+            }
+            await listener.shutdown()
+        }
+    }
+
+    /// A tenant renamed, disabled or given new settings through the registry is broadcast at
+    /// COMMIT: the cache drops it at once, however long it trusts entries; a resync (broadcasts
+    /// may have been missed) drops every entry, so a change made in SQL is seen after one.
+    @Test func tenantChangesAreBroadcastAndAResyncDropsEveryCachedTenant() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        try await db.withPool { pool in
+            let listener = try PGListener(conninfo: db.conninfo)
+            listener.start()
+            let set = RevocationSet(db: AuthDatabase(pool: pool), listener: listener, retention: .seconds(900))
+            let registry = try TestDatabase.registry(pool)
+            let directory = TenantDirectory(
+                registry: registry, ttl: .seconds(3600), unsyncedTTL: .seconds(3600), feedInSync: { set.isSynced })
+            set.onTenantChange { id in if let id { directory.forget(id) } else { directory.forgetAll() } }
+            let slug = TestDatabase.uniqueSlug("changed")
+            let tenant = try await registry.create(slug: slug, name: "Before")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await set.run() }
+                // 40 s to sync, as in the tests around: a wait for readiness, not a speed claim.
+                let synced = try await eventually(timeout: .seconds(40)) { set.isSynced }
+                #expect(synced)
+                #expect(try await directory.resolve(slug).name == "Before")
+                _ = try await registry.update(id: tenant.id, name: "After", status: nil)
+                let renamed = try await eventually { try await directory.resolve(slug).name == "After" }
+                #expect(renamed)
+                _ = try await registry.updateSettings(id: tenant.id, ["passwordMinLength": .int(12)])
+                let reset = try await eventually { try await directory.resolve(slug).overrides.passwordMinLength == 12 }
+                #expect(reset)
+                _ = try await registry.update(id: tenant.id, name: nil, status: .disabled)
+                let refused = try await eventually {
+                    do { _ = try await directory.resolve(slug) } catch let error as AuthError { return error == .tenantNotFound }
+                    return false
+                }
+                #expect(refused)
+                // Re-enabled behind authd's back: nothing is broadcast, the cache (with nothing for
+                // the tenant now) reads it; renamed behind its back, the cached name stays…
+                try await pool.query("UPDATE auth.tenants SET status = 'active' WHERE id = $1", tenant.id)
+                #expect(try await directory.resolve(slug).name == "After")
+                try await pool.query("UPDATE auth.tenants SET name = 'In SQL' WHERE id = $1", tenant.id)
+                #expect(try await directory.resolve(slug).name == "After")
+                // …until a resync.
+                set.resync()
+                #expect(try await directory.resolve(slug).name == "In SQL")
                 group.cancelAll()
             }
             await listener.shutdown()

@@ -1,5 +1,6 @@
 @testable import AuthCore
 import PGKit
+import Synchronization
 import TestSupport
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
         let db = try await TestDatabases.shared.migrated()
         try await db.withPool { pool in
             let registry = try TestDatabase.registry(pool)
-            let directory = TenantDirectory(registry: registry, ttl: .seconds(3600), capacity: 2)
+            let directory = TenantDirectory(registry: registry, ttl: .seconds(3600), unsyncedTTL: .seconds(3600), capacity: 2)
             let a = try await registry.create(slug: TestDatabase.uniqueSlug("lru-a"), name: "A")
             let b = try await registry.create(slug: TestDatabase.uniqueSlug("lru-b"), name: "B")
             let c = try await registry.create(slug: TestDatabase.uniqueSlug("lru-c"), name: "C")
@@ -23,7 +24,7 @@ import Testing
             #expect(try await directory.resolve(a.slug).name == "A")
             #expect(try await directory.resolve(b.slug).name == "B2")
             // Forgetting a tenant drops every name it is cached under.
-            let roomy = TenantDirectory(registry: registry, ttl: .seconds(3600))
+            let roomy = TenantDirectory(registry: registry, ttl: .seconds(3600), unsyncedTTL: .seconds(3600))
             let id = a.id.uuidString.lowercased()
             _ = try await roomy.resolve(a.slug)
             _ = try await roomy.resolve(id)
@@ -37,6 +38,30 @@ import Testing
             #expect(try await uncached.resolve(a.slug).name == "A3")
             _ = try await registry.update(id: a.id, name: "A4", status: nil)
             #expect(try await uncached.resolve(a.slug).name == "A4")
+        }
+    }
+
+    /// An entry is trusted for the full TTL only while the broadcast feed is in sync; out of
+    /// sync, for the unsynced TTL (zero here: every lookup reads the registry).
+    @Test func anOutOfSyncFeedShortensTheTrust() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        try await db.withPool { pool in
+            let registry = try TestDatabase.registry(pool)
+            let inSync = Mutex(true)
+            let directory = TenantDirectory(
+                registry: registry, ttl: .seconds(3600), unsyncedTTL: .zero, feedInSync: { inSync.withLock { $0 } })
+            let tenant = try await registry.create(slug: TestDatabase.uniqueSlug("feed"), name: "One")
+            #expect(try await directory.resolve(tenant.slug).name == "One")
+            try await pool.query("UPDATE auth.tenants SET name = 'Two' WHERE id = $1", tenant.id)
+            #expect(try await directory.resolve(tenant.slug).name == "One")
+            inSync.withLock { $0 = false }
+            #expect(try await directory.resolve(tenant.slug).name == "Two")
+            // forgetAll drops what the feed may have missed.
+            inSync.withLock { $0 = true }
+            try await pool.query("UPDATE auth.tenants SET name = 'Three' WHERE id = $1", tenant.id)
+            #expect(try await directory.resolve(tenant.slug).name == "Two")
+            directory.forgetAll()
+            #expect(try await directory.resolve(tenant.slug).name == "Three")
         }
     }
 }

@@ -37,7 +37,7 @@ public final class RevocationSet: Service, Sendable {
     private let revoked = Mutex<[UUID: Date]>([:])
     /// Tenants deleted while tokens naming them may still be presented (`tenant:<id>` broadcasts).
     private let deletedTenants = Mutex<[UUID: Date]>([:])
-    private let tenantObservers = Mutex<[@Sendable (UUID) -> Void]>([])
+    private let tenantObservers = Mutex<[@Sendable (UUID?) -> Void]>([])
     private let sync = Mutex(Sync())
     /// How often the table is re-read besides the broadcasts (a lost NOTIFY costs at most this).
     static let rereadInterval: Duration = .seconds(2)
@@ -70,8 +70,10 @@ public final class RevocationSet: Service, Sendable {
         deletedTenants.withLock { $0[tenantID] != nil }
     }
 
-    /// Calls `observer` with each deleted tenant's id as the broadcast arrives (to drop caches).
-    public func onTenantDeleted(_ observer: @escaping @Sendable (UUID) -> Void) {
+    /// Calls `observer` as broadcasts arrive, to drop caches: with the id of each tenant deleted
+    /// or changed (disabled, renamed, settings), and with nil when any tenant may have changed
+    /// unheard (a resync: broadcasts may have been missed).
+    public func onTenantChange(_ observer: @escaping @Sendable (UUID?) -> Void) {
         tenantObservers.withLock { $0.append(observer) }
     }
 
@@ -125,16 +127,24 @@ public final class RevocationSet: Service, Sendable {
         }
     }
 
-    /// Broadcasts may have been missed: nothing is trusted until a full read succeeds.
+    /// Broadcasts may have been missed: nothing is trusted until a full read succeeds, and the
+    /// tenant caches start afresh.
     func resync() {
         sync.withLock { s in
             s.needsFullReload = true
             s.epoch += 1
         }
+        for observer in tenantObservers.withLock({ $0 }) { observer(nil) }
     }
 
-    /// A broadcast payload: comma-separated session ids, or `tenant:<id>` for a deleted tenant.
+    /// A broadcast payload: comma-separated session ids, `tenant:<id>` for a deleted tenant, or
+    /// `tenant-changed:<id>` for one changed.
     func apply(_ payload: String) {
+        if payload.hasPrefix(Self.tenantChangedPrefix) {
+            guard let id = UUID(uuidString: String(payload.dropFirst(Self.tenantChangedPrefix.count))) else { return }
+            for observer in tenantObservers.withLock({ $0 }) { observer(id) }
+            return
+        }
         if payload.hasPrefix(Self.tenantPrefix) {
             guard let id = UUID(uuidString: String(payload.dropFirst(Self.tenantPrefix.count))) else { return }
             // Caches first: once `tenantDeleted` says so, no cache serves the tenant any more.
@@ -150,6 +160,10 @@ public final class RevocationSet: Service, Sendable {
 
     /// The payload prefix of a tenant deletion (sent by `TenantRegistry.delete` inside its transaction).
     public static let tenantPrefix = "tenant:"
+    /// The payload prefix of a tenant changed (sent by `TenantRegistry.update` and
+    /// `updateSettings` inside their transactions). Older readers take it for a list of session
+    /// ids, none of which parses, and ignore it.
+    public static let tenantChangedPrefix = "tenant-changed:"
 
     private func refreshLogging() async {
         do { try await refresh() } catch {

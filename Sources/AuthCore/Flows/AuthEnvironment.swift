@@ -51,10 +51,15 @@ public struct AuthEnvironment: Sendable {
         self.revocations = revocations
         self.outbox = EventOutbox(notifier: notifier, sealer: SecretSealer(keyring: tokens.keyring))
         self.registry = registry
-        self.tenants = TenantDirectory(registry: registry, ttl: settings.tenantCacheTTL)
+        let feedInSync: (@Sendable () -> Bool)? = revocations.map { set in { @Sendable in set.isSynced } }
+        self.tenants = TenantDirectory(registry: registry, ttl: settings.tenantCacheTTL, feedInSync: feedInSync)
         self.rateLimiter = RateLimiter(limits: settings.rateLimits, db: db, keyring: tokens.keyring)
         self.codeDigest = KeyedDigest(keyring: tokens.keyring, purpose: "one-time codes")
-        if let revocations { revocations.onTenantDeleted { [tenants] id in tenants.forget(id) } }
+        if let revocations {
+            revocations.onTenantChange { [tenants] id in
+                if let id { tenants.forget(id) } else { tenants.forgetAll() }
+            }
+        }
         self.hasher = hasher
         self.tokens = tokens
         self.hooks = hooks

@@ -12,10 +12,12 @@ public struct AuthSettings: Sendable {
     public var accessTokenTTL: Duration = .seconds(15 * 60)
     /// A rotated refresh token presented again within this window gets the same answer.
     public var refreshGraceWindow: Duration = .seconds(10)
-    /// How long a resolved tenant is trusted from memory (`TenantDirectory`): a tenant suspended
-    /// or changed by another process takes effect here within this (a deletion at once, by
-    /// broadcast). Longer saves a registry read per request for tenants seen less often.
-    public var tenantCacheTTL: Duration = .seconds(5)
+    /// How long a resolved tenant is trusted from memory (`TenantDirectory`) while the broadcast
+    /// feed is in sync. Changes made through authd reach every process at once by broadcast, so
+    /// this bounds only changes made in SQL behind authd's back; with the feed out of sync an
+    /// entry is trusted 5 s at most. Longer saves a registry read per request for tenants seen
+    /// less often.
+    public var tenantCacheTTL: Duration = .seconds(60)
     public var sessionIdleTimeout: Duration = .seconds(7 * 24 * 3600)
     public var sessionAbsoluteLifetime: Duration = .seconds(30 * 24 * 3600)
     public var maxSessionsPerUser = 10

@@ -5,27 +5,48 @@ import Foundation
 #endif
 import Synchronization
 
-/// Resolves the tenant a request names (uuid or slug, else `default`) with a short-lived cache,
-/// so the registry is not read on every request. An entry is trusted for `ttl` (a tenant
-/// suspended elsewhere is refused within that); the cache holds `capacity` names (each tenant
-/// is named by its id and by its slug) and drops the least recently used when full: it used to
-/// empty itself past 10 000 names, which 10 000 active tenants reach on their own.
+/// Resolves the tenant a request names (uuid or slug, else `default`) with a cache, so the
+/// registry is not read on every request.
+///
+/// Changes made through authd (a tenant disabled, renamed, its settings changed, deleted) are
+/// broadcast at their COMMIT and drop the tenant's entries in every process at once
+/// (`RevocationSet.onTenantChange`). So an entry is trusted for `ttl` while that feed is in sync
+/// (`feedInSync`); otherwise — no feed, or one that may have missed broadcasts — for at most
+/// `unsyncedTTL`, and a resync drops every entry. `ttl` then bounds only changes made behind
+/// authd's back (in SQL). The cache holds `capacity` names (each tenant is named by its id and by
+/// its slug) and drops the least recently used when full.
 public final class TenantDirectory: Sendable {
     let registry: TenantRegistry
     let ttl: Duration
-    private let cache: Mutex<LRUCache<String, (tenant: Tenant, at: ContinuousClock.Instant)>>
+    let unsyncedTTL: Duration
+    let feedInSync: (@Sendable () -> Bool)?
+    private let cache: Mutex<Cache>
 
-    public init(registry: TenantRegistry, ttl: Duration = .seconds(5), capacity: Int = 50_000) {
+    struct Cache {
+        var entries: LRUCache<String, (tenant: Tenant, at: ContinuousClock.Instant)>
+        /// Bumped by every forget: a registry read that started before one must not store what
+        /// it read (it may predate the change the forget was for).
+        var generation = 0
+    }
+
+    public init(
+        registry: TenantRegistry, ttl: Duration = .seconds(60), unsyncedTTL: Duration = .seconds(5),
+        feedInSync: (@Sendable () -> Bool)? = nil, capacity: Int = 50_000
+    ) {
         self.registry = registry
         self.ttl = ttl
-        self.cache = Mutex(LRUCache(capacity: capacity))
+        self.unsyncedTTL = min(ttl, unsyncedTTL)
+        self.feedInSync = feedInSync
+        self.cache = Mutex(Cache(entries: LRUCache(capacity: capacity)))
     }
 
     /// The active tenant named by `idOrSlug` (nil = `default`); 404 `TENANT_NOT_FOUND` otherwise.
     public func resolve(_ idOrSlug: String?) async throws -> Tenant {
         let key = (idOrSlug?.isEmpty == false ? idOrSlug! : TenantSlug.defaultTenant.value).lowercased()
         let now = ContinuousClock.now
-        if let (tenant, at) = cache.withLock({ $0.get(key) }), now - at < ttl {
+        let trusted = feedInSync?() == true ? ttl : unsyncedTTL
+        let (cached, generation) = cache.withLock { ($0.entries.get(key), $0.generation) }
+        if let (tenant, at) = cached, now - at < trusted {
             AuthMetrics.tenantCacheHits.increment()
             return tenant
         }
@@ -33,7 +54,11 @@ public final class TenantDirectory: Sendable {
         guard key.utf8.count <= 64, let tenant = try await registry.find(key), tenant.status == .active else {
             throw AuthError.tenantNotFound
         }
-        if ttl > .zero { cache.withLock { $0.set(key, (tenant, now)) } }
+        if ttl > .zero {
+            cache.withLock { c in
+                if c.generation == generation { c.entries.set(key, (tenant, now)) }
+            }
+        }
         return tenant
     }
 
@@ -45,9 +70,20 @@ public final class TenantDirectory: Sendable {
         return try await resolve(slug.value)
     }
 
-    /// Drops every cached entry of a tenant (deleted elsewhere).
+    /// Drops every cached entry of a tenant (changed or deleted, here or elsewhere).
     public func forget(_ id: UUID) {
-        cache.withLock { $0.removeAll { $1.tenant.id == id } }
+        cache.withLock { c in
+            c.generation &+= 1
+            c.entries.removeAll { $1.tenant.id == id }
+        }
+    }
+
+    /// Drops every entry (the broadcast feed resynced: changes may have been missed).
+    public func forgetAll() {
+        cache.withLock { c in
+            c.generation &+= 1
+            c.entries.removeAll { _, _ in true }
+        }
     }
 
     /// The active tenant with this id (from a token's `tenantId` claim).

@@ -132,15 +132,23 @@ public struct TenantRegistry: Sendable {
             if let audit { try await EventOutbox().append(audit(tenant), in: tx) }
             try await store.dropSchema(tenant.schemaName, in: tx)
             // Delivered at COMMIT to every running authd: its cached tenant and principals go at
-            // once (a process that misses it stops trusting its caches within the directory's TTL).
+            // once (a process whose feed resyncs drops every cached tenant).
             try await NotificationStore().notify(
                 RevocationBroadcaster.channel, payload: RevocationSet.tenantPrefix + tenant.id.uuidString.lowercased(), on: tx)
         }
     }
 
+    /// Tells every running authd, at this transaction's COMMIT, that the tenant changed: each
+    /// drops it from its tenant cache and reads it afresh on next use.
+    private func broadcastChange(_ id: UUID, in tx: PGTransaction) async throws {
+        try await NotificationStore().notify(
+            RevocationBroadcaster.channel, payload: RevocationSet.tenantChangedPrefix + id.uuidString.lowercased(), on: tx)
+    }
+
     /// Renames, disables or re-enables a tenant (404 when unknown; the default tenant cannot be
-    /// disabled). A disabled tenant resolves no more: within the directory's TTL every process
-    /// refuses its logins and its tokens.
+    /// disabled). A disabled tenant resolves no more: by the broadcast at COMMIT every process
+    /// refuses its logins and its tokens (one whose feed is out of sync, within its directory's
+    /// unsynced TTL).
     public func update(id: UUID, name: String?, status: Tenant.Status?, audit: (@Sendable (Tenant) -> AuthEvent)? = nil) async throws -> Tenant {
         try await db.transaction(PGTransactionOptions()) { tx in
             guard let current = try await store.find(id: id, forUpdate: true, on: tx) else { throw AuthError.tenantNotFound }
@@ -148,6 +156,7 @@ public struct TenantRegistry: Sendable {
             let validName = try name.map { try Self.validName($0, slug: try TenantSlug(current.slug)) }
             guard let updated = try await store.update(id: id, name: validName, status: status, on: tx) else { throw AuthError.tenantNotFound }
             if let audit { try await EventOutbox().append(audit(updated), in: tx) }
+            try await broadcastChange(id, in: tx)
             return updated
         }
     }
@@ -163,6 +172,7 @@ public struct TenantRegistry: Sendable {
             let valid = try TenantSettings(validating: merged)
             guard let updated = try await store.setSettings(id: id, valid.json, on: tx) else { throw AuthError.tenantNotFound }
             if let audit { try await EventOutbox().append(audit(updated), in: tx) }
+            try await broadcastChange(id, in: tx)
             return updated
         }
     }
