@@ -23,7 +23,9 @@ port=$(free_port $((56000 + RANDOM % 4000)))
 pg_init "$dir"
 # shared_buffers as a database server would have it (the default 128 MB is sized for a laptop):
 # at a thousand tenants the hot pages of every tenant's tables no longer fit in 128 MB.
-pg_start "$dir" "$port" -c max_connections=200 -c "shared_buffers=${AUTH_BENCH_SHARED_BUFFERS:-1GB}"
+# AUTH_BENCH_PG_OPTIONS: more server settings to compare (`-c wal_compression=lz4 -c …`).
+# shellcheck disable=SC2086
+pg_start "$dir" "$port" -c max_connections=200 -c "shared_buffers=${AUTH_BENCH_SHARED_BUFFERS:-1GB}" ${AUTH_BENCH_PG_OPTIONS:-}
 "$(pg_bin)/psql" -h "$dir" -p "$port" -U postgres -X -q -d postgres -c "CREATE DATABASE authd"
 echo "==> bench cluster: $dir (port $port, durable settings)"
 export AUTH_DATABASE_URL=$(pg_conninfo "$dir" "$port" authd)

@@ -57,7 +57,7 @@ import Testing
             // Complete: nothing pending, its audit writer in place, its tables usable.
             #expect(try await Self.pending(tenant.schemaName, registry, pool) == 0)
             let writer = try await pool.query(
-                "SELECT to_regprocedure(format('%I.write_audit_row(auth.events)', $1::text)) IS NOT NULL AS present", tenant.schemaName)
+                "SELECT to_regprocedure(format('%I.%I(auth.events)', $1::text, auth.audit_writer_name($1::text))) IS NOT NULL AS present", tenant.schemaName)
             #expect(try writer.first?.decode("present", as: Bool.self) == true)
             let users = try await registry.db.inTenant(tenant) { tx in
                 try await tx.query("SELECT count(*)::int8 AS n FROM users", []).first?.decode("n", as: Int64.self)

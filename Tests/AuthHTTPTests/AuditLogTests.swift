@@ -53,7 +53,26 @@ import Testing
 
     /// 1 when the tenant's schema has its own audit writer.
     static func hasWriter(_ app: TestApp, _ tenant: Tenant) async throws -> Int {
-        try await app.scalar(tenant, "SELECT (to_regprocedure(format('%I.write_audit_row(auth.events)', current_schema())) IS NOT NULL)::int::int8")
+        try await app.scalar(
+            tenant, "SELECT (to_regprocedure(format('%I.%I(auth.events)', current_schema(), auth.audit_writer_name(current_schema()))) IS NOT NULL)::int::int8")
+    }
+
+    /// Each tenant's writer has a name of its own: a lookup by name then finds one function,
+    /// not one per tenant (the shared name made every event's two lookups walk all tenants').
+    @Test func everyTenantsWriterHasANameOfItsOwn() async throws {
+        try await TestApp.with { app, _ in
+            let tenant = try await app.defaultTenant()
+            _ = try await app.tenant()
+            _ = try await app.tenant()
+            let writers = try await app.scalar(tenant, """
+                SELECT count(DISTINCT p.proname)::int8 FROM pg_proc p
+                  JOIN pg_namespace n ON n.oid = p.pronamespace JOIN auth.tenants t ON t.schema_name = n.nspname
+                 WHERE p.proname = auth.audit_writer_name(t.schema_name)
+                """)
+            let tenants = try await app.scalar(tenant, "SELECT count(*)::int8 FROM auth.tenants")
+            #expect(tenants >= 3 && writers == tenants)
+            #expect(try await app.scalar(tenant, "SELECT count(*)::int8 FROM pg_proc WHERE proname = 'write_audit_row' AND prorettype = 'void'::regtype") == 0)
+        }
     }
 
     @Test func loginsRefreshesAndFailuresLeaveRowsWithTheirRequest() async throws {
@@ -99,7 +118,10 @@ import Testing
     @Test func aSchemaWithoutItsWriterStillGetsItsRows() async throws {
         try await TestApp.with { app, client in
             let tenant = try await app.defaultTenant()
-            try await app.env.db.inTenant(tenant) { tx in _ = try await tx.queryUnprepared("DROP FUNCTION write_audit_row(auth.events)", []) }
+            try await app.env.db.inTenant(tenant) { tx in
+                _ = try await tx.queryUnprepared(
+                    "DO $$ BEGIN EXECUTE format('DROP FUNCTION %I(auth.events)', auth.audit_writer_name(current_schema())); END $$", [])
+            }
             #expect(try await Self.hasWriter(app, tenant) == 0)
             let signup = try await client.signup("bob@example.com")
             let userText = try #require(signup.object["user"]?["id"]?.stringValue)
