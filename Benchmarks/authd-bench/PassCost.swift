@@ -9,7 +9,8 @@ import PGKit
 /// (WAL writer, checkpointer, …), of the bench driver itself, and the WAL written.
 ///
 /// The two sides' passes alternate and never overlap, so cluster-wide figures (background CPU,
-/// WAL) sampled around a pass belong to that pass's side. It answers whether the gap between
+/// WAL) sampled around a pass belong mostly to that pass's side: background work a pass set off
+/// (autovacuum, the checkpointer writing its pages) can fall into the next pass's window. It answers whether the gap between
 /// one tenant and many lies in authd or in PostgreSQL.
 struct PassCost {
     var requests = 0

@@ -71,7 +71,8 @@ struct TenantFlowsBench: Sendable {
             var passes: [[Double]] = [[], []]
             var before: [[String: Double]] = [[:], [:]]
             var after: [[String: Double]] = [[:], [:]]
-            // A checkpoint now, so the next one (5 min on) falls after this flow's passes: the
+            // A checkpoint now, so the next one (`checkpoint_timeout` on, 5 min here, unless
+            // `max_wal_size` fills first) falls after this flow's passes at 1000 tenants: the
             // first write to each page after a checkpoint logs the whole page, many more pages
             // over many tenants, and one landing among the averaged passes swung a side's WAL
             // per request threefold. The cold passes pay those images; the warm ones run between

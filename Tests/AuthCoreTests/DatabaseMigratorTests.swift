@@ -1,4 +1,4 @@
-import AuthCore
+@testable import AuthCore
 import PGKit
 import TestSupport
 import Testing
@@ -19,6 +19,52 @@ import Testing
             #expect(second == DatabaseMigrator.Report())
             let defaults = try await pool.query("SELECT 1 FROM auth.tenants WHERE slug = 'default'")
             #expect(defaults.count == 1)
+        }
+    }
+
+    /// A database from before the audit writers had names of their own: migrating on renames
+    /// every schema's writer (schema by schema, in the tenant migration), and rows are written
+    /// before the tenant migration (by the trigger's fallback) and after (by the writer).
+    @Test func auditWritersAreRenamedInSchemasMadeBefore() async throws {
+        let db = try await TestDatabases.shared.blank()
+        try await db.withPool(size: 2) { pool in
+            let catalog = try TestDatabase.catalog()
+            let rename = "20261209120000"  // audit_writer_names, global and tenant
+            let before = MigrationCatalog(
+                global: catalog.global.migrations.filter { $0.version != rename },
+                tenant: catalog.tenant.migrations.filter { $0.version != rename })
+            #expect(before.global.migrations.count == catalog.global.migrations.count - 1)
+            #expect(before.tenant.migrations.count == catalog.tenant.migrations.count - 1)
+            let old = TenantRegistry(db: AuthDatabase(pool: pool), migrations: before)
+            _ = try await DatabaseMigrator(registry: old).migrate()
+            let tenant = try await old.create(slug: TestDatabase.uniqueSlug("older"))
+            func writers() async throws -> (old: Int64, own: Int64) {
+                let row = try #require(try await pool.query("""
+                    SELECT count(*) FILTER (WHERE p.proname = 'write_audit_row')::int8 AS old,
+                           count(*) FILTER (WHERE p.proname = 'write_audit_row_' || n.nspname)::int8 AS own
+                      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                     WHERE n.nspname IN (SELECT schema_name FROM auth.tenants)
+                    """).first)
+                return (try row.decode("old", as: Int64.self), try row.decode("own", as: Int64.self))
+            }
+            func audited() async throws -> Int64 {
+                let event = AuthEvent(.tenantSettingsChanged, tenantID: tenant.id, data: [:])
+                try await old.db.transaction { tx in try await EventOutbox().append(event, in: tx) }
+                return try #require(try await pool.query(
+                    "SELECT count(*)::int8 AS n FROM \(tenant.schemaName).audit_log WHERE event_id = $1", event.id
+                ).first).decode("n", as: Int64.self)
+            }
+            #expect(try await writers() == (old: 2, own: 0))
+            #expect(try await audited() == 1)
+            // The global file alone: what a schema sees until its tenant migration has run.
+            let between = MigrationCatalog(global: catalog.global.migrations, tenant: before.tenant.migrations)
+            _ = try await DatabaseMigrator(registry: TenantRegistry(db: AuthDatabase(pool: pool), migrations: between)).migrate()
+            #expect(try await writers() == (old: 2, own: 0))
+            #expect(try await audited() == 1)
+            let registry = TenantRegistry(db: AuthDatabase(pool: pool), migrations: catalog)
+            _ = try await DatabaseMigrator(registry: registry).migrate()
+            #expect(try await writers() == (old: 0, own: 2))
+            #expect(try await audited() == 1)
         }
     }
 

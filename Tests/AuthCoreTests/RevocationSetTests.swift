@@ -82,7 +82,8 @@ import Testing
 
     /// A tenant renamed, disabled or given new settings through the registry is broadcast at
     /// COMMIT: the cache drops it at once, however long it trusts entries; a resync (broadcasts
-    /// may have been missed) drops every entry, so a change made in SQL is seen after one.
+    /// may have been missed) drops every entry; a regular read catches a change whose broadcast
+    /// went astray.
     @Test func tenantChangesAreBroadcastAndAResyncDropsEveryCachedTenant() async throws {
         let db = try await TestDatabases.shared.migrated()
         try await db.withPool { pool in
@@ -113,8 +114,12 @@ import Testing
                     return false
                 }
                 #expect(refused)
-                // Re-enabled behind authd's back: nothing is broadcast, the cache (with nothing for
-                // the tenant now) reads it; renamed behind its back, the cached name stays…
+                // Once the catch-up reads have seen those changes' times: re-enabled behind
+                // authd's back (without a broadcast or a new change time), the cache, with nothing
+                // for the tenant now, reads it; renamed the same way, the cached name stays…
+                let reads = set.tenantCatchUps.withLock { $0 }
+                let settled = try await eventually(timeout: .seconds(40)) { set.tenantCatchUps.withLock { $0 } >= reads + 2 }
+                #expect(settled)
                 try await pool.query("UPDATE auth.tenants SET status = 'active' WHERE id = $1", tenant.id)
                 #expect(try await directory.resolve(slug).name == "After")
                 try await pool.query("UPDATE auth.tenants SET name = 'In SQL' WHERE id = $1", tenant.id)
@@ -122,6 +127,11 @@ import Testing
                 // …until a resync.
                 set.resync()
                 #expect(try await directory.resolve(slug).name == "In SQL")
+                // A change whose broadcast went astray (none was sent) but whose change time moved
+                // is caught by the regular read.
+                try await pool.query("UPDATE auth.tenants SET name = 'Caught up', updated_at = now() WHERE id = $1", tenant.id)
+                let caught = try await eventually(timeout: .seconds(40)) { try await directory.resolve(slug).name == "Caught up" }
+                #expect(caught)
                 group.cancelAll()
             }
             await listener.shutdown()

@@ -38,6 +38,10 @@ public final class RevocationSet: Service, Sendable {
     /// Tenants deleted while tokens naming them may still be presented (`tenant:<id>` broadcasts).
     private let deletedTenants = Mutex<[UUID: Date]>([:])
     private let tenantObservers = Mutex<[@Sendable (UUID?) -> Void]>([])
+    /// The change times the last catch-up read found (tenants changed within its margin).
+    private let tenantChanges = Mutex<[UUID: Date]>([:])
+    /// Catch-up reads of the tenants done so far (tests wait on it).
+    let tenantCatchUps = Mutex(0)
     private let sync = Mutex(Sync())
     /// How often the table is re-read besides the broadcasts (a lost NOTIFY costs at most this).
     static let rereadInterval: Duration = .seconds(2)
@@ -177,6 +181,10 @@ public final class RevocationSet: Service, Sendable {
         let (full, epoch, watermark) = sync.withLock { s in (s.needsFullReload || s.watermark == nil, s.epoch, s.watermark) }
         let since = full ? nil : watermark.map { $0.addingTimeInterval(-Self.watermarkMargin) }
         let read = try await db.statements { try await store.load(since: since, on: $0) }
+        // Tenants changed since the last read too (a resync drops every cached tenant instead):
+        // the broadcast of a change can go astray as a revocation's can while this set still
+        // counts as in sync, and caches trust a tenant that long.
+        if let since { catchUp(try await db.statements { try await TenantStore().changes(since: since, on: $0) }) }
         // Expiry times move onto this process's clock (by the database's at the read): entries
         // are dropped when the database says, whatever this clock says.
         let offset = read.readAt.timeIntervalSinceNow
@@ -188,6 +196,18 @@ public final class RevocationSet: Service, Sendable {
             s.watermark = read.readAt
             s.lastRead = .now
         }
+    }
+
+    /// Tells the observers of each tenant whose change time is new since the last read.
+    private func catchUp(_ changed: [UUID: Date]) {
+        let previous = tenantChanges.withLock { seen in
+            defer { seen = changed }
+            return seen
+        }
+        let news = changed.filter { previous[$0.key] != $0.value }.keys
+        let observers = tenantObservers.withLock { $0 }
+        for id in news { for observer in observers { observer(id) } }
+        tenantCatchUps.withLock { $0 += 1 }
     }
 
     private func expire() {

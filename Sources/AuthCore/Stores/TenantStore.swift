@@ -34,6 +34,16 @@ public struct TenantStore: Sendable {
             .map(Tenant.init(row:))
     }
 
+    /// Ids and change times of the tenants changed at or after `date` (the database's clock):
+    /// what a process whose broadcasts may have gone astray reads to catch up.
+    public func changes(since date: Date, on db: some PGQueryable) async throws -> [UUID: Date] {
+        var changed: [UUID: Date] = [:]
+        for row in try await db.query("SELECT id, updated_at FROM auth.tenants WHERE updated_at >= $1", date) {
+            changed[try row.decode("id", as: UUID.self)] = try row.decode("updated_at", as: Date.self)
+        }
+        return changed
+    }
+
     public func find(id: UUID, forUpdate: Bool = false, on db: some PGQueryable) async throws -> Tenant? {
         try await db.query("SELECT \(Tenant.columns) FROM auth.tenants WHERE id = $1\(forUpdate ? " FOR UPDATE" : "")", id).first
             .map(Tenant.init(row:))

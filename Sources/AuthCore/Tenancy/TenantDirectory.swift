@@ -9,8 +9,9 @@ import Synchronization
 /// registry is not read on every request.
 ///
 /// Changes made through authd (a tenant disabled, renamed, its settings changed, deleted) are
-/// broadcast at their COMMIT and drop the tenant's entries in every process at once
-/// (`RevocationSet.onTenantChange`). So an entry is trusted for `ttl` while that feed is in sync
+/// broadcast at their COMMIT and drop the tenant's entries in every process as they arrive
+/// (`RevocationSet.onTenantChange`, which also reads every 2 s the tenants whose change time
+/// moved, for a broadcast gone astray). So an entry is trusted for `ttl` while that feed is in sync
 /// (`feedInSync`); otherwise — no feed, or one that may have missed broadcasts — for at most
 /// `unsyncedTTL`, and a resync drops every entry. `ttl` then bounds only changes made behind
 /// authd's back (in SQL). The cache holds `capacity` names (each tenant is named by its id and by
@@ -24,9 +25,31 @@ public final class TenantDirectory: Sendable {
 
     struct Cache {
         var entries: LRUCache<String, (tenant: Tenant, at: ContinuousClock.Instant)>
+        /// Each cached tenant's slug (slugs never change), so forgetting a tenant's id finds its
+        /// other name without scanning the cache: a change is broadcast to every process.
+        var slugs: [UUID: String] = [:]
         /// Bumped by every forget: a registry read that started before one must not store what
         /// it read (it may predate the change the forget was for).
         var generation = 0
+
+        mutating func store(_ key: String, _ tenant: Tenant, at: ContinuousClock.Instant) {
+            // Evicted entries leave their slug behind; past twice the capacity, start afresh.
+            if slugs.count >= 2 * entries.capacity { clear() }
+            entries.set(key, (tenant, at))
+            slugs[tenant.id] = tenant.slug
+        }
+
+        mutating func forget(_ id: UUID) {
+            generation &+= 1
+            entries.remove(id.uuidString.lowercased())
+            if let slug = slugs.removeValue(forKey: id) { entries.remove(slug) }
+        }
+
+        mutating func clear() {
+            generation &+= 1
+            entries = LRUCache(capacity: entries.capacity)
+            slugs = [:]
+        }
     }
 
     public init(
@@ -56,7 +79,7 @@ public final class TenantDirectory: Sendable {
         }
         if ttl > .zero {
             cache.withLock { c in
-                if c.generation == generation { c.entries.set(key, (tenant, now)) }
+                if c.generation == generation { c.store(key, tenant, at: now) }
             }
         }
         return tenant
@@ -72,18 +95,12 @@ public final class TenantDirectory: Sendable {
 
     /// Drops every cached entry of a tenant (changed or deleted, here or elsewhere).
     public func forget(_ id: UUID) {
-        cache.withLock { c in
-            c.generation &+= 1
-            c.entries.removeAll { $1.tenant.id == id }
-        }
+        cache.withLock { $0.forget(id) }
     }
 
     /// Drops every entry (the broadcast feed resynced: changes may have been missed).
     public func forgetAll() {
-        cache.withLock { c in
-            c.generation &+= 1
-            c.entries.removeAll { _, _ in true }
-        }
+        cache.withLock { $0.clear() }
     }
 
     /// The active tenant with this id (from a token's `tenantId` claim).

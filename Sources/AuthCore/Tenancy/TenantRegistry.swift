@@ -146,9 +146,9 @@ public struct TenantRegistry: Sendable {
     }
 
     /// Renames, disables or re-enables a tenant (404 when unknown; the default tenant cannot be
-    /// disabled). A disabled tenant resolves no more: by the broadcast at COMMIT every process
-    /// refuses its logins and its tokens (one whose feed is out of sync, within its directory's
-    /// unsynced TTL).
+    /// disabled). A disabled tenant resolves no more: every process refuses its logins and its
+    /// tokens as the broadcast sent at COMMIT arrives (should it go astray, at the revocation
+    /// set's next read of changed tenants; with the feed known out of sync, within 5 s).
     public func update(id: UUID, name: String?, status: Tenant.Status?, audit: (@Sendable (Tenant) -> AuthEvent)? = nil) async throws -> Tenant {
         try await db.transaction(PGTransactionOptions()) { tx in
             guard let current = try await store.find(id: id, forUpdate: true, on: tx) else { throw AuthError.tenantNotFound }
