@@ -61,9 +61,13 @@ import Testing
             _ = try await DatabaseMigrator(registry: TenantRegistry(db: AuthDatabase(pool: pool), migrations: between)).migrate()
             #expect(try await writers() == (old: 2, own: 0))
             #expect(try await audited() == 1)
+            // An older build creating a tenant meanwhile (rolling deploy): its tenant files call
+            // the new definition, so the new schema gets the renamed writer.
+            _ = try await old.create(slug: TestDatabase.uniqueSlug("during"))
+            #expect(try await writers() == (old: 2, own: 1))
             let registry = TenantRegistry(db: AuthDatabase(pool: pool), migrations: catalog)
             _ = try await DatabaseMigrator(registry: registry).migrate()
-            #expect(try await writers() == (old: 0, own: 2))
+            #expect(try await writers() == (old: 0, own: 3))
             #expect(try await audited() == 1)
         }
     }

@@ -41,6 +41,26 @@ import Testing
         }
     }
 
+    /// Forgetting a tenant finds both its names after many tenants have passed through a small
+    /// cache (its record of slugs pruned to the tenants still held).
+    @Test func forgettingFindsBothNamesAfterManyTenantsPassedThrough() async throws {
+        let db = try await TestDatabases.shared.migrated()
+        try await db.withPool { pool in
+            let registry = try TestDatabase.registry(pool)
+            let directory = TenantDirectory(registry: registry, ttl: .seconds(3600), unsyncedTTL: .seconds(3600), capacity: 2)
+            var tenants: [Tenant] = []
+            for i in 0..<6 { tenants.append(try await registry.create(slug: TestDatabase.uniqueSlug("pass\(i)"), name: "N\(i)")) }
+            for tenant in tenants { _ = try await directory.resolve(tenant.slug) }
+            let last = tenants[5]
+            _ = try await directory.resolve(last.id.uuidString.lowercased())  // now held under both names
+            _ = try await registry.update(id: last.id, name: "Renamed", status: nil)
+            #expect(try await directory.resolve(last.slug).name == "N5")
+            directory.forget(last.id)
+            #expect(try await directory.resolve(last.slug).name == "Renamed")
+            #expect(try await directory.resolve(last.id.uuidString.lowercased()).name == "Renamed")
+        }
+    }
+
     /// An entry is trusted for the full TTL only while the broadcast feed is in sync; out of
     /// sync, for the unsynced TTL (zero here: every lookup reads the registry).
     @Test func anOutOfSyncFeedShortensTheTrust() async throws {

@@ -74,9 +74,10 @@ public final class RevocationSet: Service, Sendable {
         deletedTenants.withLock { $0[tenantID] != nil }
     }
 
-    /// Calls `observer` as broadcasts arrive, to drop caches: with the id of each tenant deleted
-    /// or changed (disabled, renamed, settings), and with nil when any tenant may have changed
-    /// unheard (a resync: broadcasts may have been missed).
+    /// Calls `observer` to drop caches: with the id of each tenant deleted or changed (disabled,
+    /// renamed, settings) as its broadcast arrives, or as the regular read finds its change time
+    /// moved (creations included); with nil when any tenant may have changed unheard (a resync:
+    /// broadcasts may have been missed).
     public func onTenantChange(_ observer: @escaping @Sendable (UUID?) -> Void) {
         tenantObservers.withLock { $0.append(observer) }
     }
@@ -180,11 +181,17 @@ public final class RevocationSet: Service, Sendable {
     func refresh() async throws {
         let (full, epoch, watermark) = sync.withLock { s in (s.needsFullReload || s.watermark == nil, s.epoch, s.watermark) }
         let since = full ? nil : watermark.map { $0.addingTimeInterval(-Self.watermarkMargin) }
-        let read = try await db.statements { try await store.load(since: since, on: $0) }
         // Tenants changed since the last read too (a resync drops every cached tenant instead):
         // the broadcast of a change can go astray as a revocation's can while this set still
-        // counts as in sync, and caches trust a tenant that long.
-        if let since { catchUp(try await db.statements { try await TenantStore().changes(since: since, on: $0) }) }
+        // counts as in sync, and caches trust a tenant that long. (Not deletions: their rows are
+        // gone; a cached tenant deleted unheard fails its next statement as not found.)
+        let watching = !tenantObservers.withLock { $0.isEmpty }
+        let (read, changed) = try await db.statements { pool in
+            let read = try await store.load(since: since, on: pool)
+            guard let since, watching else { return (read, nil as [UUID: Date]?) }
+            return (read, try await TenantStore().changes(since: since, on: pool))
+        }
+        if let changed { catchUp(changed) }
         // Expiry times move onto this process's clock (by the database's at the read): entries
         // are dropped when the database says, whatever this clock says.
         let offset = read.readAt.timeIntervalSinceNow

@@ -15,7 +15,8 @@ public struct AuthSettings: Sendable {
     /// How long a resolved tenant is trusted from memory (`TenantDirectory`) while the broadcast
     /// feed is in sync. Changes made through authd reach every process by broadcast (or, should
     /// it go astray, by the regular read of changed tenants), so this bounds only changes made in
-    /// SQL that leave `updated_at` alone; with the feed out of sync an entry is trusted 5 s at most. Longer saves a registry read per request for tenants seen
+    /// SQL that leave `updated_at` alone; with the feed out of sync an entry is trusted 5 s at
+    /// most. Longer saves a registry read per request for tenants seen
     /// less often.
     public var tenantCacheTTL: Duration = .seconds(60)
     public var sessionIdleTimeout: Duration = .seconds(7 * 24 * 3600)

@@ -33,8 +33,11 @@ public final class TenantDirectory: Sendable {
         var generation = 0
 
         mutating func store(_ key: String, _ tenant: Tenant, at: ContinuousClock.Instant) {
-            // Evicted entries leave their slug behind; past twice the capacity, start afresh.
-            if slugs.count >= 2 * entries.capacity { clear() }
+            // Evicted entries leave their slug behind: past twice the capacity, keep only the
+            // slugs of tenants still cached under either name (amortised O(1) per store).
+            if slugs.count >= 2 * entries.capacity {
+                slugs = slugs.filter { id, slug in entries.contains(id.uuidString.lowercased()) || entries.contains(slug) }
+            }
             entries.set(key, (tenant, at))
             slugs[tenant.id] = tenant.slug
         }
