@@ -15,7 +15,8 @@ import Synchronization
 /// reconnect, overflow — broadcasts may have been missed) nothing is trusted until a full read
 /// of `auth.revocations` has succeeded; besides, the table is re-read every `rereadInterval`
 /// from a database-side watermark (a NOTIFY lost between COMMIT and send costs seconds), and
-/// the tenant list every `tenantInterval` (a deleted or disabled tenant's tokens stop).
+/// the tenant list every `tenantInterval` and at once on a `tenant-changed` broadcast (a deleted
+/// or disabled tenant's tokens stop).
 /// While not in sync the verifier refuses with 503 (or accepts, if so configured).
 public final class RevocationFollower: Service, Sendable {
     /// What the follower says about one token.
@@ -176,7 +177,8 @@ public final class RevocationFollower: Service, Sendable {
     }
 
     /// A full read after a resync (or the first), else what was recorded since the watermark;
-    /// the tenant list on a full read and every `tenantInterval`.
+    /// the tenant list on a full read, every `tenantInterval`, and after a `tenant-changed`
+    /// broadcast.
     func refresh() async throws {
         let (full, epoch, watermark, tenantsReadAt, changes, changesRead) = sync.withLock { s in
             (s.needsFullReload || s.watermark == nil, s.epoch, s.watermark, s.tenantsReadAt, s.tenantChanges, s.tenantChangesRead)
