@@ -69,12 +69,6 @@ struct LRUCache<Key: Hashable, Value> {
         free.append(i)
     }
 
-    /// Removes every entry `predicate` holds for (a linear scan: for rare, wholesale changes).
-    mutating func removeAll(where predicate: (Key, Value) -> Bool) {
-        let doomed = index.compactMap { key, i in slots[i].value.map { predicate(key, $0) } == true ? key : nil }
-        for key in doomed { remove(key) }
-    }
-
     private mutating func moveToNewest(_ i: Int) {
         guard newest != i else { return }
         unlink(i)

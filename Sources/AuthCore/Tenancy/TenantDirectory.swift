@@ -70,9 +70,9 @@ public final class TenantDirectory: Sendable {
     public func resolve(_ idOrSlug: String?) async throws -> Tenant {
         let key = (idOrSlug?.isEmpty == false ? idOrSlug! : TenantSlug.defaultTenant.value).lowercased()
         let now = ContinuousClock.now
-        let trusted = feedInSync?() == true ? ttl : unsyncedTTL
         let (cached, generation) = cache.withLock { ($0.entries.get(key), $0.generation) }
-        if let (tenant, at) = cached, now - at < trusted {
+        // The feed is asked only when the entry's age calls for it (a lock and a clock read).
+        if let (tenant, at) = cached, now - at < unsyncedTTL || (now - at < ttl && feedInSync?() == true) {
             AuthMetrics.tenantCacheHits.increment()
             return tenant
         }
