@@ -36,7 +36,7 @@ struct AdminScopeMiddleware: RouterMiddleware {
         return try await guarded.handle(request, context: context) { request, context in
             guard let principal = context.principal else { throw AuthError.noAuthProvided }
             let scope = AdminScope(principal: principal, permissions: principal.permissions)
-            try scope.require(["auth.admin"])
+            try scope.require([Permission.admin])
             var context = context
             context.adminScope = scope
             return try await next(request, context)

@@ -11,7 +11,9 @@ struct OpenAPICommand: ParsableCommand {
 
     func run() throws {
         guard let data = OpenAPIDocument.data else {
-            throw ValidationError("the OpenAPI document is not installed (authd_AuthHTTP.resources/openapi.json beside the binary)")
+            // An installation fault, not a usage error: no usage text, and not exit code 64.
+            Console.error("error: the OpenAPI document is not installed (authd_AuthHTTP.resources/openapi.json beside the binary)")
+            throw ExitCode(1)
         }
         FileHandle.standardOutput.write(data)
         if data.last != UInt8(ascii: "\n") { FileHandle.standardOutput.write(Data("\n".utf8)) }

@@ -14,11 +14,29 @@ import Testing
             let first = try await migrator.migrate()
             #expect(!first.globalApplied.isEmpty)
             #expect(first.createdDefaultTenant)
+            #expect(first.tenantApplied == ["default": try TestDatabase.catalog().tenant.migrations.map(\.name)])
             #expect(try await migrator.status().isUpToDate)
             let second = try await migrator.migrate()
             #expect(second == DatabaseMigrator.Report())
             let defaults = try await pool.query("SELECT 1 FROM auth.tenants WHERE slug = 'default'")
             #expect(defaults.count == 1)
+        }
+    }
+
+    /// A default tenant made in a spare schema had nothing applied to it: the report says so.
+    @Test func aDefaultTenantMadeFromASpareIsNotReportedAsMigrated() async throws {
+        let db = try await TestDatabases.shared.blank()
+        try await db.withPool(size: 2) { pool in
+            let registry = try TestDatabase.registry(pool)
+            _ = try await pool.withConnection { lease in
+                try await registry.migrations.global.migrate(schema: MigrationCatalog.globalSchema, on: lease)
+            }
+            #expect(try await registry.makeSpares(upTo: 1) == 1)
+            let report = try await DatabaseMigrator(registry: registry).migrate()
+            #expect(report.createdDefaultTenant)
+            #expect(report.tenantApplied == [:], "\(report.tenantApplied)")
+            #expect(try await registry.spareCount() == 0)
+            #expect(try await DatabaseMigrator(registry: registry).status().isUpToDate)
         }
     }
 

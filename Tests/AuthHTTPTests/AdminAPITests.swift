@@ -421,6 +421,37 @@ extension AdminAPITests {
         }
     }
 
+    /// A tenant admin cannot lock themselves out through the admin API: deleting or
+    /// deactivating their own account, or dropping `auth.admin` from their own roles, is a 409
+    /// that changes nothing. Other changes to themselves, and the same changes by another
+    /// admin, go through.
+    @Test func aTenantAdminCannotLockThemselvesOut() async throws {
+        try await TestApp.with { app, client in
+            let admin = try await Self.account(app, client, "admin@example.com", roles: ["tenant_admin"])
+            let other = try await Self.account(app, client, "other@example.com", roles: ["tenant_admin"])
+            let me = "/auth/admin/api/users/\(admin.id)"
+            for (method, body) in [
+                (HTTPRequest.Method.delete, nil), (.patch, ["isActive": false]), (.patch, ["roles": ["member"]]),
+                (.patch, ["roles": [], "metadata": ["team": "red"]]),
+            ] as [(HTTPRequest.Method, JSONValue?)] {
+                let r = try await client.call(method, me, json: body, bearer: admin.token)
+                #expect(r.status == .conflict && r.code == "ADMIN_SELF_LOCKOUT", "\(method) \(String(describing: body)): \(r.raw)")
+            }
+            let unchanged = try await client.call(.get, me, bearer: admin.token)
+            let user = unchanged.object["user"]
+            #expect(user?["isActive"] == .bool(true) && user?["roles"] == .array(["tenant_admin"]), "\(unchanged.raw)")
+            #expect(user?["metadata"] == .object([:]), "\(unchanged.raw)")
+            // Keeping auth.admin, or changing something else, is allowed.
+            let kept = try await client.call(.patch, me, json: ["roles": ["tenant_admin", "member"], "metadata": ["team": "blue"]], bearer: admin.token)
+            #expect(kept.status == .ok && kept.object["metadata"]?["team"] == "blue", "\(kept.raw)")
+            // Another admin may do what the admin could not do to themselves.
+            let demoted = try await client.call(.patch, me, json: ["roles": ["member"]], bearer: other.token)
+            #expect(demoted.status == .ok && demoted.object["roles"] == .array(["member"]), "\(demoted.raw)")
+            #expect(try await client.call(.delete, me, bearer: other.token).status == .ok)
+            #expect(try await client.login("admin@example.com").status == .unauthorized)
+        }
+    }
+
     /// A stale console cookie beside a tenant admin's cookie-mode login does not shadow it.
     @Test func aStaleConsoleCookieFallsThroughToTheToken() async throws {
         try await TestApp.with(configure: { $0.secureCookies = false }) { app, client in

@@ -13,6 +13,8 @@ public struct AdminScope: Sendable {
     public let actor: JSONObject
     /// The caller's own session (marked `current` in session lists), when a user.
     public let currentSessionID: UUID?
+    /// The caller's own account, when a tenant user (nil for a platform admin).
+    public let callerID: UUID?
     /// The permissions held; nil: all of them (a platform admin).
     public let permissions: Set<String>?
 
@@ -21,6 +23,7 @@ public struct AdminScope: Sendable {
         tenant = principal.tenant
         actor = principal.auditActor
         currentSessionID = principal.apiKeyID == nil ? principal.session.id : nil
+        callerID = principal.user.id
         self.permissions = Set(permissions)
     }
 
@@ -29,6 +32,7 @@ public struct AdminScope: Sendable {
         self.tenant = tenant
         actor = admin.auditActor
         currentSessionID = nil
+        callerID = nil
         permissions = nil
     }
 

@@ -107,7 +107,9 @@ public struct AdminUserFlow: Sendable {
     }
 
     /// `PATCH users/:id`: profile fields through the lifecycle (its hooks, its event); roles
-    /// replaced when given; a password set when given (every session of the user ends).
+    /// replaced when given; a password set when given (every session of the user ends). A
+    /// tenant admin cannot deactivate themselves nor drop `auth.admin` from their own roles
+    /// (409 `ADMIN_SELF_LOCKOUT`): the tenant would be left to a platform admin to recover.
     public func update(
         _ scope: AdminScope, id: UUID, changes: UserChanges, roles: [String]?, password: String?, request: AuthRequest
     ) async throws -> JSONObject {
@@ -119,10 +121,17 @@ public struct AdminUserFlow: Sendable {
                 password, context: PasswordPolicy.contextWords(email: known.email, phone: known.phone, tenant: scope.tenant))
             hash = try await env.hashPassword(password)
         }
+        if scope.callerID == id, changes.isActive == false { throw AuthError(.adminSelfLockout) }
         return try await env.db.inTenant(scope.tenant) { tx in
             try await Self.requireNotAbove(scope, userID: id, env: env, tx: tx)
             if let roles {
-                try scope.requireHolding(try await env.roles.permissions(ofRoles: roles, on: tx), "Assigning these roles")
+                let granted = try await env.roles.permissions(ofRoles: roles, on: tx)
+                try scope.requireHolding(granted, "Assigning these roles")
+                if scope.callerID == id, !granted.contains(Permission.admin),
+                   try await env.roles.rolesAndPermissions(userID: id, on: tx).permissions.contains(Permission.admin)
+                {
+                    throw AuthError(.adminSelfLockout)
+                }
             }
             let lifecycle = UserLifecycle(env: env)
             var user = try await lifecycle.update(userID: id, changes, tenant: scope.tenant, tx: tx, logger: request.logger)
@@ -155,8 +164,9 @@ public struct AdminUserFlow: Sendable {
         }
     }
 
-    /// `DELETE users/:id`.
+    /// `DELETE users/:id`; not the caller's own account (409 `ADMIN_SELF_LOCKOUT`).
     public func delete(_ scope: AdminScope, id: UUID, request: AuthRequest) async throws {
+        if scope.callerID == id { throw AuthError(.adminSelfLockout) }
         try await env.db.inTenant(scope.tenant) { tx in
             try await Self.requireNotAbove(scope, userID: id, env: env, tx: tx)
             try await UserLifecycle(env: env).delete(userID: id, tenant: scope.tenant, tx: tx, logger: request.logger)

@@ -146,6 +146,8 @@ extension AuthErrorCode {
     public static let adminConsoleSecretNotConfigured = AuthErrorCode(
         "ADMIN_CONSOLE_SECRET_NOT_CONFIGURED", 403, "No admin bootstrap secret is configured (AUTH_ADMIN_SECRET)")
     public static let adminLastRemaining = AuthErrorCode("ADMIN_LAST_REMAINING", 409, "The last admin cannot be deleted")
+    public static let adminSelfLockout = AuthErrorCode(
+        "ADMIN_SELF_LOCKOUT", 409, "You cannot delete or deactivate your own account, or give up your own admin access, here")
     public static let adminUserExists = AuthErrorCode("ADMIN_USER_EXISTS", 409, "An admin with this e-mail exists already")
     public static let adminUserNotFound = AuthErrorCode("ADMIN_USER_NOT_FOUND", 404, "Admin not found")
     public static let mfaSetupRequired = AuthErrorCode(
@@ -191,7 +193,7 @@ extension AuthErrorCode {
         verificationCodeExpired, otpInvalid, otpExpired, passwordlessDisabled, currentPasswordIncorrect, newPasswordSameAsCurrent,
         passwordResetTokenInvalid, passwordResetTokenExpired, mfaRequired, mfaNotEnabled, mfaTogglingNotAllowed,
         mfaCannotEnableWithoutMethod, mfaMethodNotAvailable, mfaCodeInvalid, mfaRecoveryCodeInvalid, reauthenticationRequired, invalidAPIKeyFormat, invalidAPIKey,
-        apiKeyExpired, apiKeyDeactivated, missingRequiredPermissions, missingRequiredRoles, noRolesAssigned, guardMismatch, invalidSecretKey, adminBootstrapClosed, adminConsoleSecretNotConfigured, adminLastRemaining,
+        apiKeyExpired, apiKeyDeactivated, missingRequiredPermissions, missingRequiredRoles, noRolesAssigned, guardMismatch, invalidSecretKey, adminBootstrapClosed, adminConsoleSecretNotConfigured, adminLastRemaining, adminSelfLockout,
         adminUserExists, adminUserNotFound, tenantIDRequired, mfaSetupRequired, roleNotFound, roleAlreadyExists, roleNameUpdateNotAllowed,
         roleGuardUpdateNotAllowed, systemRoleProtected, permissionNotFound, permissionAlreadyExists, rateLimited, serviceUnavailable, notReady, internalError,
     ]

@@ -62,10 +62,13 @@ public struct LoginFlow: Sendable {
     }
 
     private func login(_ input: LoginInput, tenantName: String?, request: AuthRequest) async throws -> AuthResponse {
+        // The tenant as the hook saw it, so the password flow below judges the same one.
+        var resolvedForHook: Tenant??
         if let hook = env.hooks.guards.beforeAuth {
             // The tenant for hooks bound per tenant; an unknown one is the flow's to refuse below
             // (a database failure is a 503 here as there).
             let tenant = try await LoginFlow.unlessUnknown { try await env.tenants.resolve(tenantName) }
+            resolvedForHook = .some(tenant)
             let decision = try await HookTenant.$current.withValue(tenant) { try await hook(request) }
             if decision.reject { throw AuthError.accessDenied(decision.reason) }
         }
@@ -84,7 +87,8 @@ public struct LoginFlow: Sendable {
 
         // Unknown tenant, unknown account, wrong password and locked account all answer the
         // same, after the same amount of work.
-        let tenant = try await Self.unlessUnknown { try await env.tenants.resolve(tenantName) }
+        let tenant: Tenant?
+        if let resolvedForHook { tenant = resolvedForHook } else { tenant = try await Self.unlessUnknown { try await env.tenants.resolve(tenantName) } }
         // Before any work: the address's and the identifier's buckets (the tenant as named when
         // unknown, so probing unknown tenants is limited like the rest). The identifier's bucket
         // is the cap on password checks per account, whatever the addresses and processes.

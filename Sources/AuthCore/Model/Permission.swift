@@ -27,6 +27,9 @@ public struct Permission: Sendable, Equatable {
 
     static let columns = "id, name, guard, category, description, is_system, created_at"
 
+    /// The permission that opens the tenant admin API.
+    public static let admin = "auth.admin"
+
     /// The built-in permissions every tenant is seeded with (the migration's list; a test keeps
     /// the two equal): the powers of the admin API, which no admin may hand out without
     /// holding them. The application's own permissions are the tenant admins' to grant.

@@ -63,11 +63,11 @@ public struct DatabaseMigrator: Sendable {
                 if !tenants.contains(where: { $0.slug == TenantSlug.defaultTenant.value }) {
                     // On the lease that holds the lock: the create takes it shared, which this
                     // session may; a transaction on another connection would wait for it forever.
-                    let tenant = try await lease.withTransaction { tx in
-                        try await registry.create(slug: .defaultTenant, name: "Default", in: tx)
+                    let (tenant, applied) = try await lease.withTransaction { tx in
+                        try await registry.createReporting(slug: .defaultTenant, name: "Default", in: tx)
                     }
                     report.createdDefaultTenant = true
-                    report.tenantApplied[tenant.slug] = catalog.tenant.migrations.map(\.name)
+                    if !applied.isEmpty { report.tenantApplied[tenant.slug] = applied }
                 }
                 return report
             }

@@ -46,6 +46,12 @@ public struct TenantRegistry: Sendable {
     /// Creates a tenant inside the caller's transaction: in a spare schema made with this
     /// build's files when one is ready (the tenant takes its id), else in a schema made now.
     public func create(slug: TenantSlug, name: String, in tx: PGTransaction) async throws -> Tenant {
+        try await createReporting(slug: slug, name: name, in: tx).tenant
+    }
+
+    /// `create`, and the tenant migrations it applied: none when a spare was ready (for
+    /// `authd migrate`'s report, which must not claim work a spare had done).
+    func createReporting(slug: TenantSlug, name: String, in tx: PGTransaction) async throws -> (tenant: Tenant, applied: [String]) {
         // First, before anything is changed: a running `authd migrate` is waited for, a while.
         try await waitForMigrations(in: tx)
         let tenant: Tenant
@@ -57,8 +63,8 @@ public struct TenantRegistry: Sendable {
             try await store.createSchema(tenant.schemaName, in: tx)
         }
         // A spare has nothing pending (it was made with these very files); a new schema has it all.
-        try await migrations.tenant.migrate(schema: tenant.schemaName, in: tx)
-        return tenant
+        let applied = try await migrations.tenant.migrate(schema: tenant.schemaName, in: tx)
+        return (tenant, applied.map(\.name))
     }
 
     /// Takes the migration lock shared, trying every 50 ms for `migrationWait`; then 503.

@@ -147,7 +147,7 @@ struct AdminPageRoutes: Sendable {
         // The guard's rule for a tenant that requires MFA holds here too.
         if env.settings(for: principal.tenant).mfaRequired, !principal.user.isMfaEnabled { throw AuthError(.mfaSetupRequired) }
         let scope = AdminScope(principal: principal, permissions: principal.permissions)
-        try scope.require(["auth.admin"])
+        try scope.require([Permission.admin])
         return Viewer(scope: scope, who: principal.user.email ?? principal.user.phone ?? "", platform: false, tenants: [principal.tenant])
     }
 
