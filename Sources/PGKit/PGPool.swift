@@ -30,15 +30,21 @@ public final class PGPool: Sendable {
         /// another is free, before it takes any (zero: it never waits for a home). Only while
         /// fewer of its key's tasks than the key has homes are in flight: a hot key spreads.
         public var homeWait: Duration
+        /// How long a connection serves before it is replaced, at its next lease (nil: for as
+        /// long as it works). Each connection's term is 90–100 % of this, drawn when it opens,
+        /// so a pool's connections do not all reconnect at once. A server process keeps the
+        /// caches of every tenant it touched for its whole life: this bounds how long.
+        public var maxConnectionAge: Duration?
         public init(
             conninfo: String, size: Int = 8, acquireTimeout: Duration = .seconds(10), preparedStatements: Int = 256,
-            homeWait: Duration = .zero
+            homeWait: Duration = .zero, maxConnectionAge: Duration? = nil
         ) {
             self.conninfo = conninfo
             self.size = max(1, size)
             self.acquireTimeout = acquireTimeout
             self.preparedStatements = max(0, preparedStatements)
             self.homeWait = max(.zero, homeWait)
+            self.maxConnectionAge = maxConnectionAge.map { max(.zero, $0) }
         }
     }
 
@@ -260,8 +266,11 @@ public final class PGPool: Sendable {
             }
             do {
                 let (conninfo, prepared, statistics) = (configuration.conninfo, configuration.preparedStatements, statistics)
+                let maxAge = configuration.maxConnectionAge
                 return try await thread.run {
-                    try PGSlot(thread: thread) { try PGConnection(conninfo: conninfo, preparedStatements: prepared, statistics: statistics) }
+                    try PGSlot(thread: thread, maxAge: maxAge, statistics: statistics) {
+                        try PGConnection(conninfo: conninfo, preparedStatements: prepared, statistics: statistics)
+                    }
                 }
             } catch {
                 var stop = false

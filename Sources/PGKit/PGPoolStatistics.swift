@@ -21,6 +21,8 @@ public final class PGPoolStatistics: Sendable {
         public var statementsUnnamed = 0
         /// Prepared statements deallocated to make room or because they went stale.
         public var statementsDeallocated = 0
+        /// Connections replaced because they had served `maxConnectionAge`.
+        public var connectionsRetired = 0
 
         /// All zero.
         public init() {}
@@ -32,6 +34,7 @@ public final class PGPoolStatistics: Sendable {
     private let statementsPrepared = Atomic<Int>(0)
     private let statementsUnnamed = Atomic<Int>(0)
     private let statementsDeallocated = Atomic<Int>(0)
+    private let connectionsRetired = Atomic<Int>(0)
 
     /// All zero.
     public init() {}
@@ -45,6 +48,7 @@ public final class PGPoolStatistics: Sendable {
         s.statementsPrepared = statementsPrepared.load(ordering: .relaxed)
         s.statementsUnnamed = statementsUnnamed.load(ordering: .relaxed)
         s.statementsDeallocated = statementsDeallocated.load(ordering: .relaxed)
+        s.connectionsRetired = connectionsRetired.load(ordering: .relaxed)
         return s
     }
 
@@ -56,4 +60,5 @@ public final class PGPoolStatistics: Sendable {
     func countPrepared() { statementsPrepared.add(1, ordering: .relaxed) }
     func countUnnamed() { statementsUnnamed.add(1, ordering: .relaxed) }
     func countDeallocated() { statementsDeallocated.add(1, ordering: .relaxed) }
+    func countRetired() { connectionsRetired.add(1, ordering: .relaxed) }
 }

@@ -10,24 +10,46 @@ final class PGSlot: @unchecked Sendable {
     /// the next holder opens a new one instead.
     var mustReconnect = false
     private let open: @Sendable () throws -> PGConnection
+    private let maxAge: Duration?
+    private let statistics: PGPoolStatistics?
+    /// When the connection has served its term (`maxAge`, less up to 10 %); nil: never.
+    private var retiresAt: ContinuousClock.Instant?
 
     /// Opens the first connection; call on `thread`.
-    init(thread: PGThread, open: @escaping @Sendable () throws -> PGConnection) throws {
+    init(
+        thread: PGThread, maxAge: Duration? = nil, statistics: PGPoolStatistics? = nil,
+        open: @escaping @Sendable () throws -> PGConnection
+    ) throws {
         self.thread = thread
         self.open = open
+        self.maxAge = maxAge
+        self.statistics = statistics
         self.connection = try open()
+        retiresAt = Self.term(maxAge)
+    }
+
+    /// The end of a new connection's term: 90–100 % of `maxAge` from now.
+    private static func term(_ maxAge: Duration?) -> ContinuousClock.Instant? {
+        maxAge.map { .now + $0 * Double.random(in: 0.9...1.0) }
     }
 
     /// Replaces the connection by a new one; call on `thread`.
     func reconnect() throws {
         connection = try open()
         mustReconnect = false
+        retiresAt = Self.term(maxAge)
     }
 
     /// Makes the connection usable before it is handed out: a connection given back in an
-    /// unknown state, or closed by the server while idle, is replaced. Call on `thread`.
+    /// unknown state, closed by the server while idle, or past its term, is replaced. Call on
+    /// `thread`.
     func prepareForLease() throws {
-        if mustReconnect || !connection.probeAlive() { try reconnect() }
+        if let retiresAt, retiresAt <= .now, !mustReconnect {
+            statistics?.countRetired()
+            try reconnect()
+        } else if mustReconnect || !connection.probeAlive() {
+            try reconnect()
+        }
     }
 
     /// Runs `body` on the connection; call on `thread`. When `mayRetry` (nothing ran on this

@@ -72,6 +72,10 @@ struct AuthdConfiguration: Sendable {
         }
         let homeWait = config.int(forKey: "auth.database.home.wait.ms", default: 20)
         if !(0...1000).contains(homeWait) { problems.append("AUTH_DATABASE_HOME_WAIT_MS must be 0–1000 (got \(homeWait))") }
+        let maxAge = config.int(forKey: "auth.database.connection.max.age.seconds", default: 3600)
+        if maxAge != 0, !(60...86_400).contains(maxAge) {
+            problems.append("AUTH_DATABASE_CONNECTION_MAX_AGE_SECONDS must be 0 (never) or 60–86400 (got \(maxAge))")
+        }
         let host = config.string(forKey: "auth.http.host", default: "127.0.0.1")
         let port = config.int(forKey: "auth.http.port", default: 8080)
         if !(0...65535).contains(port) { problems.append("AUTH_HTTP_PORT must be 0–65535 (got \(port))") }
@@ -189,7 +193,8 @@ struct AuthdConfiguration: Sendable {
         guard problems.isEmpty, let environment else { throw ConfigurationProblems(problems: problems) }
         var configuration = AuthdConfiguration(
             database: PGPool.Configuration(
-                conninfo: databaseURL, size: poolSize, preparedStatements: preparedStatements, homeWait: .milliseconds(homeWait)),
+                conninfo: databaseURL, size: poolSize, preparedStatements: preparedStatements, homeWait: .milliseconds(homeWait),
+                maxConnectionAge: maxAge == 0 ? nil : .seconds(maxAge)),
             listenURL: listenURL, httpHost: host, httpPort: port, metricsPort: metricsPort, environment: environment,
             keyring: keyring, keyringIsEphemeral: ephemeral,
             migrationsDirectory: config.string(forKey: "auth.migrations.dir"), tenantSpares: tenantSpares,

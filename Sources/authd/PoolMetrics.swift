@@ -10,7 +10,9 @@ import Synchronization
 /// - `authd_pg_statements_total{plan="reused"|"prepared"|"unnamed"}`: statements run already
 ///   prepared, prepared then run, or parsed and planned for one run;
 /// - `authd_pg_statements_deallocated_total`: prepared statements dropped to make room or gone
-///   stale (a table changed under them).
+///   stale (a table changed under them);
+/// - `authd_pg_connections_retired_total`: connections replaced after serving
+///   `AUTH_DATABASE_CONNECTION_MAX_AGE_SECONDS`.
 final class PoolMetrics: Sendable {
     let pool: PGPool
     /// What the counters last showed, so each update adds only what happened since.
@@ -21,6 +23,7 @@ final class PoolMetrics: Sendable {
     private let prepared = Counter(label: "authd_pg_statements_total", dimensions: [("plan", "prepared")])
     private let unnamed = Counter(label: "authd_pg_statements_total", dimensions: [("plan", "unnamed")])
     private let deallocated = Counter(label: "authd_pg_statements_deallocated_total")
+    private let retired = Counter(label: "authd_pg_connections_retired_total")
 
     init(pool: PGPool) {
         self.pool = pool
@@ -37,6 +40,7 @@ final class PoolMetrics: Sendable {
             prepared.increment(by: Int64(now.statementsPrepared - last.statementsPrepared))
             unnamed.increment(by: Int64(now.statementsUnnamed - last.statementsUnnamed))
             deallocated.increment(by: Int64(now.statementsDeallocated - last.statementsDeallocated))
+            retired.increment(by: Int64(now.connectionsRetired - last.connectionsRetired))
             last = now
         }
     }

@@ -34,6 +34,28 @@ import Testing
         }
     }
 
+    /// A connection past `maxConnectionAge` is replaced at its next lease (a new server
+    /// process), and counted; within its term it is kept.
+    @Test func aConnectionIsReplacedAfterItsTerm() async throws {
+        let db = try await Self.db.get()
+        func pid(_ pool: PGPool) async throws -> Int32 { try await pool.withConnection { $0.backendPID } }
+        let short = PGPool(.init(conninfo: db.conninfo, size: 1, maxConnectionAge: .milliseconds(500)))
+        let first = try await pid(short)
+        try await Task.sleep(for: .milliseconds(600))
+        let second = try await pid(short)
+        #expect(first != second)
+        #expect(short.statistics.snapshot.connectionsRetired == 1)
+        // The new connection works and starts a term of its own.
+        #expect(try await short.withConnection { try await $0.query("SELECT 1 AS one").first?.decode("one", as: Int.self) } == 1)
+        await short.shutdown()
+
+        let long = PGPool(.init(conninfo: db.conninfo, size: 1, maxConnectionAge: .seconds(3600)))
+        let kept = try await pid(long)
+        #expect(try await pid(long) == kept)
+        #expect(long.statistics.snapshot.connectionsRetired == 0)
+        await long.shutdown()
+    }
+
     @Test func aKeyKeepsMeetingItsHomeConnections() async throws {
         let db = try await Self.db.get()
         try await db.withPool(size: 4) { pool in
