@@ -195,6 +195,17 @@ import Testing
             let failures = try await client.call(.get, "/auth/admin/api/audit?outcome=failure", bearer: admin.token)
             #expect(failures.object["data"]?.arrayValue?.isEmpty == true)
             #expect(try await client.call(.get, "/auth/admin/api/audit?from=yesterday", bearer: admin.token).code == "INVALID_INPUT")
+            // Time windows (the BRIN index on created_at serves them): an hour around now holds
+            // every row so far, one ending an hour ago none, one starting in an hour none.
+            let all = try await client.call(.get, "/auth/admin/api/audit?limit=100", bearer: admin.token).object["data"]?.arrayValue ?? []
+            let hourAgo = ISO8601.format(Date().addingTimeInterval(-3600)), inAnHour = ISO8601.format(Date().addingTimeInterval(3600))
+            func window(_ query: String) async throws -> [JSONValue] {
+                try await client.call(.get, "/auth/admin/api/audit?limit=100&\(query)", bearer: admin.token).object["data"]?.arrayValue ?? []
+            }
+            #expect(!all.isEmpty)
+            #expect(try await window("from=\(hourAgo)&to=\(inAnHour)") == all)
+            #expect(try await window("to=\(hourAgo)").isEmpty)
+            #expect(try await window("from=\(inAnHour)").isEmpty)
         }
     }
 }

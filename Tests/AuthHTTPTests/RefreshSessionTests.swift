@@ -28,6 +28,30 @@ import Testing
         }
     }
 
+    /// Refresh rotations are HOT updates (tenant migration `20261210120000_hot_updates`): no
+    /// column a rotation writes is indexed and the page has room, so each new row version stays
+    /// on the session's page and no index gets an entry. pageinspect shows both: heap-only
+    /// tuples (or, once pruned, redirects) on the heap page, which a non-HOT update never
+    /// leaves, and one entry in the primary key, where non-HOT updates would leave four.
+    @Test func refreshRotationsAreHOTUpdates() async throws {
+        try await TestApp.with { app, client in
+            let signup = try await client.signup("ann@example.com")
+            var token = try #require(signup.refreshToken)
+            for _ in 0..<3 { token = try #require(try await client.refresh(token).refreshToken) }
+            let schema = try await app.defaultTenant().schemaName
+            let (heapOnly, keyEntries) = try await app.env.db.pool.withConnection { lease in
+                try await lease.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+                let heap = try await lease.query(
+                    "SELECT count(*) AS n FROM heap_page_items(get_raw_page($1, 0)) WHERE lp_flags = 2 OR (t_infomask2 & 32768) <> 0",
+                    schema + ".sessions")
+                let key = try await lease.query("SELECT count(*) AS n FROM bt_page_items($1, 1)", schema + ".sessions_pkey")
+                return (try heap.first?.decode("n", as: Int.self) ?? 0, try key.first?.decode("n", as: Int.self) ?? 0)
+            }
+            #expect(heapOnly > 0, "no heap-only tuple or redirect: the rotations were not HOT updates")
+            #expect(keyEntries == 1, "\(keyEntries) primary-key entries for one session rotated three times")
+        }
+    }
+
     /// The one-statement rotation writes the same event envelope as the transaction path, and a
     /// role granted between two refreshes reaches both the token and the stored session data.
     @Test func refreshEventShapeAndRolesGrantedBetweenRefreshes() async throws {
