@@ -30,10 +30,11 @@ public final class PGPool: Sendable {
         /// another is free, before it takes any (zero: it never waits for a home). Only while
         /// fewer of its key's tasks than the key has homes are in flight: a hot key spreads.
         public var homeWait: Duration
-        /// How long a connection serves before it is replaced, at its next lease (nil: for as
-        /// long as it works). Each connection's term is 90–100 % of this, drawn when it opens,
-        /// so a pool's connections do not all reconnect at once. A server process keeps the
-        /// caches of every tenant it touched for its whole life: this bounds how long.
+        /// How long a connection serves before it is replaced, at its next lease and only once
+        /// its successor is open (nil: for as long as it works). Each connection's term is
+        /// 90–100 % of this, drawn when it opens, so a pool's connections do not all reconnect
+        /// at once. A server process keeps the caches of every tenant it touched for its whole
+        /// life: this bounds how long, for connections in use.
         public var maxConnectionAge: Duration?
         public init(
             conninfo: String, size: Int = 8, acquireTimeout: Duration = .seconds(10), preparedStatements: Int = 256,

@@ -44,13 +44,23 @@ final class PGSlot: @unchecked Sendable {
     /// unknown state, closed by the server while idle, or past its term, is replaced. Call on
     /// `thread`.
     func prepareForLease() throws {
-        if let retiresAt, retiresAt <= .now, !mustReconnect {
-            statistics?.countRetired()
-            try reconnect()
-        } else if mustReconnect || !connection.probeAlive() {
-            try reconnect()
+        if let retiresAt, retiresAt <= .now, !mustReconnect, connection.probeAlive() {
+            // A working connection is replaced only once its successor is open: a server that
+            // is full or unreachable just now must not fail a lease the old one can serve.
+            if let successor = try? open() {
+                connection = successor
+                self.retiresAt = Self.term(maxAge)
+                statistics?.countRetired()
+            } else {
+                self.retiresAt = .now + Self.retryAfterFailedRetirement
+            }
+            return
         }
+        if mustReconnect || !connection.probeAlive() { try reconnect() }
     }
+
+    /// How long a connection whose successor could not be opened serves before the next try.
+    static let retryAfterFailedRetirement: Duration = .seconds(30)
 
     /// Runs `body` on the connection; call on `thread`. When `mayRetry` (nothing ran on this
     /// lease before) and `body` failed with a statement that never ran while nothing at all

@@ -195,7 +195,7 @@ import Testing
             let failures = try await client.call(.get, "/auth/admin/api/audit?outcome=failure", bearer: admin.token)
             #expect(failures.object["data"]?.arrayValue?.isEmpty == true)
             #expect(try await client.call(.get, "/auth/admin/api/audit?from=yesterday", bearer: admin.token).code == "INVALID_INPUT")
-            // Time windows (the BRIN index on created_at serves them): an hour around now holds
+            // Time windows: an hour around now holds
             // every row so far, one ending an hour ago none, one starting in an hour none.
             let all = try await client.call(.get, "/auth/admin/api/audit?limit=100", bearer: admin.token).object["data"]?.arrayValue ?? []
             let hourAgo = ISO8601.format(Date().addingTimeInterval(-3600)), inAnHour = ISO8601.format(Date().addingTimeInterval(3600))
@@ -460,6 +460,30 @@ extension AdminAPITests {
             #expect(demoted.status == .ok && demoted.object["roles"] == .array(["member"]), "\(demoted.raw)")
             #expect(try await client.call(.delete, me, bearer: other.token).status == .ok)
             #expect(try await client.login("admin@example.com").status == .unauthorized)
+        }
+    }
+
+    /// The same through a role: an admin whose `auth.admin` comes from a custom role may not
+    /// take it out of that role, deactivate the role or delete it; another admin may.
+    @Test func aTenantAdminCannotLockThemselvesOutThroughTheirRole() async throws {
+        try await TestApp.with { app, client in
+            let owner = try await Self.account(app, client, "owner@example.com", roles: ["tenant_admin"])
+            let keeper = try await Self.holder(app, client, "keeper@example.com", ["auth.admin", "auth.roles.read", "auth.roles.write"])
+            let roles = try await client.call(.get, "/auth/admin/api/roles", bearer: keeper.token).body.arrayValue ?? []
+            let role = try #require(roles.first { $0["name"]?.stringValue?.hasPrefix("r-") == true }?["id"]?.stringValue)
+            let path = "/auth/admin/api/roles/\(role)"
+            let attempts: [(HTTPRequest.Method, JSONValue?)] = [
+                (.patch, ["permissions": ["auth.roles.read", "auth.roles.write"]]), (.patch, ["isActive": false]), (.delete, nil),
+            ]
+            for (method, body) in attempts {
+                let r = try await client.call(method, path, json: body, bearer: keeper.token)
+                #expect(r.status == .conflict && r.code == "ADMIN_SELF_LOCKOUT", "\(method) \(String(describing: body)): \(r.raw)")
+            }
+            let kept = try await client.call(.get, path, bearer: keeper.token)
+            #expect(kept.object["isActive"] == .bool(true) && kept.object["permissions"]?.arrayValue?.contains("auth.admin") == true, "\(kept.raw)")
+            // A change that leaves auth.admin in place goes through; so does another admin's.
+            #expect(try await client.call(.patch, path, json: ["description": "mine"], bearer: keeper.token).status == .ok)
+            #expect(try await client.call(.delete, path, bearer: owner.token).status == .ok)
         }
     }
 

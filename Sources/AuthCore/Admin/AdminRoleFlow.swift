@@ -7,7 +7,8 @@ import PGKit
 
 /// The tenant admin API's roles and permissions (reference §1.3): each change in one transaction
 /// with its event (and so its audit row). A change of what a role grants reaches its holders'
-/// tokens at their next refresh, or at once when `revokeSessionsOnRoleChange` is set.
+/// tokens at their next refresh, or at once when `revokeSessionsOnRoleChange` is set. No change
+/// may take `auth.admin` from the tenant admin making it (409 `ADMIN_SELF_LOCKOUT`).
 public struct AdminRoleFlow: Sendable {
     let env: AuthEnvironment
     let store = RoleRegistryStore()
@@ -48,7 +49,9 @@ public struct AdminRoleFlow: Sendable {
                 // tenant_admin is defined as every built-in permission: its list is not edited.
                 if current.isSystem, current.name == Role.tenantAdmin, permissions != nil { throw AuthError(.systemRoleProtected) }
             }
-            let (before, after) = try await store.updateRole(id: id, description: description, permissions: permissions, isActive: isActive, on: tx)
+            let (before, after) = try await SelfLockoutGuard.keepingOwnAdmin(scope, roles: env.roles, tx: tx) {
+                try await store.updateRole(id: id, description: description, permissions: permissions, isActive: isActive, on: tx)
+            }
             try await event(.roleUpdated, after, scope: scope, tx: tx)
             if before.permissions != after.permissions || before.isActive != after.isActive {
                 try await endSessions(of: try await store.holders(of: id, on: tx), scope: scope, tx: tx)
@@ -60,7 +63,9 @@ public struct AdminRoleFlow: Sendable {
     public func deleteRole(_ scope: AdminScope, id: UUID) async throws {
         try await env.db.inTenant(scope.tenant) { tx in
             if let current = try await store.role(id: id, on: tx) { try scope.requireHolding(current.permissions, "Deleting this role") }
-            let (role, holders) = try await store.deleteRole(id: id, on: tx)
+            let (role, holders) = try await SelfLockoutGuard.keepingOwnAdmin(scope, roles: env.roles, tx: tx) {
+                try await store.deleteRole(id: id, on: tx)
+            }
             try await event(.roleDeleted, role, scope: scope, tx: tx)
             try await endSessions(of: holders, scope: scope, tx: tx)
         }

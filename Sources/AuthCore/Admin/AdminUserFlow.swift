@@ -113,6 +113,7 @@ public struct AdminUserFlow: Sendable {
     public func update(
         _ scope: AdminScope, id: UUID, changes: UserChanges, roles: [String]?, password: String?, request: AuthRequest
     ) async throws -> JSONObject {
+        if scope.callerID == id, changes.isActive == false { throw AuthError(.adminSelfLockout) }
         var hash: String?
         if let password {
             let known = try await env.db.tenantStatements(scope.tenant) { try await env.users.find(id: id, on: $0) }
@@ -121,7 +122,6 @@ public struct AdminUserFlow: Sendable {
                 password, context: PasswordPolicy.contextWords(email: known.email, phone: known.phone, tenant: scope.tenant))
             hash = try await env.hashPassword(password)
         }
-        if scope.callerID == id, changes.isActive == false { throw AuthError(.adminSelfLockout) }
         return try await env.db.inTenant(scope.tenant) { tx in
             try await Self.requireNotAbove(scope, userID: id, env: env, tx: tx)
             if let roles {
