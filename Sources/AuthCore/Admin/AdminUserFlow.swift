@@ -127,11 +127,7 @@ public struct AdminUserFlow: Sendable {
             if let roles {
                 let granted = try await env.roles.permissions(ofRoles: roles, on: tx)
                 try scope.requireHolding(granted, "Assigning these roles")
-                if scope.callerID == id, !granted.contains(Permission.admin),
-                   try await env.roles.rolesAndPermissions(userID: id, on: tx).permissions.contains(Permission.admin)
-                {
-                    throw AuthError(.adminSelfLockout)
-                }
+                try await SelfLockoutGuard.refuseOwnRolesWithoutAdmin(scope, userID: id, granting: granted, roles: env.roles, tx: tx)
             }
             let lifecycle = UserLifecycle(env: env)
             var user = try await lifecycle.update(userID: id, changes, tenant: scope.tenant, tx: tx, logger: request.logger)
